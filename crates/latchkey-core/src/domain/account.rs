@@ -1,0 +1,66 @@
+//! The account: identity, profile, roles and password state (never the hash itself).
+
+use super::{Dn, Roles, Sid, UserName};
+use time::OffsetDateTime;
+
+pub type AccountId = uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountStatus {
+    Active,
+    Disabled,
+    Locked,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Disabled => "disabled",
+            AccountStatus::Locked => "locked",
+        }
+    }
+}
+
+/// Profile attributes; the not-personal rule reads them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub email: Option<String>,
+    pub given_name: Option<String>,
+    pub sn: Option<String>,
+    pub display_name: Option<String>,
+    pub telephone_number: Option<String>,
+    pub locale: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: AccountId,
+    pub user_name: UserName,
+    pub dn: Dn,
+    pub sid: Sid,
+    pub profile: Profile,
+    pub roles: Roles,
+    pub disabled: bool,
+    pub locked_until: Option<OffsetDateTime>,
+    pub federated: bool,
+    pub has_password: bool,
+    pub must_change_password: bool,
+    pub password_never_expires: bool,
+    pub cannot_change_password: bool,
+    pub password_changed_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub rev: i64,
+}
+
+impl Account {
+    pub fn status(&self, now: OffsetDateTime) -> AccountStatus {
+        if self.disabled {
+            AccountStatus::Disabled
+        } else if self.locked_until.is_some_and(|t| t > now) {
+            AccountStatus::Locked
+        } else {
+            AccountStatus::Active
+        }
+    }
+}

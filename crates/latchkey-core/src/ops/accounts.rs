@@ -1,0 +1,340 @@
+//! Account administration: create (with a password, an imported hash, or none), read,
+//! list, change, delete, lock and unlock; and the first start's admin account.
+
+use super::Latchkey;
+use crate::CoreError;
+use crate::audit::{AuditType, Outcome, RequestContext};
+use crate::auth::{Permission, Principal};
+use crate::domain::{Account, AccountId, Dn, Password, Profile, Role, Roles, Sid, UserName};
+use crate::hashing::PasswordHash;
+use crate::policy::PolicyContext;
+use crate::ports::{AccountChanges, AccountFilter, NewAccount};
+use crate::secret::{ExposeSecret as _, SecretString};
+use std::sync::Arc;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Page size bounds of every list (SPEC §10).
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 500;
+
+#[derive(Debug, Default)]
+pub struct CreateAccount {
+    pub user_name: String,
+    pub password: Option<SecretString>,
+    /// An imported hash (PHC, bcrypt or `{SSHA...}`).
+    pub password_hash: Option<String>,
+    pub dn: Option<String>,
+    pub profile: Profile,
+    pub roles: Vec<Role>,
+    pub federated: bool,
+    pub must_change_password: bool,
+    pub password_never_expires: bool,
+    pub cannot_change_password: bool,
+}
+
+#[derive(Debug)]
+pub struct AccountPage {
+    pub items: Vec<Account>,
+    pub total: u64,
+    pub offset: u32,
+    pub limit: u32,
+}
+
+impl Latchkey {
+    pub async fn create_account(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        req: CreateAccount,
+    ) -> Result<Account, CoreError> {
+        self.require(principal, Permission::WriteAccounts)?;
+        let roles = Roles::new(req.roles);
+        if roles.iter().any(|r| r != Role::User) && !principal.has_admin_power() {
+            return Err(CoreError::Forbidden(
+                "only an administrator grants the helpdesk or admin role",
+            ));
+        }
+        let user_name =
+            UserName::parse(&req.user_name).map_err(|e| CoreError::Invalid(e.to_string()))?;
+        let dn = match &req.dn {
+            Some(raw) => Dn::parse(raw),
+            None => Dn::from_template(&self.settings.dn_template, user_name.as_str()),
+        }
+        .map_err(|e| CoreError::Invalid(format!("dn: {e}")))?;
+        let hash = match (&req.password, &req.password_hash) {
+            (Some(_), Some(_)) => {
+                return Err(CoreError::Invalid(
+                    "give either password or passwordHash, not both".into(),
+                ));
+            }
+            (Some(_), None) | (None, Some(_)) if req.federated => {
+                return Err(CoreError::Invalid(
+                    "a federated account has no local password".into(),
+                ));
+            }
+            (Some(pw), None) => Some(self.hash_checked(pw.expose_secret()).await?),
+            (None, Some(h)) => Some(
+                PasswordHash::parse(h)
+                    .map_err(|e| CoreError::Invalid(format!("passwordHash: {e}")))?,
+            ),
+            (None, None) => None,
+        };
+        let now = self.clock.now();
+        let id = Uuid::new_v4();
+        let new = NewAccount {
+            id,
+            user_name,
+            dn,
+            profile: req.profile,
+            roles,
+            federated: req.federated,
+            hash,
+            must_change_password: req.must_change_password,
+            password_never_expires: req.password_never_expires,
+            cannot_change_password: req.cannot_change_password,
+            created_at: now,
+            audit: self.event(
+                ctx,
+                AuditType::AccountCreate,
+                principal,
+                Some(id),
+                Outcome::Success,
+                None,
+            ),
+        };
+        Ok(self.store.insert_account(new, self.domain).await?)
+    }
+
+    /// A new password as given by an administrator at creation: policy, then hash.
+    async fn hash_checked(&self, raw: &str) -> Result<PasswordHash, CoreError> {
+        let pw = match Password::parse(raw) {
+            Ok(p) => Arc::new(p),
+            Err(e) => {
+                return Err(CoreError::Policy(Box::new(
+                    self.policy.report_unparsable(raw, &e),
+                )));
+            }
+        };
+        let policy = self.policy.clone();
+        let hasher = self.hasher.clone();
+        let (report, hash) = self
+            .pool
+            .run(move || {
+                let report = policy.evaluate(&pw, &PolicyContext::default());
+                let hash = report.valid.then(|| hasher.hash(&pw));
+                (report, hash)
+            })
+            .await?;
+        hash.ok_or_else(|| CoreError::Policy(Box::new(report)))
+    }
+
+    pub async fn get_account(
+        &self,
+        principal: &Principal,
+        id: AccountId,
+    ) -> Result<Account, CoreError> {
+        Ok(self
+            .visible_account(principal, id, Permission::ReadAccounts)
+            .await?
+            .account)
+    }
+
+    /// The signed-in account itself.
+    pub async fn me(&self, principal: &Principal) -> Result<Account, CoreError> {
+        let id = principal
+            .account_id()
+            .ok_or(CoreError::Forbidden("an API client is not an account"))?;
+        self.get_account(principal, id).await
+    }
+
+    /// Resolves an account named by id, DN or SID — the ways the compatibility surfaces
+    /// name a directory object.
+    pub async fn find_account(
+        &self,
+        principal: &Principal,
+        name: &str,
+    ) -> Result<Account, CoreError> {
+        let record = if let Ok(id) = Uuid::parse_str(name) {
+            self.store.account_by_id(id).await?
+        } else if let Ok(sid) = Sid::parse(name) {
+            self.store.account_by_sid(&sid).await?
+        } else if let Ok(dn) = Dn::parse(name) {
+            self.store.account_by_dn(&dn).await?
+        } else {
+            None
+        };
+        match record {
+            Some(r) => self.get_account(principal, r.account.id).await,
+            None if principal.may(Permission::ReadAccounts) => Err(CoreError::NotFound),
+            None => Err(CoreError::Forbidden(
+                "this needs a role or scope the caller lacks",
+            )),
+        }
+    }
+
+    pub async fn list_accounts(
+        &self,
+        principal: &Principal,
+        mut filter: AccountFilter,
+    ) -> Result<AccountPage, CoreError> {
+        self.require(principal, Permission::ReadAccounts)?;
+        filter.limit = match filter.limit {
+            0 => DEFAULT_LIMIT,
+            n => n.min(MAX_LIMIT),
+        };
+        let (items, total) = self.store.list_accounts(&filter).await?;
+        Ok(AccountPage {
+            items,
+            total,
+            offset: filter.offset,
+            limit: filter.limit,
+        })
+    }
+
+    pub async fn update_account(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        id: AccountId,
+        expected_rev: Option<i64>,
+        changes: AccountChanges,
+    ) -> Result<Account, CoreError> {
+        self.require(principal, Permission::WriteAccounts)?;
+        let current = self
+            .store
+            .account_by_id(id)
+            .await?
+            .ok_or(CoreError::NotFound)?
+            .account;
+        let touches_admin = current.roles.iter().any(|r| r != Role::User)
+            || changes
+                .roles
+                .as_ref()
+                .is_some_and(|r| r.iter().any(|r| r != Role::User));
+        if touches_admin && !principal.has_admin_power() {
+            return Err(CoreError::Forbidden(
+                "only an administrator changes privileged accounts or roles",
+            ));
+        }
+        if changes.federated == Some(true) && !current.federated && current.has_password {
+            // Becoming federated drops nothing silently: the local password stays unusable.
+            tracing::info!(account = %id, "account made federated; its local password no longer signs in");
+        }
+        // Disabling an account ends its sessions at once.
+        let revoke = changes.disabled == Some(true);
+        let audit = self.event(
+            ctx,
+            AuditType::AccountUpdate,
+            principal,
+            Some(id),
+            Outcome::Success,
+            None,
+        );
+        Ok(self
+            .store
+            .update_account(id, expected_rev, &changes, revoke, audit)
+            .await?)
+    }
+
+    pub async fn delete_account(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        id: AccountId,
+        expected_rev: Option<i64>,
+    ) -> Result<(), CoreError> {
+        self.require(principal, Permission::WriteAccounts)?;
+        let current = self
+            .store
+            .account_by_id(id)
+            .await?
+            .ok_or(CoreError::NotFound)?
+            .account;
+        if current.roles.is_admin() && !principal.has_admin_power() {
+            return Err(CoreError::Forbidden(
+                "only an administrator deletes an administrator",
+            ));
+        }
+        let audit = self.event(
+            ctx,
+            AuditType::AccountDelete,
+            principal,
+            Some(id),
+            Outcome::Success,
+            None,
+        );
+        Ok(self.store.delete_account(id, expected_rev, audit).await?)
+    }
+
+    /// Locks an account until `until` (administrative lock), or unlocks it with `None`.
+    pub async fn set_lock(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        id: AccountId,
+        until: Option<OffsetDateTime>,
+    ) -> Result<Account, CoreError> {
+        self.require(principal, Permission::WriteAccounts)?;
+        self.store
+            .account_by_id(id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        let kind = if until.is_some() {
+            AuditType::AccountLock
+        } else {
+            AuditType::AccountUnlock
+        };
+        let audit = self.event(
+            ctx,
+            kind,
+            principal,
+            Some(id),
+            Outcome::Success,
+            Some("administrative"),
+        );
+        Ok(self.store.set_lock(id, until, audit).await?)
+    }
+
+    /// Resolves a user name for the CLI and the surfaces that address accounts by name.
+    pub async fn account_by_user_name(
+        &self,
+        principal: &Principal,
+        user_name: &str,
+    ) -> Result<Account, CoreError> {
+        let record = self
+            .store
+            .account_by_user_name(&UserName::key_of(user_name))
+            .await?;
+        match record {
+            Some(r) => self.get_account(principal, r.account.id).await,
+            None if principal.may(Permission::ReadAccounts) => Err(CoreError::NotFound),
+            None => Err(CoreError::Forbidden(
+                "this needs a role or scope the caller lacks",
+            )),
+        }
+    }
+
+    /// On first start with an empty store: an `admin` account with a generated password,
+    /// returned once for the operator. `None` when accounts exist (or another node won).
+    pub async fn ensure_initial_admin(
+        &self,
+        ctx: &RequestContext,
+    ) -> Result<Option<SecretString>, CoreError> {
+        if self.store.count_accounts().await? > 0 {
+            return Ok(None);
+        }
+        let password = self.new_password();
+        let req = CreateAccount {
+            user_name: "admin".into(),
+            password: Some(password.clone()),
+            roles: vec![Role::Admin],
+            ..Default::default()
+        };
+        match self.create_account(ctx, &Principal::System, req).await {
+            Ok(_) => Ok(Some(password)),
+            Err(CoreError::Duplicate(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}

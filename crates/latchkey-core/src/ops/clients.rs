@@ -1,0 +1,134 @@
+//! API clients: created by an admin with scopes; exchange id + secret for a bearer token.
+
+use super::Latchkey;
+use crate::CoreError;
+use crate::audit::{AuditEvent, AuditQuery, AuditType, Outcome, RequestContext};
+use crate::auth::{Permission, Principal, Scope};
+use crate::ports::{ClientRecord, SessionRecord};
+use crate::secret::{SecretString, constant_time_eq, random_token, token_digest};
+use std::time::Duration;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Lifetime of a client access token.
+pub const CLIENT_TOKEN_TTL: Duration = Duration::from_secs(3600);
+
+#[derive(Debug)]
+pub struct NewClient {
+    pub client_id: Uuid,
+    /// Shown once.
+    pub client_secret: SecretString,
+}
+
+#[derive(Debug)]
+pub struct ClientToken {
+    pub access_token: SecretString,
+    pub expires_in: u64,
+    pub expires_at: OffsetDateTime,
+}
+
+impl Latchkey {
+    pub async fn create_client(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        name: &str,
+        scopes: Vec<Scope>,
+    ) -> Result<NewClient, CoreError> {
+        self.require(principal, Permission::ManageClients)?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+            return Err(CoreError::Invalid(
+                "name must be 1 to 200 printable characters".into(),
+            ));
+        }
+        if scopes.is_empty() {
+            return Err(CoreError::Invalid("scopes must not be empty".into()));
+        }
+        let id = Uuid::new_v4();
+        let secret = random_token(32);
+        let now = self.clock.now();
+        let record = ClientRecord {
+            id,
+            name: name.to_owned(),
+            secret_digest: token_digest(&secret),
+            scopes,
+            created_at: now,
+        };
+        let reason = format!("client {id} created");
+        let audit = self.event(
+            ctx,
+            AuditType::AccountCreate,
+            principal,
+            None,
+            Outcome::Success,
+            Some(&reason),
+        );
+        self.store.insert_client(record, audit).await?;
+        Ok(NewClient {
+            client_id: id,
+            client_secret: SecretString::from(secret),
+        })
+    }
+
+    /// `client_credentials`: any wrong part is the same `InvalidCredentials`.
+    pub async fn issue_client_token(
+        &self,
+        ctx: &RequestContext,
+        client_id: &str,
+        secret: &str,
+    ) -> Result<ClientToken, CoreError> {
+        let client = match Uuid::parse_str(client_id) {
+            Ok(id) => self.store.client_by_id(id).await?,
+            Err(_) => None,
+        };
+        let given = token_digest(secret);
+        let Some(client) = client.filter(|c| constant_time_eq(&c.secret_digest, &given)) else {
+            let reason = format!("client credentials refused for {client_id:.64}");
+            self.audit(AuditEvent::new(
+                ctx,
+                self.clock.now(),
+                AuditType::LoginFailure,
+                None,
+                None,
+                Outcome::Failure,
+                Some(&reason),
+            ))
+            .await;
+            return Err(CoreError::InvalidCredentials);
+        };
+        let now = self.clock.now();
+        let token = random_token(32);
+        let expires_at = now + CLIENT_TOKEN_TTL;
+        self.store
+            .insert_session(SessionRecord {
+                id: Uuid::new_v4(),
+                token_digest: token_digest(&token),
+                account_id: None,
+                client_id: Some(client.id),
+                scopes: client.scopes,
+                created_at: now,
+                expires_at,
+                change_only: false,
+            })
+            .await?;
+        Ok(ClientToken {
+            access_token: SecretString::from(token),
+            expires_in: CLIENT_TOKEN_TTL.as_secs(),
+            expires_at,
+        })
+    }
+
+    pub async fn list_audit(
+        &self,
+        principal: &Principal,
+        mut query: AuditQuery,
+    ) -> Result<Vec<AuditEvent>, CoreError> {
+        self.require(principal, Permission::ReadAudit)?;
+        query.limit = match query.limit {
+            0 => 500,
+            n => n.min(5000),
+        };
+        Ok(self.store.list_audit(&query).await?)
+    }
+}

@@ -1,0 +1,385 @@
+//! Self change and admin/helpdesk reset: policy, then one transaction writing the hash,
+//! history, revision, session revocation, audit event and notification (SPEC §10 table).
+
+use super::Latchkey;
+use crate::CoreError;
+use crate::audit::{AuditType, Outcome, RequestContext};
+use crate::auth::{Permission, Principal};
+use crate::domain::{Account, AccountId, NORMALIZATION, Password};
+use crate::hashing::PasswordHash;
+use crate::policy::{PolicyContext, ValidationReport, Warning};
+use crate::ports::{AccountRecord, OutboxMessage, PasswordWrite};
+use crate::secret::{ExposeSecret as _, SecretString};
+use serde_json::json;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Previous hashes kept per account (the most any history rule can ask for).
+pub const HISTORY_RETAINED: usize = 24;
+
+/// Options of a reset; `None` leaves a flag as it is.
+#[derive(Debug, Default)]
+pub struct ResetOptions {
+    /// A chosen password; `None` generates one.
+    pub new_password: Option<SecretString>,
+    pub must_change_password: Option<bool>,
+    pub password_never_expires: Option<bool>,
+    pub cannot_change_password: Option<bool>,
+    pub unlock: bool,
+}
+
+#[derive(Debug)]
+pub struct ResetOutcome {
+    /// The generated password, returned once.
+    pub generated: Option<SecretString>,
+    pub warnings: Vec<Warning>,
+    pub account: Account,
+}
+
+impl Latchkey {
+    /// The signed-in account changes its own password, proving the current one.
+    pub async fn change_own_password(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        current: &str,
+        new: &str,
+    ) -> Result<Vec<Warning>, CoreError> {
+        let Principal::User {
+            account_id,
+            session_id,
+            ..
+        } = principal
+        else {
+            return Err(CoreError::Forbidden(
+                "an API client has no password of its own",
+            ));
+        };
+        let record = self
+            .store
+            .account_by_id(*account_id)
+            .await?
+            .ok_or(CoreError::InvalidCredentials)?;
+        let refuse = |why: &'static str| async move {
+            self.audit(self.event(
+                ctx,
+                AuditType::PasswordChange,
+                principal,
+                Some(*account_id),
+                Outcome::Failure,
+                Some(why),
+            ))
+            .await;
+            Err(CoreError::Refused(why))
+        };
+        if record.account.federated {
+            return refuse("federated accounts have no local password").await;
+        }
+        if record.account.cannot_change_password {
+            return refuse("this account may not change its password").await;
+        }
+        let new = self
+            .parse_new(
+                ctx,
+                principal,
+                &record.account,
+                AuditType::PasswordChange,
+                new,
+            )
+            .await?;
+        let current = match Password::parse(current) {
+            Ok(p) => Arc::new(p),
+            Err(_) => return self.wrong_current(ctx, principal, *account_id).await,
+        };
+        if self
+            .prove(ctx, Some(&record), Arc::clone(&current), false)
+            .await?
+            .is_err()
+        {
+            return self.wrong_current(ctx, principal, *account_id).await;
+        }
+        let (hash, report) = self
+            .evaluate_and_hash(&record, new, Some(current), true)
+            .await?;
+        let hash = self
+            .refuse_on_policy(
+                ctx,
+                principal,
+                &record.account,
+                AuditType::PasswordChange,
+                hash,
+                &report,
+            )
+            .await?;
+        self.write(
+            ctx,
+            principal,
+            &record,
+            hash,
+            WriteKind::Change {
+                keep_session: *session_id,
+            },
+            ResetOptions {
+                must_change_password: Some(false),
+                ..Default::default()
+            },
+        )
+        .await?;
+        Ok(report.warnings())
+    }
+
+    /// A helpdesk or admin (or the CLI) sets another account's password.
+    pub async fn reset_password(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        target: AccountId,
+        options: ResetOptions,
+    ) -> Result<ResetOutcome, CoreError> {
+        let record = self
+            .visible_account(principal, target, Permission::ResetPasswords)
+            .await?;
+        if !principal.may(Permission::ResetPasswords) {
+            return Err(CoreError::Forbidden(
+                "resetting a password needs the helpdesk or admin role",
+            ));
+        }
+        if record.account.roles.is_admin() && !principal.has_admin_power() {
+            return Err(CoreError::Forbidden(
+                "a helpdesk may not reset an administrator's password",
+            ));
+        }
+        if record.account.federated {
+            self.audit(self.event(
+                ctx,
+                AuditType::PasswordReset,
+                principal,
+                Some(target),
+                Outcome::Failure,
+                Some("federated"),
+            ))
+            .await;
+            return Err(CoreError::Refused(
+                "federated accounts have no local password",
+            ));
+        }
+        let (raw, generated) = match &options.new_password {
+            Some(_) if self.settings.reset_strict && !matches!(principal, Principal::System) => {
+                return Err(CoreError::Forbidden(
+                    "reset.strict is on: a reset may only generate the password",
+                ));
+            }
+            Some(given) => (given.clone(), None),
+            None => {
+                let g = self.new_password();
+                (g.clone(), Some(g))
+            }
+        };
+        let new = self
+            .parse_new(
+                ctx,
+                principal,
+                &record.account,
+                AuditType::PasswordReset,
+                raw.expose_secret(),
+            )
+            .await?;
+        let history = self.settings.policy.history_on_reset;
+        let (hash, report) = self.evaluate_and_hash(&record, new, None, history).await?;
+        let hash = self
+            .refuse_on_policy(
+                ctx,
+                principal,
+                &record.account,
+                AuditType::PasswordReset,
+                hash,
+                &report,
+            )
+            .await?;
+        let options = ResetOptions {
+            must_change_password: options.must_change_password.or(Some(true)),
+            ..options
+        };
+        let account = self
+            .write(ctx, principal, &record, hash, WriteKind::Reset, options)
+            .await?;
+        Ok(ResetOutcome {
+            generated,
+            warnings: report.warnings(),
+            account,
+        })
+    }
+
+    async fn wrong_current<T>(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        id: AccountId,
+    ) -> Result<T, CoreError> {
+        self.audit(self.event(
+            ctx,
+            AuditType::PasswordChange,
+            principal,
+            Some(id),
+            Outcome::Failure,
+            Some("wrong current password"),
+        ))
+        .await;
+        Err(CoreError::InvalidCredentials)
+    }
+
+    /// Reads the new password; what cannot be read is refused before any hashing.
+    async fn parse_new(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        account: &Account,
+        kind: AuditType,
+        raw: &str,
+    ) -> Result<Arc<Password>, CoreError> {
+        match Password::parse(raw) {
+            Ok(p) => Ok(Arc::new(p)),
+            Err(e) => {
+                let report = self.policy.report_unparsable(raw, &e);
+                self.refuse_on_policy(ctx, principal, account, kind, None, &report)
+                    .await?;
+                Err(CoreError::Policy(Box::new(report)))
+            }
+        }
+    }
+
+    /// Runs the policy and, if it passes, hashes — both in the hashing pool.
+    async fn evaluate_and_hash(
+        &self,
+        record: &AccountRecord,
+        new: Arc<Password>,
+        current: Option<Arc<Password>>,
+        with_history: bool,
+    ) -> Result<(Option<PasswordHash>, ValidationReport), CoreError> {
+        let history = if with_history && self.settings.policy.history_count > 0 {
+            self.store
+                .password_history(record.account.id, self.settings.policy.history_count)
+                .await?
+        } else {
+            vec![]
+        };
+        let policy = self.policy.clone();
+        let hasher = self.hasher.clone();
+        // On a reset the current password is unknown: compare against its hash.
+        let current_hash = if current.is_none() {
+            record.hash.clone()
+        } else {
+            None
+        };
+        Ok(self
+            .pool
+            .run(move || {
+                let ctx = PolicyContext {
+                    current_password: current.as_deref(),
+                    current_hash: current_hash.as_ref(),
+                    history: &history,
+                };
+                let report = policy.evaluate(&new, &ctx);
+                let hash = report.valid.then(|| hasher.hash(&new));
+                (hash, report)
+            })
+            .await?)
+    }
+
+    async fn refuse_on_policy(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        account: &Account,
+        kind: AuditType,
+        hash: Option<PasswordHash>,
+        report: &ValidationReport,
+    ) -> Result<PasswordHash, CoreError> {
+        if let (true, Some(hash)) = (report.valid, hash) {
+            return Ok(hash);
+        }
+        let failed: Vec<&str> = report.failed().map(|r| r.rule).collect();
+        let reason = format!("policy: {}", failed.join(","));
+        self.audit(self.event(
+            ctx,
+            kind,
+            principal,
+            Some(account.id),
+            Outcome::Failure,
+            Some(&reason),
+        ))
+        .await;
+        metrics::counter!("latchkey_policy_refusals_total").increment(1);
+        Err(CoreError::Policy(Box::new(report.clone())))
+    }
+
+    async fn write(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        record: &AccountRecord,
+        new_hash: PasswordHash,
+        kind: WriteKind,
+        options: ResetOptions,
+    ) -> Result<Account, CoreError> {
+        let account = &record.account;
+        let now = self.clock.now();
+        let (audit_type, notification, keep_session) = match kind {
+            WriteKind::Change { keep_session } => (
+                AuditType::PasswordChange,
+                "password-changed",
+                Some(keep_session),
+            ),
+            WriteKind::Reset => (AuditType::PasswordReset, "password-reset", None),
+        };
+        let mut audit = vec![self.event(
+            ctx,
+            audit_type,
+            principal,
+            Some(account.id),
+            Outcome::Success,
+            None,
+        )];
+        let was_locked = account.locked_until.is_some_and(|t| t > now);
+        if options.unlock && was_locked {
+            audit.push(self.event(
+                ctx,
+                AuditType::AccountUnlock,
+                principal,
+                Some(account.id),
+                Outcome::Success,
+                None,
+            ));
+        }
+        let write = PasswordWrite {
+            account_id: account.id,
+            expected_rev: account.rev,
+            new_hash,
+            normalization: NORMALIZATION,
+            changed_at: now,
+            must_change_password: options.must_change_password,
+            password_never_expires: options.password_never_expires,
+            cannot_change_password: options.cannot_change_password,
+            unlock: options.unlock,
+            history_keep: HISTORY_RETAINED,
+            keep_session,
+            audit,
+            outbox: OutboxMessage {
+                id: Uuid::new_v4(),
+                kind: notification.to_owned(),
+                account_id: account.id,
+                created_at: now,
+                payload: json!({ "surface": ctx.surface, "requestId": ctx.request_id }),
+            },
+        };
+        let updated = self.store.write_password(write).await?;
+        metrics::counter!("latchkey_password_writes_total", "kind" => audit_type.as_str())
+            .increment(1);
+        Ok(updated)
+    }
+}
+
+enum WriteKind {
+    Change { keep_session: Uuid },
+    Reset,
+}

@@ -1,0 +1,144 @@
+//! Sign-in, bearer-token authentication and sign-out.
+
+use super::Latchkey;
+use crate::CoreError;
+use crate::audit::{AuditEvent, AuditType, Outcome, RequestContext};
+use crate::auth::Principal;
+use crate::domain::{AccountId, Password, UserName};
+use crate::ports::SessionRecord;
+use crate::secret::{SecretString, random_token, token_digest};
+use std::sync::Arc;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A new session. The token is shown to the caller once and stored only as a digest.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub token: SecretString,
+    pub expires_at: OffsetDateTime,
+    pub account_id: AccountId,
+    pub must_change_password: bool,
+}
+
+impl Latchkey {
+    /// Every failure is the same `InvalidCredentials`: unknown, wrong, locked, disabled.
+    pub async fn sign_in(
+        &self,
+        ctx: &RequestContext,
+        user_name: &str,
+        password: &str,
+    ) -> Result<SignedIn, CoreError> {
+        let record = match UserName::parse(user_name) {
+            Ok(name) => self.store.account_by_user_name(&name.lookup_key()).await?,
+            Err(_) => None,
+        };
+        let target = record.as_ref().map(|r| r.account.id);
+        let outcome = match Password::parse(password) {
+            Ok(pw) => self.prove(ctx, record.as_ref(), Arc::new(pw), true).await?,
+            // Unreadable input cannot match any hash: refused before hashing.
+            Err(_) => Err(super::proof::ProofFailure::WrongPassword),
+        };
+        let now = self.clock.now();
+        let (record, ()) = match (record, outcome) {
+            (Some(r), Ok(())) => (r, ()),
+            (_, Err(why)) => {
+                metrics::counter!("latchkey_sign_ins_total", "outcome" => "failure").increment(1);
+                self.audit(AuditEvent::new(
+                    ctx,
+                    now,
+                    AuditType::LoginFailure,
+                    None,
+                    target,
+                    Outcome::Failure,
+                    Some(why.reason()),
+                ))
+                .await;
+                return Err(CoreError::InvalidCredentials);
+            }
+            (None, Ok(())) => return Err(CoreError::InvalidCredentials),
+        };
+        let account = record.account;
+        let token = random_token(32);
+        let expires_at = now + self.settings.session_ttl;
+        self.store
+            .insert_session(SessionRecord {
+                id: Uuid::new_v4(),
+                token_digest: token_digest(&token),
+                account_id: Some(account.id),
+                client_id: None,
+                scopes: vec![],
+                created_at: now,
+                expires_at,
+                change_only: false,
+            })
+            .await?;
+        metrics::counter!("latchkey_sign_ins_total", "outcome" => "success").increment(1);
+        let actor = Some(account.id.to_string());
+        self.audit(AuditEvent::new(
+            ctx,
+            now,
+            AuditType::LoginSuccess,
+            actor,
+            Some(account.id),
+            Outcome::Success,
+            None,
+        ))
+        .await;
+        Ok(SignedIn {
+            token: SecretString::from(token),
+            expires_at,
+            account_id: account.id,
+            must_change_password: account.must_change_password,
+        })
+    }
+
+    /// The principal behind a bearer token, or `InvalidCredentials` for any unusable one.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, CoreError> {
+        let session = self
+            .store
+            .session_by_digest(&token_digest(token))
+            .await?
+            .ok_or(CoreError::InvalidCredentials)?;
+        if session.expires_at <= self.clock.now() {
+            return Err(CoreError::InvalidCredentials);
+        }
+        match (session.account_id, session.client_id) {
+            (Some(account_id), _) => {
+                let record = self
+                    .store
+                    .account_by_id(account_id)
+                    .await?
+                    .ok_or(CoreError::InvalidCredentials)?;
+                if record.account.disabled {
+                    return Err(CoreError::InvalidCredentials);
+                }
+                Ok(Principal::User {
+                    account_id,
+                    roles: record.account.roles,
+                    session_id: session.id,
+                    change_only: session.change_only,
+                })
+            }
+            (None, Some(client_id)) => {
+                // A deleted client's tokens stop working with it.
+                self.store
+                    .client_by_id(client_id)
+                    .await?
+                    .ok_or(CoreError::InvalidCredentials)?;
+                Ok(Principal::Client {
+                    client_id,
+                    scopes: session.scopes,
+                })
+            }
+            (None, None) => Err(CoreError::InvalidCredentials),
+        }
+    }
+
+    /// Ends the caller's session (a client token ends the same way).
+    pub async fn sign_out(&self, token: &str) -> Result<(), CoreError> {
+        if let Some(s) = self.store.session_by_digest(&token_digest(token)).await? {
+            self.store.revoke_session(s.id).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,225 @@
+//! Ports: what the core needs from storage. Adapters (SQLite now; PostgreSQL, LDAP later)
+//! implement them in their own crates; the core never names a backend.
+
+use crate::audit::{AuditEvent, AuditQuery};
+use crate::auth::Scope;
+use crate::domain::{Account, AccountId, Dn, Profile, Roles, Sid, UserName};
+use crate::hashing::PasswordHash;
+use async_trait::async_trait;
+use std::time::Duration;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} already exists")]
+    Duplicate(&'static str),
+    #[error("revision mismatch")]
+    RevisionMismatch,
+    #[error("not found")]
+    NotFound,
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("store error: {0}")]
+    Other(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An account with its credential, as the core reads it to check a proof.
+#[derive(Debug, Clone)]
+pub struct AccountRecord {
+    pub account: Account,
+    pub hash: Option<PasswordHash>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub id: AccountId,
+    pub user_name: UserName,
+    pub dn: Dn,
+    pub profile: Profile,
+    pub roles: Roles,
+    pub federated: bool,
+    pub hash: Option<PasswordHash>,
+    pub must_change_password: bool,
+    pub password_never_expires: bool,
+    pub cannot_change_password: bool,
+    pub created_at: OffsetDateTime,
+    pub audit: AuditEvent,
+}
+
+/// A change of profile, roles or flags; every field `None` means "leave as is".
+#[derive(Debug, Clone, Default)]
+pub struct AccountChanges {
+    pub user_name: Option<UserName>,
+    pub dn: Option<Dn>,
+    pub profile: Option<Profile>,
+    pub roles: Option<Roles>,
+    pub disabled: Option<bool>,
+    pub federated: Option<bool>,
+    pub must_change_password: Option<bool>,
+    pub password_never_expires: Option<bool>,
+    pub cannot_change_password: Option<bool>,
+}
+
+/// Everything one password change or reset writes, in one transaction.
+#[derive(Debug, Clone)]
+pub struct PasswordWrite {
+    pub account_id: AccountId,
+    /// The revision the caller read; the write fails if another write came first.
+    pub expected_rev: i64,
+    pub new_hash: PasswordHash,
+    pub normalization: &'static str,
+    pub changed_at: OffsetDateTime,
+    pub must_change_password: Option<bool>,
+    pub password_never_expires: Option<bool>,
+    pub cannot_change_password: Option<bool>,
+    pub unlock: bool,
+    /// Previous hashes kept for the history rule.
+    pub history_keep: usize,
+    /// The caller's own session survives a self change; every other one is revoked.
+    pub keep_session: Option<Uuid>,
+    pub audit: Vec<AuditEvent>,
+    pub outbox: OutboxMessage,
+}
+
+/// A notification to deliver, written with the change that caused it.
+#[derive(Debug, Clone)]
+pub struct OutboxMessage {
+    pub id: Uuid,
+    /// `password-changed`, `password-reset`, ...
+    pub kind: String,
+    pub account_id: AccountId,
+    pub created_at: OffsetDateTime,
+    pub payload: serde_json::Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub id: Uuid,
+    pub token_digest: Vec<u8>,
+    pub account_id: Option<AccountId>,
+    pub client_id: Option<Uuid>,
+    pub scopes: Vec<Scope>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    /// May only change the (expired) password.
+    pub change_only: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub secret_digest: Vec<u8>,
+    pub scopes: Vec<Scope>,
+    pub created_at: OffsetDateTime,
+}
+
+/// Whether a proof (password check) may run now: reserved before hashing, so that no
+/// burst of parallel guesses gets more than the limit checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProofSlot {
+    Allowed,
+    Locked,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AccountFilter {
+    /// Exact, case-insensitive.
+    pub user_name: Option<String>,
+    /// Exact, case-insensitive.
+    pub email: Option<String>,
+    pub offset: u32,
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Readiness: the store answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// The installation's SID domain part: `candidate` is kept if none is stored yet.
+    async fn installation_domain(&self, candidate: [u32; 3]) -> StoreResult<[u32; 3]>;
+
+    async fn count_accounts(&self) -> StoreResult<u64>;
+    /// Inserts the account (with its audit event) and assigns its SID.
+    async fn insert_account(&self, new: NewAccount, domain: [u32; 3]) -> StoreResult<Account>;
+    async fn account_by_id(&self, id: AccountId) -> StoreResult<Option<AccountRecord>>;
+    async fn account_by_user_name(&self, user_name_key: &str)
+    -> StoreResult<Option<AccountRecord>>;
+    async fn account_by_dn(&self, dn: &Dn) -> StoreResult<Option<AccountRecord>>;
+    async fn account_by_sid(&self, sid: &Sid) -> StoreResult<Option<AccountRecord>>;
+    async fn list_accounts(&self, filter: &AccountFilter) -> StoreResult<(Vec<Account>, u64)>;
+    /// Applies the changes if the revision matches (when given), bumps `_rev`, writes the
+    /// audit event, and revokes every session when `revoke_sessions`.
+    async fn update_account(
+        &self,
+        id: AccountId,
+        expected_rev: Option<i64>,
+        changes: &AccountChanges,
+        revoke_sessions: bool,
+        audit: AuditEvent,
+    ) -> StoreResult<Account>;
+    async fn delete_account(
+        &self,
+        id: AccountId,
+        expected_rev: Option<i64>,
+        audit: AuditEvent,
+    ) -> StoreResult<()>;
+
+    /// Reserves one proof attempt (see [`ProofSlot`]); a lapsed lock or window starts over.
+    async fn begin_proof(
+        &self,
+        id: AccountId,
+        now: OffsetDateTime,
+        window: Duration,
+        max: u32,
+    ) -> StoreResult<ProofSlot>;
+    /// Records that the reserved attempt failed; locks the account once `max` is reached.
+    /// Returns whether this failure locked it.
+    async fn fail_proof(
+        &self,
+        id: AccountId,
+        now: OffsetDateTime,
+        max: u32,
+        lock_for: Duration,
+    ) -> StoreResult<bool>;
+    /// A successful proof: the consecutive-failure count starts over.
+    async fn succeed_proof(&self, id: AccountId) -> StoreResult<()>;
+    /// Sets or clears an administrative lock.
+    async fn set_lock(
+        &self,
+        id: AccountId,
+        until: Option<OffsetDateTime>,
+        audit: AuditEvent,
+    ) -> StoreResult<Account>;
+
+    /// Writes a change or reset in one transaction (see [`PasswordWrite`]).
+    async fn write_password(&self, write: PasswordWrite) -> StoreResult<Account>;
+    /// Replaces `old` by `new` (same password, current parameters) if `old` is still stored.
+    async fn upgrade_hash(
+        &self,
+        id: AccountId,
+        old: &PasswordHash,
+        new: &PasswordHash,
+    ) -> StoreResult<()>;
+    /// Previous hashes, newest first.
+    async fn password_history(&self, id: AccountId, limit: usize)
+    -> StoreResult<Vec<PasswordHash>>;
+
+    async fn insert_session(&self, session: SessionRecord) -> StoreResult<()>;
+    /// A live (not revoked) session by token digest.
+    async fn session_by_digest(&self, digest: &[u8]) -> StoreResult<Option<SessionRecord>>;
+    async fn revoke_session(&self, id: Uuid) -> StoreResult<()>;
+
+    async fn insert_client(&self, client: ClientRecord, audit: AuditEvent) -> StoreResult<()>;
+    async fn client_by_id(&self, id: Uuid) -> StoreResult<Option<ClientRecord>>;
+
+    async fn append_audit(&self, event: AuditEvent) -> StoreResult<()>;
+    async fn list_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEvent>>;
+
+    /// Undelivered notifications of an account, oldest first (delivery comes later).
+    async fn pending_outbox(&self, account_id: AccountId) -> StoreResult<Vec<OutboxMessage>>;
+}

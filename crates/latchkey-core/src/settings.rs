@@ -1,0 +1,69 @@
+//! The settings the core operations obey (built by the server from its configuration).
+
+use crate::hashing::HashingParams;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct LockoutSettings {
+    pub max_failures: u32,
+    pub window: Duration,
+    pub duration: Duration,
+}
+
+impl Default for LockoutSettings {
+    fn default() -> Self {
+        Self {
+            max_failures: 5,
+            window: Duration::from_secs(900),
+            duration: Duration::from_secs(900),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PolicySettings {
+    pub min_length: usize,
+    pub max_length: usize,
+    pub history_count: usize,
+    pub history_on_reset: bool,
+    pub generate_length: usize,
+}
+
+impl Default for PolicySettings {
+    fn default() -> Self {
+        Self {
+            min_length: 8,
+            max_length: 256,
+            history_count: 0,
+            history_on_reset: false,
+            generate_length: 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CoreSettings {
+    pub hashing: HashingParams,
+    pub hash_max_concurrent: usize,
+    pub hash_max_queue: usize,
+    pub lockout: LockoutSettings,
+    pub session_ttl: Duration,
+    pub reset_strict: bool,
+    pub policy: PolicySettings,
+    pub dn_template: String,
+}
+
+impl Default for CoreSettings {
+    fn default() -> Self {
+        Self {
+            hashing: HashingParams::default(),
+            hash_max_concurrent: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            hash_max_queue: 64,
+            lockout: LockoutSettings::default(),
+            session_ttl: Duration::from_secs(8 * 3600),
+            reset_strict: false,
+            policy: PolicySettings::default(),
+            dn_template: "uid={userName},ou=People,dc=example,dc=com".to_owned(),
+        }
+    }
+}
