@@ -62,6 +62,15 @@ impl Latchkey {
             None => Dn::from_template(&self.settings.dn_template, user_name.as_str()),
         }
         .map_err(|e| CoreError::Invalid(format!("dn: {e}")))?;
+        // The store enforces uniqueness; asking first only names the field clearly.
+        if self
+            .store
+            .account_by_user_name(&user_name.lookup_key())
+            .await?
+            .is_some()
+        {
+            return Err(CoreError::Duplicate("userName"));
+        }
         let hash = match (&req.password, &req.password_hash) {
             (Some(_), Some(_)) => {
                 return Err(CoreError::Invalid(

@@ -1,0 +1,364 @@
+//! The store contract: every adapter must pass these (SQLite now; PostgreSQL joins later).
+
+use latchkey_core::audit::{AuditEvent, AuditQuery, AuditType, Outcome, RequestContext};
+use latchkey_core::domain::{Dn, Password, Profile, Roles, UserName};
+use latchkey_core::hashing::{Hasher, HashingParams, PasswordHash};
+use latchkey_core::ports::{
+    AccountFilter, NewAccount, OutboxMessage, PasswordWrite, ProofSlot, SessionRecord, Store,
+    StoreError,
+};
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+use time::macros::datetime;
+use uuid::Uuid;
+
+const T0: OffsetDateTime = datetime!(2026-11-22 08:00 UTC);
+
+struct Fixture {
+    store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+}
+
+async fn sqlite() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("contract.db").display());
+    let store = latchkey_store::open(&url, 4).await.unwrap();
+    Fixture { store, _dir: dir }
+}
+
+fn event(kind: AuditType, target: Option<Uuid>) -> AuditEvent {
+    AuditEvent::new(
+        &RequestContext::cli(),
+        T0,
+        kind,
+        Some("cli".into()),
+        target,
+        Outcome::Success,
+        None,
+    )
+}
+
+fn hash(pw: &str) -> PasswordHash {
+    Hasher::new(HashingParams::TESTING)
+        .unwrap()
+        .hash(&Password::parse(pw).unwrap())
+}
+
+fn new_account(name: &str) -> NewAccount {
+    let id = Uuid::new_v4();
+    NewAccount {
+        id,
+        user_name: UserName::parse(name).unwrap(),
+        dn: Dn::from_template("uid={userName},ou=People,dc=example,dc=com", name).unwrap(),
+        profile: Profile {
+            email: Some(format!("{name}@Example.com")),
+            ..Default::default()
+        },
+        roles: Roles::new(vec![]),
+        federated: false,
+        hash: Some(hash("first password")),
+        must_change_password: false,
+        password_never_expires: false,
+        cannot_change_password: false,
+        created_at: T0,
+        audit: event(AuditType::AccountCreate, Some(id)),
+    }
+}
+
+fn write(id: Uuid, rev: i64, pw: &str, keep: Option<Uuid>) -> PasswordWrite {
+    PasswordWrite {
+        account_id: id,
+        expected_rev: rev,
+        new_hash: hash(pw),
+        normalization: "nfkc",
+        changed_at: T0,
+        must_change_password: Some(false),
+        password_never_expires: None,
+        cannot_change_password: None,
+        unlock: false,
+        history_keep: 2,
+        keep_session: keep,
+        audit: vec![event(AuditType::PasswordChange, Some(id))],
+        outbox: OutboxMessage {
+            id: Uuid::new_v4(),
+            kind: "password-changed".into(),
+            account_id: id,
+            created_at: T0,
+            payload: serde_json::json!({}),
+        },
+    }
+}
+
+fn session(account: Uuid) -> SessionRecord {
+    SessionRecord {
+        id: Uuid::new_v4(),
+        token_digest: Uuid::new_v4().as_bytes().to_vec(),
+        account_id: Some(account),
+        client_id: None,
+        scopes: vec![],
+        created_at: T0,
+        expires_at: T0 + Duration::from_secs(60),
+        change_only: false,
+    }
+}
+
+#[tokio::test]
+async fn accounts_are_found_by_name_dn_and_sid_in_any_case() {
+    let f = sqlite().await;
+    let domain = f.store.installation_domain([7, 8, 9]).await.unwrap();
+    assert_eq!(
+        f.store.installation_domain([1, 2, 3]).await.unwrap(),
+        domain,
+        "the domain is generated once"
+    );
+    let a = f
+        .store
+        .insert_account(new_account("JDoe"), domain)
+        .await
+        .unwrap();
+    assert_eq!(a.user_name.as_str(), "JDoe");
+    assert_eq!(a.sid.to_string(), "S-1-5-21-7-8-9-1001");
+    let b = f
+        .store
+        .insert_account(new_account("asmith"), domain)
+        .await
+        .unwrap();
+    assert_eq!(b.sid.to_string(), "S-1-5-21-7-8-9-1002");
+    assert_eq!(
+        f.store
+            .account_by_user_name("jdoe")
+            .await
+            .unwrap()
+            .unwrap()
+            .account
+            .id,
+        a.id
+    );
+    let dn = Dn::parse("UID=jdoe, OU=people,DC=Example,DC=com").unwrap();
+    assert_eq!(
+        f.store
+            .account_by_dn(&dn)
+            .await
+            .unwrap()
+            .unwrap()
+            .account
+            .id,
+        a.id
+    );
+    assert_eq!(
+        f.store
+            .account_by_sid(&a.sid)
+            .await
+            .unwrap()
+            .unwrap()
+            .account
+            .id,
+        a.id
+    );
+    let (items, total) = f
+        .store
+        .list_accounts(&AccountFilter {
+            email: Some("JDOE@example.COM".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((items.len(), total), (1, 1));
+}
+
+#[tokio::test]
+async fn a_second_account_with_the_same_name_in_other_case_is_a_duplicate() {
+    let f = sqlite().await;
+    f.store
+        .insert_account(new_account("jdoe"), [1, 2, 3])
+        .await
+        .unwrap();
+    let err = f
+        .store
+        .insert_account(new_account("JDOE"), [1, 2, 3])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
+    assert_eq!(f.store.count_accounts().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_password_write_bumps_the_revision_keeps_history_and_revokes_other_sessions() {
+    let f = sqlite().await;
+    let a = f
+        .store
+        .insert_account(new_account("jdoe"), [1, 2, 3])
+        .await
+        .unwrap();
+    let mine = session(a.id);
+    let other = session(a.id);
+    f.store.insert_session(mine.clone()).await.unwrap();
+    f.store.insert_session(other.clone()).await.unwrap();
+    let after = f
+        .store
+        .write_password(write(a.id, a.rev, "second password", Some(mine.id)))
+        .await
+        .unwrap();
+    assert_eq!(after.rev, a.rev + 1);
+    assert!(
+        f.store
+            .session_by_digest(&mine.token_digest)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        f.store
+            .session_by_digest(&other.token_digest)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A stale revision loses: no lost update.
+    let stale = f
+        .store
+        .write_password(write(a.id, a.rev, "third password", None))
+        .await
+        .unwrap_err();
+    assert!(matches!(stale, StoreError::RevisionMismatch));
+    f.store
+        .write_password(write(a.id, after.rev, "third password", None))
+        .await
+        .unwrap();
+    f.store
+        .write_password(write(a.id, after.rev + 1, "fourth password", None))
+        .await
+        .unwrap();
+    let history = f.store.password_history(a.id, 10).await.unwrap();
+    assert_eq!(history.len(), 2, "history_keep bounds the history");
+    assert!(
+        history[0].verify(&Password::parse("third password").unwrap()),
+        "newest first"
+    );
+    assert_eq!(f.store.pending_outbox(a.id).await.unwrap().len(), 3);
+    let changes = f
+        .store
+        .list_audit(&AuditQuery {
+            account_id: Some(a.id),
+            kind: Some(AuditType::PasswordChange),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(changes.len(), 3);
+}
+
+#[tokio::test]
+async fn parallel_proofs_never_exceed_the_limit_and_the_lock_expires() {
+    let f = sqlite().await;
+    let a = f
+        .store
+        .insert_account(new_account("jdoe"), [1, 2, 3])
+        .await
+        .unwrap();
+    let window = Duration::from_secs(900);
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let s = Arc::clone(&f.store);
+            tokio::spawn(async move { s.begin_proof(a.id, T0, window, 5).await.unwrap() })
+        })
+        .collect();
+    let mut allowed = 0;
+    for t in tasks {
+        if t.await.unwrap() == ProofSlot::Allowed {
+            allowed += 1;
+        }
+    }
+    assert_eq!(allowed, 5);
+    assert!(
+        f.store.fail_proof(a.id, T0, 5, window).await.unwrap(),
+        "the limit locks"
+    );
+    assert!(
+        !f.store.fail_proof(a.id, T0, 5, window).await.unwrap(),
+        "already locked"
+    );
+    let locked = f.store.account_by_id(a.id).await.unwrap().unwrap().account;
+    assert_eq!(locked.locked_until, Some(T0 + window));
+    assert_eq!(
+        f.store
+            .begin_proof(a.id, T0 + Duration::from_secs(60), window, 5)
+            .await
+            .unwrap(),
+        ProofSlot::Locked
+    );
+    assert_eq!(
+        f.store
+            .begin_proof(a.id, T0 + window + Duration::from_secs(1), window, 5)
+            .await
+            .unwrap(),
+        ProofSlot::Allowed
+    );
+}
+
+#[tokio::test]
+async fn a_success_resets_the_consecutive_count() {
+    let f = sqlite().await;
+    let a = f
+        .store
+        .insert_account(new_account("jdoe"), [1, 2, 3])
+        .await
+        .unwrap();
+    let w = Duration::from_secs(900);
+    for _ in 0..4 {
+        assert_eq!(
+            f.store.begin_proof(a.id, T0, w, 5).await.unwrap(),
+            ProofSlot::Allowed
+        );
+        f.store.fail_proof(a.id, T0, 5, w).await.unwrap();
+    }
+    f.store.begin_proof(a.id, T0, w, 5).await.unwrap();
+    f.store.succeed_proof(a.id).await.unwrap();
+    for _ in 0..5 {
+        assert_eq!(
+            f.store.begin_proof(a.id, T0, w, 5).await.unwrap(),
+            ProofSlot::Allowed
+        );
+    }
+}
+
+#[tokio::test]
+async fn deleting_an_account_keeps_its_audit_trail() {
+    let f = sqlite().await;
+    let a = f
+        .store
+        .insert_account(new_account("jdoe"), [1, 2, 3])
+        .await
+        .unwrap();
+    f.store
+        .delete_account(
+            a.id,
+            Some(a.rev + 1),
+            event(AuditType::AccountDelete, Some(a.id)),
+        )
+        .await
+        .unwrap_err();
+    f.store
+        .delete_account(
+            a.id,
+            Some(a.rev),
+            event(AuditType::AccountDelete, Some(a.id)),
+        )
+        .await
+        .unwrap();
+    assert!(f.store.account_by_id(a.id).await.unwrap().is_none());
+    let events = f
+        .store
+        .list_audit(&AuditQuery {
+            account_id: Some(a.id),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [AuditType::AccountCreate, AuditType::AccountDelete]);
+}
