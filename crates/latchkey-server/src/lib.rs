@@ -1,1 +1,10 @@
-//! placeholder
+//! Latchkey's server: configuration, start-up, CLI and the HTTP surfaces, each a thin
+//! translator over `latchkey_core`.
+
+pub mod cli;
+pub mod client_ip;
+pub mod config;
+pub mod http;
+pub mod startup;
+pub mod telemetry;
+pub mod throttle;

@@ -1,0 +1,241 @@
+//! The `latchkey` command line. Passwords come from a prompt or `--password-stdin`, never
+//! from argv (which other users of the machine can read).
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a CLI prints
+
+use crate::config::Config;
+use crate::startup::Application;
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand};
+use latchkey_core::Latchkey;
+use latchkey_core::audit::RequestContext;
+use latchkey_core::auth::Principal;
+use latchkey_core::clock::SystemClock;
+use latchkey_core::domain::{Password, Profile, Role};
+use latchkey_core::hashing::Hasher;
+use latchkey_core::ops::{CreateAccount, ResetOptions};
+use latchkey_core::ports::AccountFilter;
+use latchkey_core::secret::{ExposeSecret as _, SecretString};
+use std::io::{BufRead as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "latchkey", version, about = "Latchkey: a self-hostable password-lifecycle server")]
+pub struct Cli {
+    /// TOML configuration file (LATCHKEY_<SECTION>__<KEY> variables override it).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server (SQLite in the working directory unless configured).
+    Serve,
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Configuration commands.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Account administration on the local store.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Hash a password read from stdin with the configured Argon2id parameters (PHC string).
+    Hash,
+}
+
+#[derive(Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration (secrets redacted) and exit.
+    Check,
+}
+
+#[derive(Args)]
+pub struct PasswordSource {
+    /// Read the password from the first line of standard input instead of a prompt.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Subcommand)]
+pub enum AccountCommand {
+    /// Create an account.
+    Add {
+        name: String,
+        /// user (default), helpdesk, admin; repeatable.
+        #[arg(long = "role")]
+        roles: Vec<Role>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Create without a password (federated accounts, or set one later).
+        #[arg(long)]
+        no_password: bool,
+        #[command(flatten)]
+        source: PasswordSource,
+    },
+    /// List accounts.
+    List,
+    /// Show one account.
+    Show { name: String },
+    /// Set an account's password (an administrative reset).
+    SetPassword {
+        name: String,
+        /// Require a change at the next sign-in.
+        #[arg(long)]
+        must_change: bool,
+        #[command(flatten)]
+        source: PasswordSource,
+    },
+    /// Lock an account.
+    Lock {
+        name: String,
+        /// How long, e.g. 1h, 30d (default: until unlocked).
+        #[arg(long = "for", value_parser = humantime::parse_duration)]
+        duration: Option<Duration>,
+    },
+    /// Unlock an account.
+    Unlock { name: String },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref()).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    match cli.command {
+        Command::Config(ConfigCommand::Check) => {
+            print!("{}", config.to_redacted_toml());
+            Ok(())
+        }
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            latchkey_store::open(config.database.url.expose(), config.database.max_connections).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Hash => {
+            let pw = read_password(true, false)?;
+            let pw = Password::parse(pw.expose_secret()).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hasher = Hasher::new(config.core_settings().hashing).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", hasher.hash(&pw).as_str());
+            Ok(())
+        }
+        Command::Account(cmd) => account(config, cmd).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    crate::telemetry::init(config.log.format);
+    let admin_file = config.database.url.sqlite_dir().map(|d| d.join("initial-admin-password"));
+    let mut app = Application::build(config).await?;
+    if let Some(password) = app.initial_admin_password.take() {
+        announce_initial_admin(&password, admin_file.as_deref());
+    }
+    tracing::info!(address = %app.local_addr(), "listening");
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// Shown once on the terminal (stderr, outside the log stream) and kept in a file that
+/// only the owner can read — never logged.
+fn announce_initial_admin(password: &SecretString, file: Option<&Path>) {
+    let mut msg = format!(
+        "\n  Created the first administrator: user name `admin`, password:\n\n      {}\n\n",
+        password.expose_secret()
+    );
+    if let Some(path) = file {
+        match write_private(path, password.expose_secret()) {
+            Ok(()) => msg.push_str(&format!("  It is also in {} (mode 0600). Change it and delete that file.\n\n", path.display())),
+            Err(e) => msg.push_str(&format!("  (could not write {}: {e})\n\n", path.display())),
+        }
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(msg.as_bytes());
+    let _ = err.flush();
+}
+
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path)?;
+    f.write_all(content.as_bytes())?;
+    f.write_all(b"\n")
+}
+
+fn read_password(from_stdin: bool, confirm: bool) -> anyhow::Result<SecretString> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
+        let pw = line.strip_suffix('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).unwrap_or(&line).to_owned();
+        if pw.is_empty() {
+            bail!("no password on stdin");
+        }
+        return Ok(SecretString::from(pw));
+    }
+    let pw = rpassword::prompt_password("Password: ").context("reading the password")?;
+    if confirm && rpassword::prompt_password("Repeat: ").context("reading the password")? != pw {
+        bail!("the passwords differ");
+    }
+    Ok(SecretString::from(pw))
+}
+
+async fn account(config: Config, cmd: AccountCommand) -> anyhow::Result<()> {
+    let store = latchkey_store::open(config.database.url.expose(), config.database.max_connections).await?;
+    let core = Latchkey::new(store, Arc::new(SystemClock), config.core_settings()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ctx = RequestContext::cli();
+    let me = Principal::System;
+    let fail = |e: latchkey_core::CoreError| match e {
+        latchkey_core::CoreError::Policy(report) => {
+            let failed: Vec<String> = report.failed().map(|r| format!("{} ({})", r.rule, r.description)).collect();
+            anyhow::anyhow!("the password policy refuses it: {}", failed.join(", "))
+        }
+        other => anyhow::anyhow!("{other}"),
+    };
+    match cmd {
+        AccountCommand::Add { name, roles, email, no_password, source } => {
+            let password = if no_password { None } else { Some(read_password(source.password_stdin, true)?) };
+            let req = CreateAccount { user_name: name, password, roles, profile: Profile { email, ..Default::default() }, ..Default::default() };
+            let a = core.create_account(&ctx, &me, req).await.map_err(fail)?;
+            println!("created {} ({}, {})", a.user_name, a.id, a.dn);
+        }
+        AccountCommand::List => {
+            let mut offset = 0;
+            loop {
+                let page = core.list_accounts(&me, AccountFilter { offset, limit: 500, ..Default::default() }).await.map_err(fail)?;
+                for a in &page.items {
+                    println!("{}\t{}\t{}\t{}", a.id, a.user_name, a.roles.to_csv(), a.status(core.clock().now()).as_str());
+                }
+                offset += page.items.len() as u32;
+                if page.items.is_empty() || u64::from(offset) >= page.total {
+                    break;
+                }
+            }
+        }
+        AccountCommand::Show { name } => {
+            let a = core.account_by_user_name(&me, &name).await.map_err(fail)?;
+            let view = crate::http::native::account_view(&a, core.clock().now());
+            println!("{}", serde_json::to_string_pretty(&view)?);
+        }
+        AccountCommand::SetPassword { name, must_change, source } => {
+            let a = core.account_by_user_name(&me, &name).await.map_err(fail)?;
+            let pw = read_password(source.password_stdin, true)?;
+            let options = ResetOptions { new_password: Some(pw), must_change_password: Some(must_change), ..Default::default() };
+            core.reset_password(&ctx, &me, a.id, options).await.map_err(fail)?;
+            println!("password set for {}", a.user_name);
+        }
+        AccountCommand::Lock { name, duration } => {
+            let a = core.account_by_user_name(&me, &name).await.map_err(fail)?;
+            // "Until unlocked": a century is forever for a password.
+            let until = core.clock().now() + duration.unwrap_or(Duration::from_secs(100 * 365 * 86_400));
+            core.set_lock(&ctx, &me, a.id, Some(until)).await.map_err(fail)?;
+            println!("locked {}", a.user_name);
+        }
+        AccountCommand::Unlock { name } => {
+            let a = core.account_by_user_name(&me, &name).await.map_err(fail)?;
+            core.set_lock(&ctx, &me, a.id, None).await.map_err(fail)?;
+            println!("unlocked {}", a.user_name);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,392 @@
+//! Configuration: built-in defaults, then a TOML file, then `LATCHKEY_<SECTION>__<KEY>`
+//! environment variables. Unknown keys in the file or the environment stop start-up,
+//! naming the key. Every key and default is SPEC §10's; `docs/configuration.md` lists them.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use ipnet::IpNet;
+use latchkey_core::hashing::HashingParams;
+use latchkey_core::settings::{CoreSettings, LockoutSettings, PolicySettings};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on. Default `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// Base of links in mail. Default `http://127.0.0.1:8080`.
+    pub public_url: String,
+    /// Peers whose `X-Forwarded-For` is believed. Default none.
+    pub trusted_proxies: Vec<IpNet>,
+    pub database: DatabaseConfig,
+    pub accounts: AccountsConfig,
+    pub hashing: HashingConfig,
+    pub lockout: LockoutConfig,
+    pub throttle: ThrottleConfig,
+    pub session: SessionConfig,
+    pub reset: ResetConfig,
+    pub policy: PolicyConfig,
+    pub log: LogConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080".into(),
+            trusted_proxies: vec![],
+            database: DatabaseConfig::default(),
+            accounts: AccountsConfig::default(),
+            hashing: HashingConfig::default(),
+            lockout: LockoutConfig::default(),
+            throttle: ThrottleConfig::default(),
+            session: SessionConfig::default(),
+            reset: ResetConfig::default(),
+            policy: PolicyConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// Default `sqlite://latchkey.db` (in the working directory).
+    pub url: DatabaseUrl,
+    /// Default 8.
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { url: DatabaseUrl("sqlite://latchkey.db".into()), max_connections: 8 }
+    }
+}
+
+/// A database URL; its password never prints.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(pub String);
+
+impl DatabaseUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    fn redacted(&self) -> String {
+        match (self.0.find("://"), self.0.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                let userinfo = &self.0[scheme + 3..at];
+                let user = userinfo.split(':').next().unwrap_or_default();
+                format!("{}{}:[redacted]{}", &self.0[..scheme + 3], user, &self.0[at..])
+            }
+            _ => self.0.clone(),
+        }
+    }
+
+    /// The directory of a SQLite database file (where `initial-admin-password` goes).
+    pub fn sqlite_dir(&self) -> Option<PathBuf> {
+        let rest = self.0.strip_prefix("sqlite://").or_else(|| self.0.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or(rest);
+        if path.is_empty() || path == ":memory:" {
+            return None;
+        }
+        let parent = Path::new(path).parent().map(Path::to_path_buf).unwrap_or_default();
+        Some(if parent.as_os_str().is_empty() { PathBuf::from(".") } else { parent })
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
+impl Serialize for DatabaseUrl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.redacted())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountsConfig {
+    /// Default `uid={userName},ou=People,dc=example,dc=com`.
+    pub dn_template: String,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        Self { dn_template: CoreSettings::default().dn_template }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HashingConfig {
+    /// Argon2id memory in KiB. Default 19456.
+    pub memory_kib: u32,
+    /// Default 2.
+    pub iterations: u32,
+    /// Default 1.
+    pub parallelism: u32,
+    /// Hashes running at once. Default: the number of cores.
+    pub max_concurrent: usize,
+    /// Requests waiting for a hashing slot; beyond, 503. Default 64.
+    pub max_queue: usize,
+}
+
+impl Default for HashingConfig {
+    fn default() -> Self {
+        let p = HashingParams::default();
+        let core = CoreSettings::default();
+        Self {
+            memory_kib: p.memory_kib,
+            iterations: p.iterations,
+            parallelism: p.parallelism,
+            max_concurrent: core.hash_max_concurrent,
+            max_queue: core.hash_max_queue,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LockoutConfig {
+    /// Default 5.
+    pub max_failures: u32,
+    /// Default `15m`.
+    pub window: Dur,
+    /// Default `15m`.
+    pub duration: Dur,
+}
+
+impl Default for LockoutConfig {
+    fn default() -> Self {
+        let l = LockoutSettings::default();
+        Self { max_failures: l.max_failures, window: Dur(l.window), duration: Dur(l.duration) }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThrottleConfig {
+    /// Requests per client IP per minute on credential-checking endpoints. Default 60.
+    pub per_ip_per_minute: u32,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        Self { per_ip_per_minute: 60 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// Default `8h`.
+    pub ttl: Dur,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self { ttl: Dur(CoreSettings::default().session_ttl) }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResetConfig {
+    /// Default false; true: a reset can only generate the password.
+    pub strict: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    /// Default 8.
+    pub min_length: usize,
+    /// Default 256.
+    pub max_length: usize,
+    /// Default 0 (off).
+    pub history_count: usize,
+    /// Default false.
+    pub history_on_reset: bool,
+    /// Default 20.
+    pub generate_length: usize,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        let p = PolicySettings::default();
+        Self {
+            min_length: p.min_length,
+            max_length: p.max_length,
+            history_count: p.history_count,
+            history_on_reset: p.history_on_reset,
+            generate_length: p.generate_length,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Pretty on a terminal, JSON otherwise.
+    #[default]
+    Auto,
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+}
+
+/// A duration written `30s`, `15m`, `1h`, `14d` (or a number of seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dur(pub Duration);
+
+impl Serialize for Dur {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(self.0).to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Secs(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Secs(s) => Ok(Dur(Duration::from_secs(s))),
+            Raw::Text(t) => humantime::parse_duration(&t)
+                .map(Dur)
+                .map_err(|e| serde::de::Error::custom(format!("invalid duration {t:?} ({e}); write e.g. 30s, 15m, 1h, 14d"))),
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, then the file (if any), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                return Err(Box::new(figment::Error::from(format!("configuration file {} not found", f.display()))));
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        fig.merge(Env::prefixed("LATCHKEY_").split("__")).extract().map_err(Box::new)
+    }
+
+    /// The settings of the core operations.
+    pub fn core_settings(&self) -> CoreSettings {
+        CoreSettings {
+            hashing: HashingParams {
+                memory_kib: self.hashing.memory_kib,
+                iterations: self.hashing.iterations,
+                parallelism: self.hashing.parallelism,
+            },
+            hash_max_concurrent: self.hashing.max_concurrent,
+            hash_max_queue: self.hashing.max_queue,
+            lockout: LockoutSettings {
+                max_failures: self.lockout.max_failures,
+                window: self.lockout.window.0,
+                duration: self.lockout.duration.0,
+            },
+            session_ttl: self.session.ttl.0,
+            reset_strict: self.reset.strict,
+            policy: PolicySettings {
+                min_length: self.policy.min_length,
+                max_length: self.policy.max_length,
+                history_count: self.policy.history_count,
+                history_on_reset: self.policy.history_on_reset,
+                generate_length: self.policy.generate_length,
+            },
+            dn_template: self.accounts.dn_template.clone(),
+        }
+    }
+
+    /// The effective configuration as TOML, secrets redacted (`config check`).
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn defaults_are_the_spec_defaults() {
+        let c = Config::default();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.lockout.max_failures, 5);
+        assert_eq!(c.lockout.window.0, Duration::from_secs(900));
+        assert_eq!(c.session.ttl.0, Duration::from_secs(8 * 3600));
+        assert_eq!(c.hashing.memory_kib, 19456);
+        assert_eq!(c.throttle.per_ip_per_minute, 60);
+        assert_eq!(c.database.url.expose(), "sqlite://latchkey.db");
+    }
+
+    #[test]
+    fn file_then_environment_override_the_defaults() {
+        Jail::expect_with(|jail| {
+            jail.create_file("l.toml", "listen = \"0.0.0.0:9000\"\n[lockout]\nwindow = \"30m\"\nmax_failures = 3\n")?;
+            jail.set_env("LATCHKEY_LOCKOUT__MAX_FAILURES", "7");
+            jail.set_env("LATCHKEY_SESSION__TTL", "1h");
+            let c = Config::load(Some(Path::new("l.toml"))).map_err(|e| *e)?;
+            assert_eq!(c.listen.port(), 9000);
+            assert_eq!(c.lockout.window.0, Duration::from_secs(1800));
+            assert_eq!(c.lockout.max_failures, 7);
+            assert_eq!(c.session.ttl.0, Duration::from_secs(3600));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_named() {
+        Jail::expect_with(|jail| {
+            jail.create_file("l.toml", "[lockout]\nmax_failure = 3\n")?;
+            let err = Config::load(Some(Path::new("l.toml"))).unwrap_err().to_string();
+            assert!(err.contains("max_failure"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_unknown_environment_key_is_named() {
+        Jail::expect_with(|jail| {
+            jail.set_env("LATCHKEY_HASHING__MEMORY", "1");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("memory"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_database_password_never_prints() {
+        let url = DatabaseUrl("postgres://lk:s3cr3t@db:5432/lk".into());
+        assert!(!format!("{url:?}").contains("s3cr3t"));
+        let c = Config { database: DatabaseConfig { url, max_connections: 1 }, ..Default::default() };
+        let shown = c.to_redacted_toml();
+        assert!(!shown.contains("s3cr3t") && shown.contains("postgres://lk:[redacted]@db:5432/lk"), "{shown}");
+    }
+
+    #[test]
+    fn the_sqlite_directory_is_found() {
+        assert_eq!(DatabaseUrl("sqlite://latchkey.db".into()).sqlite_dir(), Some(PathBuf::from(".")));
+        assert_eq!(DatabaseUrl("sqlite:///var/lib/lk/x.db?mode=rwc".into()).sqlite_dir(), Some(PathBuf::from("/var/lib/lk")));
+        assert_eq!(DatabaseUrl("sqlite::memory:".into()).sqlite_dir(), None);
+    }
+}

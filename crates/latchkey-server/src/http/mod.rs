@@ -1,0 +1,38 @@
+//! HTTP: one module per surface, each exporting a router over the shared `AppState`,
+//! plus the operational endpoints and the middleware every request passes.
+
+pub mod error;
+pub mod extract;
+mod middleware;
+pub mod native;
+mod ops;
+
+use crate::config::Config;
+use crate::throttle::Throttle;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use latchkey_core::Latchkey;
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::Arc;
+
+/// Largest accepted request body (a password is at most 4 KiB).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Arc<Latchkey>,
+    pub config: Arc<Config>,
+    pub throttle: Arc<Throttle>,
+    pub metrics: PrometheusHandle,
+}
+
+pub fn router(state: AppState) -> Router {
+    let app = Router::new()
+        .merge(native::router())
+        .merge(ops::router())
+        .fallback(|| async { error::ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state);
+    middleware::wrap(app)
+}

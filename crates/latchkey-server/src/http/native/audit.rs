@@ -1,0 +1,63 @@
+//! `GET /api/v1/audit?accountId=&type=&since=` (admin, or `audit:read`).
+
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::Auth;
+use axum::extract::{Query, State};
+use axum::response::IntoResponse;
+use latchkey_core::audit::{AuditEvent, AuditQuery, AuditType};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    pub account_id: Option<Uuid>,
+    /// e.g. `password.change`
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub kind: Option<String>,
+    /// RFC 3339 UTC.
+    pub since: Option<String>,
+    /// Default 500, at most 5000.
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditList {
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<AuditEvent>,
+}
+
+/// Audit events, oldest first.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
+    responses(
+        (status = 200, description = "Matching events", body = AuditList),
+        (status = 400, description = "Bad query parameters", content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", content_type = "application/problem+json"),
+    ), security(("bearer" = [])))]
+pub async fn list_audit(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    query: Result<Query<AuditParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Query(p) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let kind = p
+        .kind
+        .map(|k| AuditType::parse(&k).ok_or_else(|| ApiError::BadRequest(format!("unknown event type {k:?}"))))
+        .transpose()?;
+    let since = p
+        .since
+        .map(|s| OffsetDateTime::parse(&s, &Rfc3339).map_err(|_| ApiError::BadRequest("since must be an RFC 3339 time".into())))
+        .transpose()?;
+    let events = state
+        .core
+        .list_audit(&principal, AuditQuery { account_id: p.account_id, kind, since, limit: p.limit.unwrap_or(0) })
+        .await?;
+    Ok(axum::Json(AuditList { events }))
+}

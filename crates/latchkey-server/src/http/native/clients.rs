@@ -1,0 +1,125 @@
+//! API clients: `POST /api/v1/clients` (admin) and `POST /api/v1/token`
+//! (`client_credentials`, credentials in a JSON or form body, or HTTP Basic).
+
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiJson, Auth, Ctx};
+use axum::extract::{FromRequest as _, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use base64::Engine as _;
+use latchkey_core::auth::Scope;
+use latchkey_core::secret::{ExposeSecret as _, SecretString};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClientRequest {
+    pub name: String,
+    /// `accounts:read`, `accounts:write`, `passwords:reset`, `passwords:check`, `audit:read`, `*`.
+    pub scopes: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientCredentials {
+    pub client_id: Uuid,
+    /// Shown once.
+    pub client_secret: String,
+}
+
+/// Create an API client (admin).
+#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = CreateClientRequest,
+    responses(
+        (status = 201, description = "Created; the secret is shown once", body = ClientCredentials),
+        (status = 400, description = "Malformed request or unknown scope", content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", content_type = "application/problem+json"),
+    ), security(("bearer" = [])))]
+pub async fn create_client(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Auth(principal): Auth,
+    ApiJson(req): ApiJson<CreateClientRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let scopes = req.scopes.iter().map(|s| s.parse::<Scope>().map_err(ApiError::BadRequest)).collect::<Result<Vec<_>, _>>()?;
+    let c = state.core.create_client(&ctx.0, &principal, &req.name, scopes).await?;
+    Ok((StatusCode::CREATED, axum::Json(ClientCredentials { client_id: c.client_id, client_secret: c.client_secret.expose_secret().to_owned() })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// Must be `client_credentials`.
+    pub grant_type: String,
+    pub client_id: Option<String>,
+    #[schema(value_type = Option<String>, format = Password)]
+    pub client_secret: Option<SecretString>,
+    /// Accepted and ignored: a token carries all of the client's scopes.
+    #[allow(dead_code)] // read so that OAuth clients sending it are not refused
+    pub scope: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    pub expires_in: u64,
+}
+
+fn basic_credentials(req: &Request) -> Option<(String, String)> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, b64) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    Some((id.to_owned(), secret.to_owned()))
+}
+
+/// Exchange client credentials for a bearer token.
+#[utoipa::path(post, path = "/api/v1/token", tag = "clients",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded", description = "Also accepted as JSON; credentials may come by HTTP Basic"),
+    responses(
+        (status = 200, description = "A client token", body = TokenResponse),
+        (status = 400, description = "Malformed request or unsupported grant", content_type = "application/problem+json"),
+        (status = 401, description = "Invalid client", content_type = "application/problem+json"),
+        (status = 415, description = "Neither JSON nor a form", content_type = "application/problem+json"),
+        (status = 429, description = "Throttled", content_type = "application/problem+json"),
+    ))]
+pub async fn issue_token(State(state): State<AppState>, ctx: Ctx, req: Request) -> Result<impl IntoResponse, ApiError> {
+    ctx.throttle(&state)?;
+    let basic = basic_credentials(&req);
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
+    let body: TokenRequest = if content_type.starts_with("application/x-www-form-urlencoded") {
+        let axum::Form(f) = axum::Form::<TokenRequest>::from_request(req, &()).await.map_err(|e| match e.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            _ => ApiError::BadRequest(e.body_text()),
+        })?;
+        f
+    } else if content_type.starts_with("application/json") {
+        let ApiJson(j) = ApiJson::<TokenRequest>::from_request(req, &()).await?;
+        j
+    } else {
+        return Err(ApiError::UnsupportedMediaType("expected application/x-www-form-urlencoded or application/json".into()));
+    };
+    if body.grant_type != "client_credentials" {
+        return Err(ApiError::BadRequest("grant_type must be client_credentials".into()));
+    }
+    let (id, secret) = match (basic, body.client_id, body.client_secret) {
+        (Some(b), None, None) => b,
+        (None, Some(id), Some(secret)) => (id, secret.expose_secret().to_owned()),
+        _ => return Err(ApiError::InvalidClient),
+    };
+    let secret = SecretString::from(secret);
+    let t = state.core.issue_client_token(&ctx.0, &id, secret.expose_secret()).await.map_err(|e| match e {
+        latchkey_core::CoreError::InvalidCredentials => ApiError::InvalidClient,
+        other => other.into(),
+    })?;
+    Ok(axum::Json(TokenResponse { access_token: t.access_token.expose_secret().to_owned(), token_type: "Bearer", expires_in: t.expires_in }))
+}

@@ -1,0 +1,82 @@
+//! The composition root: config → store → core → HTTP, bound to a port (0 in tests).
+
+use crate::config::Config;
+use crate::http::{self, AppState};
+use crate::throttle::Throttle;
+use anyhow::Context as _;
+use latchkey_core::Latchkey;
+use latchkey_core::audit::RequestContext;
+use latchkey_core::clock::{Clock, SystemClock};
+use latchkey_core::secret::SecretString;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    state: AppState,
+    /// The generated password of the `admin` account created on first start.
+    pub initial_admin_password: Option<SecretString>,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let store = latchkey_store::open(config.database.url.expose(), config.database.max_connections)
+            .await
+            .with_context(|| format!("opening the store {:?}", config.database.url))?;
+        let core = Latchkey::new(store, clock, config.core_settings()).await.map_err(|e| anyhow::anyhow!("starting the core: {e}"))?;
+        let initial_admin_password = core.ensure_initial_admin(&RequestContext::cli()).await.map_err(|e| anyhow::anyhow!("creating the first admin: {e}"))?;
+        let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+        let state = AppState {
+            core: Arc::new(core),
+            throttle: Arc::new(Throttle::per_minute(config.throttle.per_ip_per_minute)),
+            config: Arc::new(config),
+            metrics: crate::telemetry::metrics_handle(),
+        };
+        Ok(Self { router: http::router(state.clone()), listener, state, initial_admin_password })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| self.state.config.listen)
+    }
+
+    pub fn core(&self) -> Arc<Latchkey> {
+        Arc::clone(&self.state.core)
+    }
+
+    /// Serves until the process is asked to stop (Ctrl-C or SIGTERM).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let throttle = Arc::clone(&self.state.throttle);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                throttle.forget_idle();
+            }
+        });
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown_signal()).await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

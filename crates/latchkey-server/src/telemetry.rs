@@ -1,0 +1,32 @@
+//! Logging: `tracing`, pretty on a terminal, JSON otherwise (`log.format`), filter from
+//! `RUST_LOG` (default `info`). Secrets never reach a log line: no handler or core
+//! operation logs a request body, and secret types print as `[redacted]`.
+
+use crate::config::LogFormat;
+use std::io::IsTerminal as _;
+use tracing_subscriber::EnvFilter;
+
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = match format {
+        LogFormat::Json => true,
+        LogFormat::Pretty => false,
+        LogFormat::Auto => !std::io::stdout().is_terminal(),
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stdout);
+    let _ = if json { builder.json().flatten_event(true).with_current_span(true).try_init() } else { builder.try_init() };
+}
+
+/// Installs the Prometheus recorder once per process and returns its handle.
+pub fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
+    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Fails only if another recorder is installed; then our handle still renders ours.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}

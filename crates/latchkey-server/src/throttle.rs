@@ -1,0 +1,50 @@
+//! Per-client-IP rate limit on the credential-checking endpoints
+//! (`throttle.per_ip_per_minute`), on top of the per-account lockout.
+
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+
+pub struct Throttle {
+    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    clock: DefaultClock,
+}
+
+impl Throttle {
+    /// `0` switches the throttle off.
+    pub fn per_minute(n: u32) -> Self {
+        Self { limiter: NonZeroU32::new(n).map(|n| RateLimiter::keyed(Quota::per_minute(n))), clock: DefaultClock::default() }
+    }
+
+    /// `Err(seconds to wait)` when `ip` is over its allowance.
+    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
+        let Some(limiter) = &self.limiter else { return Ok(()) };
+        limiter.check_key(&ip).map_err(|not_until| not_until.wait_time_from(self.clock.now()).as_secs() + 1)
+    }
+
+    /// Forgets addresses whose allowance is full again (bounds memory).
+    pub fn forget_idle(&self) {
+        if let Some(l) = &self.limiter {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_over_its_allowance_waits_and_others_do_not() {
+        let t = Throttle::per_minute(3);
+        let a: IpAddr = "127.0.0.2".parse().unwrap();
+        for _ in 0..3 {
+            assert!(t.check(a).is_ok());
+        }
+        let wait = t.check(a).unwrap_err();
+        assert!((1..=21).contains(&wait), "{wait}");
+        assert!(t.check("127.0.0.3".parse().unwrap()).is_ok());
+    }
+}
