@@ -21,7 +21,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "latchkey", version, about = "Latchkey: a self-hostable password-lifecycle server")]
+#[command(
+    name = "latchkey",
+    version,
+    about = "Latchkey: a self-hostable password-lifecycle server"
+)]
 pub struct Cli {
     /// TOML configuration file (LATCHKEY_<SECTION>__<KEY> variables override it).
     #[arg(long, global = true)]
@@ -100,7 +104,8 @@ pub enum AccountCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::load(cli.config.as_deref()).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    let config =
+        Config::load(cli.config.as_deref()).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     match cli.command {
         Command::Config(ConfigCommand::Check) => {
             print!("{}", config.to_redacted_toml());
@@ -108,14 +113,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve => serve(config).await,
         Command::Migrate => {
-            latchkey_store::open(config.database.url.expose(), config.database.max_connections).await?;
+            latchkey_store::open(
+                config.database.url.expose(),
+                config.database.max_connections,
+            )
+            .await?;
             println!("database is up to date");
             Ok(())
         }
         Command::Hash => {
             let pw = read_password(true, false)?;
             let pw = Password::parse(pw.expose_secret()).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let hasher = Hasher::new(config.core_settings().hashing).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hasher =
+                Hasher::new(config.core_settings().hashing).map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", hasher.hash(&pw).as_str());
             Ok(())
         }
@@ -125,7 +135,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     crate::telemetry::init(config.log.format);
-    let admin_file = config.database.url.sqlite_dir().map(|d| d.join("initial-admin-password"));
+    let admin_file = config
+        .database
+        .url
+        .sqlite_dir()
+        .map(|d| d.join("initial-admin-password"));
     let mut app = Application::build(config).await?;
     if let Some(password) = app.initial_admin_password.take() {
         announce_initial_admin(&password, admin_file.as_deref());
@@ -144,7 +158,10 @@ fn announce_initial_admin(password: &SecretString, file: Option<&Path>) {
     );
     if let Some(path) = file {
         match write_private(path, password.expose_secret()) {
-            Ok(()) => msg.push_str(&format!("  It is also in {} (mode 0600). Change it and delete that file.\n\n", path.display())),
+            Ok(()) => msg.push_str(&format!(
+                "  It is also in {} (mode 0600). Change it and delete that file.\n\n",
+                path.display()
+            )),
             Err(e) => msg.push_str(&format!("  (could not write {}: {e})\n\n", path.display())),
         }
     }
@@ -166,8 +183,15 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
 fn read_password(from_stdin: bool, confirm: bool) -> anyhow::Result<SecretString> {
     if from_stdin {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
-        let pw = line.strip_suffix('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).unwrap_or(&line).to_owned();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from stdin")?;
+        let pw = line
+            .strip_suffix('\n')
+            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+            .unwrap_or(&line)
+            .to_owned();
         if pw.is_empty() {
             bail!("no password on stdin");
         }
@@ -181,30 +205,74 @@ fn read_password(from_stdin: bool, confirm: bool) -> anyhow::Result<SecretString
 }
 
 async fn account(config: Config, cmd: AccountCommand) -> anyhow::Result<()> {
-    let store = latchkey_store::open(config.database.url.expose(), config.database.max_connections).await?;
-    let core = Latchkey::new(store, Arc::new(SystemClock), config.core_settings()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = latchkey_store::open(
+        config.database.url.expose(),
+        config.database.max_connections,
+    )
+    .await?;
+    let core = Latchkey::new(store, Arc::new(SystemClock), config.core_settings())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let ctx = RequestContext::cli();
     let me = Principal::System;
     let fail = |e: latchkey_core::CoreError| match e {
         latchkey_core::CoreError::Policy(report) => {
-            let failed: Vec<String> = report.failed().map(|r| format!("{} ({})", r.rule, r.description)).collect();
+            let failed: Vec<String> = report
+                .failed()
+                .map(|r| format!("{} ({})", r.rule, r.description))
+                .collect();
             anyhow::anyhow!("the password policy refuses it: {}", failed.join(", "))
         }
         other => anyhow::anyhow!("{other}"),
     };
     match cmd {
-        AccountCommand::Add { name, roles, email, no_password, source } => {
-            let password = if no_password { None } else { Some(read_password(source.password_stdin, true)?) };
-            let req = CreateAccount { user_name: name, password, roles, profile: Profile { email, ..Default::default() }, ..Default::default() };
+        AccountCommand::Add {
+            name,
+            roles,
+            email,
+            no_password,
+            source,
+        } => {
+            let password = if no_password {
+                None
+            } else {
+                Some(read_password(source.password_stdin, true)?)
+            };
+            let req = CreateAccount {
+                user_name: name,
+                password,
+                roles,
+                profile: Profile {
+                    email,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
             let a = core.create_account(&ctx, &me, req).await.map_err(fail)?;
             println!("created {} ({}, {})", a.user_name, a.id, a.dn);
         }
         AccountCommand::List => {
             let mut offset = 0;
             loop {
-                let page = core.list_accounts(&me, AccountFilter { offset, limit: 500, ..Default::default() }).await.map_err(fail)?;
+                let page = core
+                    .list_accounts(
+                        &me,
+                        AccountFilter {
+                            offset,
+                            limit: 500,
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .map_err(fail)?;
                 for a in &page.items {
-                    println!("{}\t{}\t{}\t{}", a.id, a.user_name, a.roles.to_csv(), a.status(core.clock().now()).as_str());
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        a.id,
+                        a.user_name,
+                        a.roles.to_csv(),
+                        a.status(core.clock().now()).as_str()
+                    );
                 }
                 offset += page.items.len() as u32;
                 if page.items.is_empty() || u64::from(offset) >= page.total {
@@ -217,18 +285,31 @@ async fn account(config: Config, cmd: AccountCommand) -> anyhow::Result<()> {
             let view = crate::http::native::account_view(&a, core.clock().now());
             println!("{}", serde_json::to_string_pretty(&view)?);
         }
-        AccountCommand::SetPassword { name, must_change, source } => {
+        AccountCommand::SetPassword {
+            name,
+            must_change,
+            source,
+        } => {
             let a = core.account_by_user_name(&me, &name).await.map_err(fail)?;
             let pw = read_password(source.password_stdin, true)?;
-            let options = ResetOptions { new_password: Some(pw), must_change_password: Some(must_change), ..Default::default() };
-            core.reset_password(&ctx, &me, a.id, options).await.map_err(fail)?;
+            let options = ResetOptions {
+                new_password: Some(pw),
+                must_change_password: Some(must_change),
+                ..Default::default()
+            };
+            core.reset_password(&ctx, &me, a.id, options)
+                .await
+                .map_err(fail)?;
             println!("password set for {}", a.user_name);
         }
         AccountCommand::Lock { name, duration } => {
             let a = core.account_by_user_name(&me, &name).await.map_err(fail)?;
             // "Until unlocked": a century is forever for a password.
-            let until = core.clock().now() + duration.unwrap_or(Duration::from_secs(100 * 365 * 86_400));
-            core.set_lock(&ctx, &me, a.id, Some(until)).await.map_err(fail)?;
+            let until =
+                core.clock().now() + duration.unwrap_or(Duration::from_secs(100 * 365 * 86_400));
+            core.set_lock(&ctx, &me, a.id, Some(until))
+                .await
+                .map_err(fail)?;
             println!("locked {}", a.user_name);
         }
         AccountCommand::Unlock { name } => {

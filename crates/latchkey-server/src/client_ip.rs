@@ -20,7 +20,10 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr
         .map(|hop| hop.parse::<IpAddr>().ok())
         .collect::<Option<Vec<_>>>()
         .unwrap_or_default();
-    hops.into_iter().rev().find(|ip| !is_trusted(ip)).unwrap_or(peer)
+    hops.into_iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .unwrap_or(peer)
 }
 
 #[cfg(test)]
@@ -39,7 +42,10 @@ mod tests {
 
     #[test]
     fn an_untrusted_peer_cannot_claim_another_address() {
-        assert_eq!(client_ip(ip("203.0.113.9"), &headers("1.2.3.4"), &[]), ip("203.0.113.9"));
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), &headers("1.2.3.4"), &[]),
+            ip("203.0.113.9")
+        );
     }
 
     #[test]
@@ -53,7 +59,13 @@ mod tests {
     #[test]
     fn a_garbled_header_falls_back_to_the_peer() {
         let trusted = ["10.0.0.0/8".parse().unwrap()];
-        assert_eq!(client_ip(ip("10.0.0.1"), &headers("nonsense"), &trusted), ip("10.0.0.1"));
-        assert_eq!(client_ip(ip("10.0.0.1"), &HeaderMap::new(), &trusted), ip("10.0.0.1"));
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &headers("nonsense"), &trusted),
+            ip("10.0.0.1")
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &HeaderMap::new(), &trusted),
+            ip("10.0.0.1")
+        );
     }
 }

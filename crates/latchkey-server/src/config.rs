@@ -62,7 +62,10 @@ pub struct DatabaseConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { url: DatabaseUrl("sqlite://latchkey.db".into()), max_connections: 8 }
+        Self {
+            url: DatabaseUrl("sqlite://latchkey.db".into()),
+            max_connections: 8,
+        }
     }
 }
 
@@ -81,7 +84,12 @@ impl DatabaseUrl {
             (Some(scheme), Some(at)) if at > scheme => {
                 let userinfo = &self.0[scheme + 3..at];
                 let user = userinfo.split(':').next().unwrap_or_default();
-                format!("{}{}:[redacted]{}", &self.0[..scheme + 3], user, &self.0[at..])
+                format!(
+                    "{}{}:[redacted]{}",
+                    &self.0[..scheme + 3],
+                    user,
+                    &self.0[at..]
+                )
             }
             _ => self.0.clone(),
         }
@@ -89,13 +97,23 @@ impl DatabaseUrl {
 
     /// The directory of a SQLite database file (where `initial-admin-password` goes).
     pub fn sqlite_dir(&self) -> Option<PathBuf> {
-        let rest = self.0.strip_prefix("sqlite://").or_else(|| self.0.strip_prefix("sqlite:"))?;
+        let rest = self
+            .0
+            .strip_prefix("sqlite://")
+            .or_else(|| self.0.strip_prefix("sqlite:"))?;
         let path = rest.split('?').next().unwrap_or(rest);
         if path.is_empty() || path == ":memory:" {
             return None;
         }
-        let parent = Path::new(path).parent().map(Path::to_path_buf).unwrap_or_default();
-        Some(if parent.as_os_str().is_empty() { PathBuf::from(".") } else { parent })
+        let parent = Path::new(path)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        Some(if parent.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            parent
+        })
     }
 }
 
@@ -120,7 +138,9 @@ pub struct AccountsConfig {
 
 impl Default for AccountsConfig {
     fn default() -> Self {
-        Self { dn_template: CoreSettings::default().dn_template }
+        Self {
+            dn_template: CoreSettings::default().dn_template,
+        }
     }
 }
 
@@ -167,7 +187,11 @@ pub struct LockoutConfig {
 impl Default for LockoutConfig {
     fn default() -> Self {
         let l = LockoutSettings::default();
-        Self { max_failures: l.max_failures, window: Dur(l.window), duration: Dur(l.duration) }
+        Self {
+            max_failures: l.max_failures,
+            window: Dur(l.window),
+            duration: Dur(l.duration),
+        }
     }
 }
 
@@ -180,7 +204,9 @@ pub struct ThrottleConfig {
 
 impl Default for ThrottleConfig {
     fn default() -> Self {
-        Self { per_ip_per_minute: 60 }
+        Self {
+            per_ip_per_minute: 60,
+        }
     }
 }
 
@@ -193,7 +219,9 @@ pub struct SessionConfig {
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        Self { ttl: Dur(CoreSettings::default().session_ttl) }
+        Self {
+            ttl: Dur(CoreSettings::default().session_ttl),
+        }
     }
 }
 
@@ -268,9 +296,11 @@ impl<'de> Deserialize<'de> for Dur {
         }
         match Raw::deserialize(d)? {
             Raw::Secs(s) => Ok(Dur(Duration::from_secs(s))),
-            Raw::Text(t) => humantime::parse_duration(&t)
-                .map(Dur)
-                .map_err(|e| serde::de::Error::custom(format!("invalid duration {t:?} ({e}); write e.g. 30s, 15m, 1h, 14d"))),
+            Raw::Text(t) => humantime::parse_duration(&t).map(Dur).map_err(|e| {
+                serde::de::Error::custom(format!(
+                    "invalid duration {t:?} ({e}); write e.g. 30s, 15m, 1h, 14d"
+                ))
+            }),
         }
     }
 }
@@ -281,11 +311,16 @@ impl Config {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(f) = file {
             if !f.exists() {
-                return Err(Box::new(figment::Error::from(format!("configuration file {} not found", f.display()))));
+                return Err(Box::new(figment::Error::from(format!(
+                    "configuration file {} not found",
+                    f.display()
+                ))));
             }
             fig = fig.merge(Toml::file(f));
         }
-        fig.merge(Env::prefixed("LATCHKEY_").split("__")).extract().map_err(Box::new)
+        fig.merge(Env::prefixed("LATCHKEY_").split("__"))
+            .extract()
+            .map_err(Box::new)
     }
 
     /// The settings of the core operations.
@@ -342,7 +377,10 @@ mod tests {
     #[test]
     fn file_then_environment_override_the_defaults() {
         Jail::expect_with(|jail| {
-            jail.create_file("l.toml", "listen = \"0.0.0.0:9000\"\n[lockout]\nwindow = \"30m\"\nmax_failures = 3\n")?;
+            jail.create_file(
+                "l.toml",
+                "listen = \"0.0.0.0:9000\"\n[lockout]\nwindow = \"30m\"\nmax_failures = 3\n",
+            )?;
             jail.set_env("LATCHKEY_LOCKOUT__MAX_FAILURES", "7");
             jail.set_env("LATCHKEY_SESSION__TTL", "1h");
             let c = Config::load(Some(Path::new("l.toml"))).map_err(|e| *e)?;
@@ -358,7 +396,9 @@ mod tests {
     fn an_unknown_key_in_the_file_is_named() {
         Jail::expect_with(|jail| {
             jail.create_file("l.toml", "[lockout]\nmax_failure = 3\n")?;
-            let err = Config::load(Some(Path::new("l.toml"))).unwrap_err().to_string();
+            let err = Config::load(Some(Path::new("l.toml")))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("max_failure"), "{err}");
             Ok(())
         });
@@ -378,15 +418,30 @@ mod tests {
     fn the_database_password_never_prints() {
         let url = DatabaseUrl("postgres://lk:s3cr3t@db:5432/lk".into());
         assert!(!format!("{url:?}").contains("s3cr3t"));
-        let c = Config { database: DatabaseConfig { url, max_connections: 1 }, ..Default::default() };
+        let c = Config {
+            database: DatabaseConfig {
+                url,
+                max_connections: 1,
+            },
+            ..Default::default()
+        };
         let shown = c.to_redacted_toml();
-        assert!(!shown.contains("s3cr3t") && shown.contains("postgres://lk:[redacted]@db:5432/lk"), "{shown}");
+        assert!(
+            !shown.contains("s3cr3t") && shown.contains("postgres://lk:[redacted]@db:5432/lk"),
+            "{shown}"
+        );
     }
 
     #[test]
     fn the_sqlite_directory_is_found() {
-        assert_eq!(DatabaseUrl("sqlite://latchkey.db".into()).sqlite_dir(), Some(PathBuf::from(".")));
-        assert_eq!(DatabaseUrl("sqlite:///var/lib/lk/x.db?mode=rwc".into()).sqlite_dir(), Some(PathBuf::from("/var/lib/lk")));
+        assert_eq!(
+            DatabaseUrl("sqlite://latchkey.db".into()).sqlite_dir(),
+            Some(PathBuf::from("."))
+        );
+        assert_eq!(
+            DatabaseUrl("sqlite:///var/lib/lk/x.db?mode=rwc".into()).sqlite_dir(),
+            Some(PathBuf::from("/var/lib/lk"))
+        );
         assert_eq!(DatabaseUrl("sqlite::memory:".into()).sqlite_dir(), None);
     }
 }

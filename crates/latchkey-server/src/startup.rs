@@ -27,23 +27,40 @@ impl Application {
     }
 
     pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let store = latchkey_store::open(config.database.url.expose(), config.database.max_connections)
+        let store = latchkey_store::open(
+            config.database.url.expose(),
+            config.database.max_connections,
+        )
+        .await
+        .with_context(|| format!("opening the store {:?}", config.database.url))?;
+        let core = Latchkey::new(store, clock, config.core_settings())
             .await
-            .with_context(|| format!("opening the store {:?}", config.database.url))?;
-        let core = Latchkey::new(store, clock, config.core_settings()).await.map_err(|e| anyhow::anyhow!("starting the core: {e}"))?;
-        let initial_admin_password = core.ensure_initial_admin(&RequestContext::cli()).await.map_err(|e| anyhow::anyhow!("creating the first admin: {e}"))?;
-        let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+            .map_err(|e| anyhow::anyhow!("starting the core: {e}"))?;
+        let initial_admin_password = core
+            .ensure_initial_admin(&RequestContext::cli())
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the first admin: {e}"))?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
         let state = AppState {
             core: Arc::new(core),
             throttle: Arc::new(Throttle::per_minute(config.throttle.per_ip_per_minute)),
             config: Arc::new(config),
             metrics: crate::telemetry::metrics_handle(),
         };
-        Ok(Self { router: http::router(state.clone()), listener, state, initial_admin_password })
+        Ok(Self {
+            router: http::router(state.clone()),
+            listener,
+            state,
+            initial_admin_password,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| self.state.config.listen)
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| self.state.config.listen)
     }
 
     pub fn core(&self) -> Arc<Latchkey> {
@@ -60,8 +77,12 @@ impl Application {
                 throttle.forget_idle();
             }
         });
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown_signal()).await
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
     }
 }
 
@@ -71,7 +92,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

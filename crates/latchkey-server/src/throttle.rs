@@ -14,13 +14,20 @@ pub struct Throttle {
 impl Throttle {
     /// `0` switches the throttle off.
     pub fn per_minute(n: u32) -> Self {
-        Self { limiter: NonZeroU32::new(n).map(|n| RateLimiter::keyed(Quota::per_minute(n))), clock: DefaultClock::default() }
+        Self {
+            limiter: NonZeroU32::new(n).map(|n| RateLimiter::keyed(Quota::per_minute(n))),
+            clock: DefaultClock::default(),
+        }
     }
 
     /// `Err(seconds to wait)` when `ip` is over its allowance.
     pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        let Some(limiter) = &self.limiter else { return Ok(()) };
-        limiter.check_key(&ip).map_err(|not_until| not_until.wait_time_from(self.clock.now()).as_secs() + 1)
+        let Some(limiter) = &self.limiter else {
+            return Ok(());
+        };
+        limiter
+            .check_key(&ip)
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()).as_secs() + 1)
     }
 
     /// Forgets addresses whose allowance is full again (bounds memory).

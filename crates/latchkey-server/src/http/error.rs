@@ -58,15 +58,17 @@ impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         match e {
             CoreError::InvalidCredentials => ApiError::Unauthorized,
-            CoreError::Forbidden(why) | CoreError::Refused(why) => ApiError::Forbidden(why.to_owned()),
+            CoreError::Forbidden(why) | CoreError::Refused(why) => {
+                ApiError::Forbidden(why.to_owned())
+            }
             CoreError::PasswordChangeRequired => ApiError::PasswordChangeRequired,
             CoreError::NotFound => ApiError::NotFound,
             CoreError::Policy(report) => ApiError::Policy(report),
             CoreError::Invalid(msg) => ApiError::BadRequest(msg),
             CoreError::Duplicate(what) => ApiError::Conflict(format!("{what} already exists")),
-            CoreError::RevisionConflict => {
-                ApiError::Conflict("the resource was changed by someone else: read it again and retry".into())
-            }
+            CoreError::RevisionConflict => ApiError::Conflict(
+                "the resource was changed by someone else: read it again and retry".into(),
+            ),
             CoreError::Overloaded => ApiError::Unavailable(1),
             CoreError::Unavailable => ApiError::Unavailable(5),
             CoreError::Internal(msg) => ApiError::Internal(msg),
@@ -77,37 +79,60 @@ impl From<CoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, kind, title, detail): (StatusCode, &str, &str, String) = match &self {
-            ApiError::BadRequest(d) => (StatusCode::BAD_REQUEST, "/problems/bad-request", "Bad Request", d.clone()),
+            ApiError::BadRequest(d) => (
+                StatusCode::BAD_REQUEST,
+                "/problems/bad-request",
+                "Bad Request",
+                d.clone(),
+            ),
             ApiError::Unauthorized | ApiError::InvalidClient => (
                 StatusCode::UNAUTHORIZED,
                 "/problems/unauthorized",
                 "Unauthorized",
                 "The credentials are missing or not valid.".into(),
             ),
-            ApiError::Forbidden(d) => (StatusCode::FORBIDDEN, "/problems/forbidden", "Forbidden", d.clone()),
+            ApiError::Forbidden(d) => (
+                StatusCode::FORBIDDEN,
+                "/problems/forbidden",
+                "Forbidden",
+                d.clone(),
+            ),
             ApiError::PasswordChangeRequired => (
                 StatusCode::FORBIDDEN,
                 "/problems/password-change-required",
                 "Password change required",
                 "The password has expired: this session may only change it.".into(),
             ),
-            ApiError::NotFound => (StatusCode::NOT_FOUND, "/problems/not-found", "Not Found", "No such resource.".into()),
+            ApiError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "/problems/not-found",
+                "Not Found",
+                "No such resource.".into(),
+            ),
             ApiError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "/problems/method-not-allowed",
                 "Method Not Allowed",
                 "This resource does not support the method.".into(),
             ),
-            ApiError::Conflict(d) => (StatusCode::CONFLICT, "/problems/conflict", "Conflict", d.clone()),
+            ApiError::Conflict(d) => (
+                StatusCode::CONFLICT,
+                "/problems/conflict",
+                "Conflict",
+                d.clone(),
+            ),
             ApiError::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "/problems/payload-too-large",
                 "Payload Too Large",
                 "The request body is larger than allowed.".into(),
             ),
-            ApiError::UnsupportedMediaType(d) => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "/problems/unsupported-media-type", "Unsupported Media Type", d.clone())
-            }
+            ApiError::UnsupportedMediaType(d) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "/problems/unsupported-media-type",
+                "Unsupported Media Type",
+                d.clone(),
+            ),
             ApiError::Policy(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "/problems/password-policy",
@@ -128,7 +153,12 @@ impl IntoResponse for ApiError {
             ),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, "/problems/internal", "Internal Server Error", "An internal error occurred.".into())
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "/problems/internal",
+                    "Internal Server Error",
+                    "An internal error occurred.".into(),
+                )
             }
         };
         let report = match &self {
@@ -136,16 +166,32 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         let error = matches!(self, ApiError::InvalidClient).then_some("invalid_client");
-        let body = Problem { kind, title, status: status.as_u16(), detail: &detail, report, error };
+        let body = Problem {
+            kind,
+            title,
+            status: status.as_u16(),
+            detail: &detail,
+            report,
+            error,
+        };
         let mut response = (status, serde_json::to_vec(&body).unwrap_or_default()).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         match self {
             ApiError::Unauthorized => {
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"latchkey\""));
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"latchkey\""),
+                );
             }
             ApiError::InvalidClient => {
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"latchkey\""));
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"latchkey\""),
+                );
             }
             ApiError::Throttled(s) | ApiError::Unavailable(s) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(s.max(1)));
@@ -165,7 +211,10 @@ mod tests {
         let r = ApiError::from(CoreError::InvalidCredentials).into_response();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         assert!(r.headers().contains_key(header::WWW_AUTHENTICATE));
-        assert_eq!(r.headers()[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
     }
 
     #[test]

@@ -43,13 +43,19 @@ pub struct Ctx(pub RequestContext);
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(Ctx(request_context(parts, state, "native")))
     }
 }
 
 pub fn request_context(parts: &Parts, state: &AppState, surface: &'static str) -> RequestContext {
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
     let ip = peer.map(|p| client_ip(p, &parts.headers, &state.config.trusted_proxies));
     let request_id = parts
         .headers
@@ -57,7 +63,11 @@ pub fn request_context(parts: &Parts, state: &AppState, surface: &'static str) -
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    RequestContext { surface, client_ip: ip, request_id }
+    RequestContext {
+        surface,
+        client_ip: ip,
+        request_id,
+    }
 }
 
 impl Ctx {
@@ -72,9 +82,15 @@ impl Ctx {
 
 /// The bearer token itself (for sign-out).
 pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
-    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// A caller with a valid bearer token whose session may do anything its roles allow.
@@ -83,9 +99,15 @@ pub struct Auth(pub Principal);
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let AuthForChange(principal) = AuthForChange::from_request_parts(parts, state).await?;
-        if let Principal::User { change_only: true, .. } = principal {
+        if let Principal::User {
+            change_only: true, ..
+        } = principal
+        {
             return Err(ApiError::PasswordChangeRequired);
         }
         Ok(Auth(principal))
@@ -99,7 +121,10 @@ pub struct AuthForChange(pub Principal);
 impl FromRequestParts<AppState> for AuthForChange {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
         Ok(AuthForChange(state.core.authenticate(token).await?))
     }
@@ -112,15 +137,19 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let Some(v) = parts.headers.get(axum::http::header::IF_MATCH) else { return Ok(IfMatch(None)) };
-        let s = v.to_str().map_err(|_| ApiError::BadRequest("If-Match is not ASCII".into()))?.trim();
+        let Some(v) = parts.headers.get(axum::http::header::IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
+        let s = v
+            .to_str()
+            .map_err(|_| ApiError::BadRequest("If-Match is not ASCII".into()))?
+            .trim();
         if s == "*" {
             return Ok(IfMatch(None));
         }
         let inner = s.strip_prefix("W/").unwrap_or(s).trim_matches('"');
-        inner
-            .parse::<i64>()
-            .map(|r| IfMatch(Some(r)))
-            .map_err(|_| ApiError::BadRequest("If-Match must be the _rev as an entity tag, e.g. \"3\"".into()))
+        inner.parse::<i64>().map(|r| IfMatch(Some(r))).map_err(|_| {
+            ApiError::BadRequest("If-Match must be the _rev as an entity tag, e.g. \"3\"".into())
+        })
     }
 }

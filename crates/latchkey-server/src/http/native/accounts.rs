@@ -47,11 +47,20 @@ pub struct CreateAccountRequest {
 }
 
 fn parse_roles(raw: &[String]) -> Result<Vec<Role>, ApiError> {
-    raw.iter().map(|r| r.parse::<Role>().map_err(|e| ApiError::BadRequest(e.to_string()))).collect()
+    raw.iter()
+        .map(|r| {
+            r.parse::<Role>()
+                .map_err(|e| ApiError::BadRequest(e.to_string()))
+        })
+        .collect()
 }
 
 fn view(state: &AppState, principal: &Principal, a: &Account) -> AccountView {
-    AccountView::new(a, state.core.clock().now(), principal.may(Permission::ReadAccounts))
+    AccountView::new(
+        a,
+        state.core.clock().now(),
+        principal.may(Permission::ReadAccounts),
+    )
 }
 
 /// Create an account (admin, or a client with `accounts:write`).
@@ -90,8 +99,15 @@ pub async fn create_account(
         password_never_expires: req.password_never_expires,
         cannot_change_password: req.cannot_change_password,
     };
-    let account = state.core.create_account(&ctx.0, &principal, create).await?;
-    Ok((StatusCode::CREATED, etag(account.rev), axum::Json(view(&state, &principal, &account))))
+    let account = state
+        .core
+        .create_account(&ctx.0, &principal, create)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        etag(account.rev),
+        axum::Json(view(&state, &principal, &account)),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -129,10 +145,24 @@ pub async fn list_accounts(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let filter = AccountFilter { user_name: q.user_name, email: q.email, offset: q.offset.unwrap_or(0), limit: q.limit.unwrap_or(0) };
+    let filter = AccountFilter {
+        user_name: q.user_name,
+        email: q.email,
+        offset: q.offset.unwrap_or(0),
+        limit: q.limit.unwrap_or(0),
+    };
     let page = state.core.list_accounts(&principal, filter).await?;
-    let items = page.items.iter().map(|a| view(&state, &principal, a)).collect();
-    Ok(axum::Json(AccountList { items, total: page.total, offset: page.offset, limit: page.limit }))
+    let items = page
+        .items
+        .iter()
+        .map(|a| view(&state, &principal, a))
+        .collect();
+    Ok(axum::Json(AccountList {
+        items,
+        total: page.total,
+        offset: page.offset,
+        limit: page.limit,
+    }))
 }
 
 fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
@@ -154,20 +184,31 @@ pub async fn get_account(
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = match parse_id(&id) {
-        Err(_) if !principal.may(Permission::ReadAccounts) => return Err(ApiError::Forbidden("not allowed".into())),
+        Err(_) if !principal.may(Permission::ReadAccounts) => {
+            return Err(ApiError::Forbidden("not allowed".into()));
+        }
         other => other?,
     };
     let account = state.core.get_account(&principal, id).await?;
-    Ok((etag(account.rev), axum::Json(view(&state, &principal, &account))))
+    Ok((
+        etag(account.rev),
+        axum::Json(view(&state, &principal, &account)),
+    ))
 }
 
 /// Reads `Option<Option<String>>` merge-patch semantics: absent, null (clear), value.
-fn patch_text(obj: &Map<String, Value>, key: &str, current: &Option<String>) -> Result<Option<String>, ApiError> {
+fn patch_text(
+    obj: &Map<String, Value>,
+    key: &str,
+    current: &Option<String>,
+) -> Result<Option<String>, ApiError> {
     match obj.get(key) {
         None => Ok(current.clone()),
         Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ApiError::BadRequest(format!("{key} must be a string or null"))),
+        Some(_) => Err(ApiError::BadRequest(format!(
+            "{key} must be a string or null"
+        ))),
     }
 }
 
@@ -180,22 +221,45 @@ fn patch_bool(obj: &Map<String, Value>, key: &str) -> Result<Option<bool>, ApiEr
 }
 
 const PATCHABLE: [&str; 14] = [
-    "userName", "dn", "email", "givenName", "sn", "displayName", "telephoneNumber", "locale", "roles", "status",
-    "federated", "mustChangePassword", "passwordNeverExpires", "cannotChangePassword",
+    "userName",
+    "dn",
+    "email",
+    "givenName",
+    "sn",
+    "displayName",
+    "telephoneNumber",
+    "locale",
+    "roles",
+    "status",
+    "federated",
+    "mustChangePassword",
+    "passwordNeverExpires",
+    "cannotChangePassword",
 ];
 
 /// Turns a merge patch of the account JSON into the core's changes.
-fn changes_from_patch(current: &Account, obj: &Map<String, Value>) -> Result<AccountChanges, ApiError> {
+fn changes_from_patch(
+    current: &Account,
+    obj: &Map<String, Value>,
+) -> Result<AccountChanges, ApiError> {
     if let Some(key) = obj.keys().find(|k| !PATCHABLE.contains(&k.as_str())) {
-        return Err(ApiError::BadRequest(format!("{key} is unknown or read-only")));
+        return Err(ApiError::BadRequest(format!(
+            "{key} is unknown or read-only"
+        )));
     }
     let string = |key: &str| match obj.get(key) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(ApiError::BadRequest(format!("{key} must be a string"))),
     };
-    let user_name = string("userName")?.map(|s| UserName::parse(&s)).transpose().map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let dn = string("dn")?.map(|s| Dn::parse(&s)).transpose().map_err(|e| ApiError::BadRequest(format!("dn: {e}")))?;
+    let user_name = string("userName")?
+        .map(|s| UserName::parse(&s))
+        .transpose()
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let dn = string("dn")?
+        .map(|s| Dn::parse(&s))
+        .transpose()
+        .map_err(|e| ApiError::BadRequest(format!("dn: {e}")))?;
     let p = &current.profile;
     let profile = Profile {
         email: patch_text(obj, "email", &p.email)?,
@@ -208,7 +272,8 @@ fn changes_from_patch(current: &Account, obj: &Map<String, Value>) -> Result<Acc
     let roles = match obj.get("roles") {
         None => None,
         Some(v) => {
-            let raw: Vec<String> = serde_json::from_value(v.clone()).map_err(|_| ApiError::BadRequest("roles must be an array of strings".into()))?;
+            let raw: Vec<String> = serde_json::from_value(v.clone())
+                .map_err(|_| ApiError::BadRequest("roles must be an array of strings".into()))?;
             Some(Roles::new(parse_roles(&raw)?))
         }
     };
@@ -216,7 +281,11 @@ fn changes_from_patch(current: &Account, obj: &Map<String, Value>) -> Result<Acc
         None => None,
         Some("active") => Some(false),
         Some("disabled") => Some(true),
-        Some(_) => return Err(ApiError::BadRequest("status must be active or disabled (locks are set by lockout or the CLI)".into())),
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "status must be active or disabled (locks are set by lockout or the CLI)".into(),
+            ));
+        }
     };
     Ok(AccountChanges {
         user_name,
@@ -251,15 +320,23 @@ pub async fn patch_account(
     ApiJson(patch): ApiJson<Map<String, Value>>,
 ) -> Result<impl IntoResponse, ApiError> {
     if !principal.may(Permission::WriteAccounts) {
-        return Err(ApiError::Forbidden("this needs a role or scope the caller lacks".into()));
+        return Err(ApiError::Forbidden(
+            "this needs a role or scope the caller lacks".into(),
+        ));
     }
     let id = parse_id(&id)?;
     let current = state.core.get_account(&principal, id).await?;
     let changes = changes_from_patch(&current, &patch)?;
     // Without If-Match, the revision read above guards the merge against a lost update.
     let expected = if_match.or(Some(current.rev));
-    let account = state.core.update_account(&ctx.0, &principal, id, expected, changes).await?;
-    Ok((etag(account.rev), axum::Json(view(&state, &principal, &account))))
+    let account = state
+        .core
+        .update_account(&ctx.0, &principal, id, expected, changes)
+        .await?;
+    Ok((
+        etag(account.rev),
+        axum::Json(view(&state, &principal, &account)),
+    ))
 }
 
 /// Delete an account.
@@ -279,9 +356,14 @@ pub async fn delete_account(
     IfMatch(if_match): IfMatch,
 ) -> Result<StatusCode, ApiError> {
     if !principal.may(Permission::WriteAccounts) {
-        return Err(ApiError::Forbidden("this needs a role or scope the caller lacks".into()));
+        return Err(ApiError::Forbidden(
+            "this needs a role or scope the caller lacks".into(),
+        ));
     }
     let id = parse_id(&id)?;
-    state.core.delete_account(&ctx.0, &principal, id, if_match).await?;
+    state
+        .core
+        .delete_account(&ctx.0, &principal, id, if_match)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -49,15 +49,29 @@ pub async fn list_audit(
     let Query(p) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let kind = p
         .kind
-        .map(|k| AuditType::parse(&k).ok_or_else(|| ApiError::BadRequest(format!("unknown event type {k:?}"))))
+        .map(|k| {
+            AuditType::parse(&k)
+                .ok_or_else(|| ApiError::BadRequest(format!("unknown event type {k:?}")))
+        })
         .transpose()?;
     let since = p
         .since
-        .map(|s| OffsetDateTime::parse(&s, &Rfc3339).map_err(|_| ApiError::BadRequest("since must be an RFC 3339 time".into())))
+        .map(|s| {
+            OffsetDateTime::parse(&s, &Rfc3339)
+                .map_err(|_| ApiError::BadRequest("since must be an RFC 3339 time".into()))
+        })
         .transpose()?;
     let events = state
         .core
-        .list_audit(&principal, AuditQuery { account_id: p.account_id, kind, since, limit: p.limit.unwrap_or(0) })
+        .list_audit(
+            &principal,
+            AuditQuery {
+                account_id: p.account_id,
+                kind,
+                since,
+                limit: p.limit.unwrap_or(0),
+            },
+        )
         .await?;
     Ok(axum::Json(AuditList { events }))
 }

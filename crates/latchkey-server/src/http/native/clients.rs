@@ -44,9 +44,22 @@ pub async fn create_client(
     Auth(principal): Auth,
     ApiJson(req): ApiJson<CreateClientRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let scopes = req.scopes.iter().map(|s| s.parse::<Scope>().map_err(ApiError::BadRequest)).collect::<Result<Vec<_>, _>>()?;
-    let c = state.core.create_client(&ctx.0, &principal, &req.name, scopes).await?;
-    Ok((StatusCode::CREATED, axum::Json(ClientCredentials { client_id: c.client_id, client_secret: c.client_secret.expose_secret().to_owned() })))
+    let scopes = req
+        .scopes
+        .iter()
+        .map(|s| s.parse::<Scope>().map_err(ApiError::BadRequest))
+        .collect::<Result<Vec<_>, _>>()?;
+    let c = state
+        .core
+        .create_client(&ctx.0, &principal, &req.name, scopes)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(ClientCredentials {
+            client_id: c.client_id,
+            client_secret: c.client_secret.expose_secret().to_owned(),
+        }),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -76,7 +89,9 @@ fn basic_credentials(req: &Request) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
     Some((id.to_owned(), secret.to_owned()))
@@ -92,24 +107,39 @@ fn basic_credentials(req: &Request) -> Option<(String, String)> {
         (status = 415, description = "Neither JSON nor a form", content_type = "application/problem+json"),
         (status = 429, description = "Throttled", content_type = "application/problem+json"),
     ))]
-pub async fn issue_token(State(state): State<AppState>, ctx: Ctx, req: Request) -> Result<impl IntoResponse, ApiError> {
+pub async fn issue_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    req: Request,
+) -> Result<impl IntoResponse, ApiError> {
     ctx.throttle(&state)?;
     let basic = basic_credentials(&req);
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let body: TokenRequest = if content_type.starts_with("application/x-www-form-urlencoded") {
-        let axum::Form(f) = axum::Form::<TokenRequest>::from_request(req, &()).await.map_err(|e| match e.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
-            _ => ApiError::BadRequest(e.body_text()),
-        })?;
+        let axum::Form(f) = axum::Form::<TokenRequest>::from_request(req, &())
+            .await
+            .map_err(|e| match e.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+                _ => ApiError::BadRequest(e.body_text()),
+            })?;
         f
     } else if content_type.starts_with("application/json") {
         let ApiJson(j) = ApiJson::<TokenRequest>::from_request(req, &()).await?;
         j
     } else {
-        return Err(ApiError::UnsupportedMediaType("expected application/x-www-form-urlencoded or application/json".into()));
+        return Err(ApiError::UnsupportedMediaType(
+            "expected application/x-www-form-urlencoded or application/json".into(),
+        ));
     };
     if body.grant_type != "client_credentials" {
-        return Err(ApiError::BadRequest("grant_type must be client_credentials".into()));
+        return Err(ApiError::BadRequest(
+            "grant_type must be client_credentials".into(),
+        ));
     }
     let (id, secret) = match (basic, body.client_id, body.client_secret) {
         (Some(b), None, None) => b,
@@ -117,9 +147,17 @@ pub async fn issue_token(State(state): State<AppState>, ctx: Ctx, req: Request) 
         _ => return Err(ApiError::InvalidClient),
     };
     let secret = SecretString::from(secret);
-    let t = state.core.issue_client_token(&ctx.0, &id, secret.expose_secret()).await.map_err(|e| match e {
-        latchkey_core::CoreError::InvalidCredentials => ApiError::InvalidClient,
-        other => other.into(),
-    })?;
-    Ok(axum::Json(TokenResponse { access_token: t.access_token.expose_secret().to_owned(), token_type: "Bearer", expires_in: t.expires_in }))
+    let t = state
+        .core
+        .issue_client_token(&ctx.0, &id, secret.expose_secret())
+        .await
+        .map_err(|e| match e {
+            latchkey_core::CoreError::InvalidCredentials => ApiError::InvalidClient,
+            other => other.into(),
+        })?;
+    Ok(axum::Json(TokenResponse {
+        access_token: t.access_token.expose_secret().to_owned(),
+        token_type: "Bearer",
+        expires_in: t.expires_in,
+    }))
 }

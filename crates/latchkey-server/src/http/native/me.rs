@@ -18,10 +18,16 @@ use utoipa::ToSchema;
         (status = 401, description = "Missing or invalid token", content_type = "application/problem+json"),
         (status = 403, description = "An API client, or a session that must change its password first", content_type = "application/problem+json"),
     ), security(("bearer" = [])))]
-pub async fn get_me(State(state): State<AppState>, Auth(principal): Auth) -> Result<impl IntoResponse, ApiError> {
+pub async fn get_me(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+) -> Result<impl IntoResponse, ApiError> {
     let account = state.core.me(&principal).await?;
     let now = state.core.clock().now();
-    Ok((etag(account.rev), axum::Json(AccountView::new(&account, now, false))))
+    Ok((
+        etag(account.rev),
+        axum::Json(AccountView::new(&account, now, false)),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -46,7 +52,15 @@ pub struct WarningsResponse {
 
 impl WarningsResponse {
     pub fn new(w: Vec<Warning>) -> Self {
-        Self { warnings: w.into_iter().map(|w| WarningView { rule: w.rule.to_owned(), message: w.message }).collect() }
+        Self {
+            warnings: w
+                .into_iter()
+                .map(|w| WarningView {
+                    rule: w.rule.to_owned(),
+                    message: w.message,
+                })
+                .collect(),
+        }
     }
 }
 
@@ -71,7 +85,12 @@ pub async fn change_my_password(
     ctx.throttle(&state)?;
     let warnings = state
         .core
-        .change_own_password(&ctx.0, &principal, req.current_password.expose_secret(), req.new_password.expose_secret())
+        .change_own_password(
+            &ctx.0,
+            &principal,
+            req.current_password.expose_secret(),
+            req.new_password.expose_secret(),
+        )
         .await?;
     Ok(axum::Json(WarningsResponse::new(warnings)))
 }

@@ -19,22 +19,39 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .route("/api/v1/sessions", post(sessions::create_session))
-        .route("/api/v1/sessions/current", delete(sessions::delete_current_session))
+        .route(
+            "/api/v1/sessions/current",
+            delete(sessions::delete_current_session),
+        )
         .route("/api/v1/me", get(me::get_me))
         .route("/api/v1/me/password", post(me::change_my_password))
-        .route("/api/v1/accounts", post(accounts::create_account).get(accounts::list_accounts))
+        .route(
+            "/api/v1/accounts",
+            post(accounts::create_account).get(accounts::list_accounts),
+        )
         .route(
             "/api/v1/accounts/{id}",
-            get(accounts::get_account).patch(accounts::patch_account).delete(accounts::delete_account),
+            get(accounts::get_account)
+                .patch(accounts::patch_account)
+                .delete(accounts::delete_account),
         )
-        .route("/api/v1/accounts/{id}/password/reset", post(passwords::reset_password))
-        .route("/api/v1/passwords/generate", post(passwords::generate_password))
+        .route(
+            "/api/v1/accounts/{id}/password/reset",
+            post(passwords::reset_password),
+        )
+        .route(
+            "/api/v1/passwords/generate",
+            post(passwords::generate_password),
+        )
         .route("/api/v1/audit", get(audit::list_audit))
         .route("/api/v1/clients", post(clients::create_client))
         .route("/api/v1/token", post(clients::issue_token))
 }
 
 /// The native account JSON of an account, as an administrator sees it (CLI `account show`).
-pub fn account_view(a: &latchkey_core::domain::Account, now: time::OffsetDateTime) -> views::AccountView {
+pub fn account_view(
+    a: &latchkey_core::domain::Account,
+    now: time::OffsetDateTime,
+) -> views::AccountView {
     views::AccountView::new(a, now, true)
 }

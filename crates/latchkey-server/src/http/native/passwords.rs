@@ -37,13 +37,22 @@ pub struct ResetResponse {
 }
 
 /// An optional JSON body: empty means all defaults.
-async fn optional_json<T: serde::de::DeserializeOwned + Default>(req: axum::extract::Request) -> Result<T, ApiError> {
-    let has_body = req.headers().get(axum::http::header::CONTENT_LENGTH).is_some_and(|v| v != "0")
-        || req.headers().contains_key(axum::http::header::TRANSFER_ENCODING);
+async fn optional_json<T: serde::de::DeserializeOwned + Default>(
+    req: axum::extract::Request,
+) -> Result<T, ApiError> {
+    let has_body = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .is_some_and(|v| v != "0")
+        || req
+            .headers()
+            .contains_key(axum::http::header::TRANSFER_ENCODING);
     if !has_body {
         return Ok(T::default());
     }
-    let axum::Json(v) = axum::Json::<T>::from_request(req, &()).await.map_err(json_rejection)?;
+    let axum::Json(v) = axum::Json::<T>::from_request(req, &())
+        .await
+        .map_err(json_rejection)?;
     Ok(v)
 }
 
@@ -70,7 +79,9 @@ pub async fn reset_password(
     req: axum::extract::Request,
 ) -> Result<impl IntoResponse, ApiError> {
     if !principal.may(Permission::ResetPasswords) {
-        return Err(ApiError::Forbidden("resetting a password needs the helpdesk or admin role".into()));
+        return Err(ApiError::Forbidden(
+            "resetting a password needs the helpdesk or admin role".into(),
+        ));
     }
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
     let body: ResetRequest = optional_json(req).await?;
@@ -81,7 +92,10 @@ pub async fn reset_password(
         cannot_change_password: body.cannot_change_password,
         unlock: body.unlock,
     };
-    let outcome = state.core.reset_password(&ctx.0, &principal, id, options).await?;
+    let outcome = state
+        .core
+        .reset_password(&ctx.0, &principal, id, options)
+        .await?;
     Ok(axum::Json(ResetResponse {
         generated_password: outcome.generated.map(|g| g.expose_secret().to_owned()),
         warnings: super::me::WarningsResponse::new(outcome.warnings).warnings,
@@ -115,6 +129,11 @@ pub async fn generate_password(
     req: axum::extract::Request,
 ) -> Result<impl IntoResponse, ApiError> {
     let body: GenerateRequest = optional_json(req).await?;
-    let password = state.core.generate_password(&ctx.0, &principal, body.account_id).await?;
-    Ok(axum::Json(GenerateResponse { password: password.expose_secret().to_owned() }))
+    let password = state
+        .core
+        .generate_password(&ctx.0, &principal, body.account_id)
+        .await?;
+    Ok(axum::Json(GenerateResponse {
+        password: password.expose_secret().to_owned(),
+    }))
 }

@@ -5,8 +5,8 @@ use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, Ctx, bearer};
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::http::HeaderMap;
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use latchkey_core::secret::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
@@ -46,7 +46,10 @@ pub async fn create_session(
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     ctx.throttle(&state)?;
-    let s = state.core.sign_in(&ctx.0, &req.user_name, req.password.expose_secret()).await?;
+    let s = state
+        .core
+        .sign_in(&ctx.0, &req.user_name, req.password.expose_secret())
+        .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(SessionResponse {
@@ -64,7 +67,10 @@ pub async fn create_session(
         (status = 204, description = "Signed out"),
         (status = 401, description = "Missing or invalid token", content_type = "application/problem+json"),
     ), security(("bearer" = [])))]
-pub async fn delete_current_session(State(state): State<AppState>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+pub async fn delete_current_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
     let token = bearer(&headers).ok_or(ApiError::Unauthorized)?;
     // Any valid token may end itself, including a change-only session.
     state.core.authenticate(token).await?;

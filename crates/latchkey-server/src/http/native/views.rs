@@ -46,7 +46,13 @@ pub struct AccountView {
 impl AccountView {
     /// `show_lock`: the lock's end is revealed to administrators only.
     pub fn new(a: &Account, now: OffsetDateTime, show_lock: bool) -> Self {
-        let status = if show_lock { a.status(now) } else if a.disabled { a.status(now) } else { latchkey_core::domain::AccountStatus::Active };
+        let status = if show_lock {
+            a.status(now)
+        } else if a.disabled {
+            a.status(now)
+        } else {
+            latchkey_core::domain::AccountStatus::Active
+        };
         Self {
             id: a.id,
             user_name: a.user_name.to_string(),
@@ -65,7 +71,10 @@ impl AccountView {
             password_never_expires: a.password_never_expires,
             cannot_change_password: a.cannot_change_password,
             password_changed_at: a.password_changed_at.map(rfc3339),
-            locked_until: a.locked_until.filter(|t| show_lock && *t > now).map(rfc3339),
+            locked_until: a
+                .locked_until
+                .filter(|t| show_lock && *t > now)
+                .map(rfc3339),
             rev: a.rev.to_string(),
         }
     }

@@ -1,0 +1,162 @@
+//! `spawn_app()`: the real server on a random port, a fresh SQLite file per test, cheap
+//! hashing, and a signed-in admin.
+
+use latchkey_core::clock::{Clock, ManualClock, SystemClock};
+use latchkey_core::hashing::HashingParams;
+use latchkey_core::ports::Store;
+use latchkey_core::secret::ExposeSecret as _;
+use latchkey_server::config::{Config, DatabaseUrl};
+use latchkey_server::startup::Application;
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub admin_token: String,
+    pub clock: Arc<ManualClock>,
+    pub db_url: String,
+    _dir: tempfile::TempDir,
+}
+
+pub fn test_config(dir: &std::path::Path) -> Config {
+    let mut c = Config::default();
+    c.listen = "127.0.0.1:0".parse().unwrap();
+    c.database.url = DatabaseUrl(format!("sqlite://{}", dir.join("test.db").display()));
+    let cheap = HashingParams::TESTING;
+    c.hashing.memory_kib = cheap.memory_kib;
+    c.hashing.iterations = cheap.iterations;
+    c.hashing.parallelism = cheap.parallelism;
+    c.throttle.per_ip_per_minute = 0;
+    c
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    adjust(&mut config);
+    let db_url = config.database.url.expose().to_owned();
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let mut app = Application::build_with_clock(config, clock.clone())
+        .await
+        .expect("the app builds");
+    let admin_password = app
+        .initial_admin_password
+        .take()
+        .expect("a first admin")
+        .expose_secret()
+        .to_owned();
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut t = TestApp {
+        base,
+        client,
+        admin_token: String::new(),
+        clock,
+        db_url,
+        _dir: dir,
+    };
+    t.admin_token = t.sign_in("admin", &admin_password).await;
+    t
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        let mut r = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut r = self.client.get(self.url(path));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.unwrap()
+    }
+
+    pub async fn try_sign_in(&self, user: &str, password: &str) -> Response {
+        self.post(
+            "/api/v1/sessions",
+            None,
+            &json!({ "userName": user, "password": password }),
+        )
+        .await
+    }
+
+    pub async fn sign_in(&self, user: &str, password: &str) -> String {
+        let r = self.try_sign_in(user, password).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "sign-in of {user}");
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Creates an account as admin and returns its JSON.
+    pub async fn create_account(&self, body: Value) -> Value {
+        let r = self
+            .post("/api/v1/accounts", Some(&self.admin_token), &body)
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED, "create {body}");
+        r.json().await.unwrap()
+    }
+
+    pub async fn create_user(&self, name: &str, password: &str) -> String {
+        let a = self.create_account(json!({ "userName": name, "password": password, "email": format!("{name}@example.com") })).await;
+        a["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn change_password(&self, token: &str, current: &str, new: &str) -> Response {
+        self.post(
+            "/api/v1/me/password",
+            Some(token),
+            &json!({ "currentPassword": current, "newPassword": new }),
+        )
+        .await
+    }
+
+    /// A second handle on the same database, to look behind the API (stored hashes).
+    pub async fn store(&self) -> Arc<dyn Store> {
+        latchkey_store::open(&self.db_url, 1).await.unwrap()
+    }
+
+    pub async fn audit(&self, query: &str) -> Vec<Value> {
+        let r = self
+            .get(&format!("/api/v1/audit?{query}"), Some(&self.admin_token))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json::<Value>().await.unwrap()["events"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+/// Asserts a problem+json answer with `status` and returns its body.
+pub async fn problem(r: Response, status: u16) -> Value {
+    assert_eq!(r.status().as_u16(), status, "status");
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert!(
+        body["type"].is_string() && body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    body
+}

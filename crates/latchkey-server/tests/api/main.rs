@@ -1,0 +1,14 @@
+//! The native API, black-box over HTTP: one binary, so it links once.
+
+mod accounts;
+mod bad_input;
+mod change;
+mod clients;
+mod helpers;
+mod imports;
+mod lockout;
+mod ops;
+mod overload;
+mod reset;
+mod sessions;
+mod throttle;
