@@ -358,6 +358,7 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail fixes the error type
 mod tests {
     use super::*;
     use figment::Jail;

@@ -240,7 +240,7 @@ impl Parser<'_> {
             self.pos += 1;
         }
         let digits = &self.s[digits_start..self.pos];
-        if digits.is_empty() || digits.len() % 2 != 0 {
+        if digits.is_empty() || !digits.len().is_multiple_of(2) {
             return Err(DnError::HexString(start));
         }
         self.skip_spaces();

@@ -21,8 +21,10 @@ pub struct TestApp {
 }
 
 pub fn test_config(dir: &std::path::Path) -> Config {
-    let mut c = Config::default();
-    c.listen = "127.0.0.1:0".parse().unwrap();
+    let mut c = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..Default::default()
+    };
     c.database.url = DatabaseUrl(format!("sqlite://{}", dir.join("test.db").display()));
     let cheap = HashingParams::TESTING;
     c.hashing.memory_kib = cheap.memory_kib;

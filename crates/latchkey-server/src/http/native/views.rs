@@ -1,7 +1,7 @@
 //! Wire shapes shared by several native resources (SPEC §10 account JSON).
 
 use axum::http::{HeaderMap, HeaderValue, header};
-use latchkey_core::domain::Account;
+use latchkey_core::domain::{Account, AccountStatus};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -46,12 +46,10 @@ pub struct AccountView {
 impl AccountView {
     /// `show_lock`: the lock's end is revealed to administrators only.
     pub fn new(a: &Account, now: OffsetDateTime, show_lock: bool) -> Self {
-        let status = if show_lock {
-            a.status(now)
-        } else if a.disabled {
-            a.status(now)
-        } else {
-            latchkey_core::domain::AccountStatus::Active
+        // Only administrators learn that a lock exists; anyone else sees `active`.
+        let status = match a.status(now) {
+            AccountStatus::Locked if !show_lock => AccountStatus::Active,
+            s => s,
         };
         Self {
             id: a.id,
