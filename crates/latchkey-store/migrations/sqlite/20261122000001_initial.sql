@@ -97,7 +97,8 @@ CREATE INDEX audit_events_at ON audit_events (at);
 
 -- Notifications written with the change that caused them; delivered by a worker.
 CREATE TABLE outbox (
-    id              TEXT PRIMARY KEY,
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              TEXT NOT NULL UNIQUE,
     kind            TEXT NOT NULL,
     account_id      TEXT NOT NULL,
     payload         TEXT NOT NULL,

@@ -166,7 +166,7 @@ pub(crate) async fn pending_outbox<'e>(
     account_id: AccountId,
 ) -> StoreResult<Vec<OutboxMessage>> {
     let rows = sqlx::query(
-        "SELECT id, kind, account_id, payload, created_at FROM outbox WHERE account_id = ? AND sent_at IS NULL ORDER BY created_at, id",
+        "SELECT id, kind, account_id, payload, created_at FROM outbox WHERE account_id = ? AND sent_at IS NULL ORDER BY seq",
     )
     .bind(account_id.to_string())
     .fetch_all(db)
