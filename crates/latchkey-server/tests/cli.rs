@@ -1,0 +1,366 @@
+//! The `latchkey` binary, run as an operator would: first start, account commands, config
+//! check, and a scan of everything it logs for secrets.
+
+use serde_json::{Value, json};
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
+
+fn latchkey(dir: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env("LATCHKEY_HASHING__MEMORY_KIB", "64")
+        .env("LATCHKEY_HASHING__ITERATIONS", "1")
+        .env("LATCHKEY_LISTEN", "127.0.0.1:0")
+        .env("LATCHKEY_LOG__FORMAT", "json");
+    c
+}
+
+fn run(dir: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    let mut child = latchkey(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A running `latchkey serve`, its output collected as it comes.
+struct Server {
+    child: Child,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+    base: String,
+}
+
+impl Server {
+    fn start(dir: &Path, rust_log: &str) -> Self {
+        let mut child = latchkey(dir)
+            .arg("serve")
+            .env("RUST_LOG", rust_log)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let stderr = Arc::new(Mutex::new(String::new()));
+        for (pipe, sink) in [
+            (
+                Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+                stdout.clone(),
+            ),
+            (Box::new(child.stderr.take().unwrap()), stderr.clone()),
+        ] {
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    let mut s = sink.lock().unwrap();
+                    s.push_str(&line);
+                    s.push('\n');
+                }
+            });
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let base = loop {
+            let found = stdout
+                .lock()
+                .unwrap()
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .find(|l| l["message"] == "listening")
+                .and_then(|l| l["address"].as_str().map(str::to_owned));
+            if let Some(addr) = found {
+                break format!("http://{addr}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not start: {}",
+                stderr.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Self {
+            child,
+            stdout,
+            stderr,
+            base,
+        }
+    }
+
+    fn output(&self) -> (String, String) {
+        (
+            self.stdout.lock().unwrap().clone(),
+            self.stderr.lock().unwrap().clone(),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn first_start_creates_an_admin_shown_once_and_kept_in_a_private_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "info");
+    let file = dir.path().join("initial-admin-password");
+    let password = std::fs::read_to_string(&file).unwrap().trim().to_owned();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let (stdout, stderr) = server.output();
+    assert!(stderr.contains(&password), "shown on the terminal");
+    assert!(!stdout.contains(&password), "never in the log stream");
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{}/api/v1/sessions", server.base))
+        .json(&json!({ "userName": "admin", "password": password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    drop(server);
+    // A second start finds accounts and creates nobody.
+    std::fs::remove_file(&file).unwrap();
+    let again = Server::start(dir.path(), "info");
+    assert!(!file.exists());
+    assert!(!again.output().1.contains("Created the first administrator"));
+}
+
+#[tokio::test]
+async fn no_password_hash_or_token_ever_reaches_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "trace");
+    let admin_pw = std::fs::read_to_string(dir.path().join("initial-admin-password"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let c = reqwest::Client::new();
+    let url = |p: &str| format!("{}{p}", server.base);
+    let admin: Value = c
+        .post(url("/api/v1/sessions"))
+        .json(&json!({ "userName": "admin", "password": admin_pw }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let admin_token = admin["token"].as_str().unwrap().to_owned();
+    let jdoe_pw = "Sekr1t-Canary-Password-4711";
+    let created: Value = c
+        .post(url("/api/v1/accounts"))
+        .bearer_auth(&admin_token)
+        .json(&json!({ "userName": "jdoe", "password": jdoe_pw }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let ssha = "{SSHA}SFSLGUTKw3AZyztPiSlUf1CXWiBxwc4a";
+    c.post(url("/api/v1/accounts"))
+        .bearer_auth(&admin_token)
+        .json(&json!({ "userName": "imported", "passwordHash": ssha }))
+        .send()
+        .await
+        .unwrap();
+    c.post(url("/api/v1/sessions"))
+        .json(&json!({ "userName": "jdoe", "password": "Wrong-Canary-Guess-0815" }))
+        .send()
+        .await
+        .unwrap();
+    let s: Value = c
+        .post(url("/api/v1/sessions"))
+        .json(&json!({ "userName": "jdoe", "password": jdoe_pw }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jdoe_token = s["token"].as_str().unwrap().to_owned();
+    let new_pw = "Second-Canary-Password-1234";
+    let r = c
+        .post(url("/api/v1/me/password"))
+        .bearer_auth(&jdoe_token)
+        .json(&json!({ "currentPassword": jdoe_pw, "newPassword": new_pw }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let reset: Value = c
+        .post(url(&format!("/api/v1/accounts/{id}/password/reset")))
+        .bearer_auth(&admin_token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let generated = reset["generatedPassword"].as_str().unwrap().to_owned();
+    let client: Value = c
+        .post(url("/api/v1/clients"))
+        .bearer_auth(&admin_token)
+        .json(&json!({ "name": "bot", "scopes": ["*"] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = client["clientSecret"].as_str().unwrap().to_owned();
+    let tok: Value = c
+        .post(url("/api/v1/token"))
+        .basic_auth(client["clientId"].as_str().unwrap(), Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let client_token = tok["access_token"].as_str().unwrap().to_owned();
+    // Let the last lines arrive.
+    std::thread::sleep(Duration::from_millis(300));
+    let (stdout, _) = server.output();
+    assert!(stdout.lines().count() > 20, "trace logging produced output");
+    let secrets = [
+        admin_pw.as_str(),
+        jdoe_pw,
+        "Wrong-Canary-Guess-0815",
+        new_pw,
+        &generated,
+        &secret,
+        &admin_token,
+        &jdoe_token,
+        &client_token,
+        ssha,
+        "SFSLGUTKw3AZyztPiSlUf1CXWiBxwc4a",
+        "$argon2id$",
+    ];
+    for s in secrets {
+        assert!(!stdout.contains(s), "a secret reached the logs: {s}");
+    }
+}
+
+#[test]
+fn account_commands_manage_the_local_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(
+        dir.path(),
+        &[
+            "account",
+            "add",
+            "jdoe",
+            "--role",
+            "helpdesk",
+            "--email",
+            "j@example.com",
+            "--password-stdin",
+        ],
+        Some("jdoe password 1\n"),
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("created jdoe"));
+    let (ok, _, err) = run(
+        dir.path(),
+        &["account", "add", "jdoe", "--password-stdin"],
+        Some("x y z w v u 1\n"),
+    );
+    assert!(!ok && err.contains("userName already exists"), "{err}");
+    let (ok, _, err) = run(
+        dir.path(),
+        &["account", "add", "shorty", "--password-stdin"],
+        Some("short\n"),
+    );
+    assert!(!ok && err.contains("min-length"), "{err}");
+    let (ok, out, _) = run(dir.path(), &["account", "show", "JDOE"], None);
+    assert!(ok);
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["roles"], json!(["helpdesk"]));
+    assert_eq!(shown["email"], "j@example.com");
+    assert!(!out.contains("argon2"));
+    assert!(run(dir.path(), &["account", "lock", "jdoe"], None).0);
+    let (_, out, _) = run(dir.path(), &["account", "list"], None);
+    assert!(out.contains("jdoe\thelpdesk\tlocked"), "{out}");
+    assert!(run(dir.path(), &["account", "unlock", "jdoe"], None).0);
+    assert!(
+        run(
+            dir.path(),
+            &["account", "set-password", "jdoe", "--password-stdin"],
+            Some("brand new pass 2\n")
+        )
+        .0
+    );
+    let (ok, _, err) = run(dir.path(), &["account", "show", "nobody"], None);
+    assert!(!ok && err.contains("not found"), "{err}");
+}
+
+#[test]
+fn hash_prints_a_phc_string_and_config_check_redacts_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, _) = run(dir.path(), &["hash"], Some("correct horse\n"));
+    assert!(ok);
+    assert!(
+        out.trim().starts_with("$argon2id$v=19$m=64,t=1,p=1$"),
+        "{out}"
+    );
+    assert!(!out.contains("correct horse"));
+    let mut c = latchkey(dir.path());
+    let out = c
+        .args(["config", "check"])
+        .env("LATCHKEY_DATABASE__URL", "sqlite://user:hunter2@x.db")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains("[lockout]") && text.contains("max_failures = 5"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+    let out = latchkey(dir.path())
+        .args(["config", "check"])
+        .env("LATCHKEY_LOCKOUT__MAX_FAILURE", "3")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("max_failure"));
+    std::fs::write(dir.path().join("bad.toml"), "[sesion]\nttl = \"1h\"\n").unwrap();
+    let out = latchkey(dir.path())
+        .args(["--config", "bad.toml", "serve"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sesion"));
+}
