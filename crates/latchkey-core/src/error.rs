@@ -4,6 +4,9 @@ use crate::hashing::Overloaded;
 use crate::policy::ValidationReport;
 use crate::ports::StoreError;
 
+/// The refusal text when a role or scope is missing.
+pub const NOT_ALLOWED: &str = "this needs a role or scope the caller lacks";
+
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     /// Wrong, unknown, locked or disabled — deliberately one variant, so no surface can

@@ -173,13 +173,7 @@ impl Latchkey {
         } else {
             None
         };
-        match record {
-            Some(r) => self.get_account(principal, r.account.id).await,
-            None if principal.may(Permission::ReadAccounts) => Err(CoreError::NotFound),
-            None => Err(CoreError::Forbidden(
-                "this needs a role or scope the caller lacks",
-            )),
-        }
+        self.visible_found(principal, record).await
     }
 
     pub async fn list_accounts(
@@ -315,12 +309,20 @@ impl Latchkey {
             .store
             .account_by_user_name(&UserName::key_of(user_name))
             .await?;
+        self.visible_found(principal, record).await
+    }
+
+    /// An account that was looked up by name: shown to whoever may see it; a miss is
+    /// `NotFound` only for callers allowed to know.
+    async fn visible_found(
+        &self,
+        principal: &Principal,
+        record: Option<crate::ports::AccountRecord>,
+    ) -> Result<Account, CoreError> {
         match record {
             Some(r) => self.get_account(principal, r.account.id).await,
             None if principal.may(Permission::ReadAccounts) => Err(CoreError::NotFound),
-            None => Err(CoreError::Forbidden(
-                "this needs a role or scope the caller lacks",
-            )),
+            None => Err(CoreError::Forbidden(crate::error::NOT_ALLOWED)),
         }
     }
 

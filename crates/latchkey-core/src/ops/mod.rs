@@ -121,9 +121,7 @@ impl Latchkey {
         if principal.may(p) {
             Ok(())
         } else {
-            Err(CoreError::Forbidden(
-                "this needs a role or scope the caller lacks",
-            ))
+            Err(CoreError::Forbidden(crate::error::NOT_ALLOWED))
         }
     }
 
@@ -136,9 +134,7 @@ impl Latchkey {
     ) -> Result<AccountRecord, CoreError> {
         let own = principal.account_id() == Some(id);
         if !own && !principal.may(p) {
-            return Err(CoreError::Forbidden(
-                "this needs a role or scope the caller lacks",
-            ));
+            return Err(CoreError::Forbidden(crate::error::NOT_ALLOWED));
         }
         self.store
             .account_by_id(id)

@@ -185,7 +185,9 @@ pub async fn get_account(
 ) -> Result<impl IntoResponse, ApiError> {
     let id = match parse_id(&id) {
         Err(_) if !principal.may(Permission::ReadAccounts) => {
-            return Err(ApiError::Forbidden("not allowed".into()));
+            return Err(ApiError::Forbidden(
+                latchkey_core::error::NOT_ALLOWED.into(),
+            ));
         }
         other => other?,
     };
@@ -321,7 +323,7 @@ pub async fn patch_account(
 ) -> Result<impl IntoResponse, ApiError> {
     if !principal.may(Permission::WriteAccounts) {
         return Err(ApiError::Forbidden(
-            "this needs a role or scope the caller lacks".into(),
+            latchkey_core::error::NOT_ALLOWED.into(),
         ));
     }
     let id = parse_id(&id)?;
@@ -357,7 +359,7 @@ pub async fn delete_account(
 ) -> Result<StatusCode, ApiError> {
     if !principal.may(Permission::WriteAccounts) {
         return Err(ApiError::Forbidden(
-            "this needs a role or scope the caller lacks".into(),
+            latchkey_core::error::NOT_ALLOWED.into(),
         ));
     }
     let id = parse_id(&id)?;
