@@ -12,4 +12,4 @@ pub use dn::{Dn, DnError};
 pub use password::{MAX_PASSWORD_BYTES, NORMALIZATION, Password, PasswordError};
 pub use role::{Role, RoleError, Roles};
 pub use sid::{Sid, SidError};
-pub use username::{UserName, UserNameError};
+pub use username::{MAX_USER_NAME_CHARS, UserName, UserNameError};

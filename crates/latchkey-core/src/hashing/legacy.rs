@@ -23,7 +23,10 @@ impl ShaKind {
     pub(super) fn detect(s: &str) -> Option<Self> {
         Self::ALL
             .iter()
-            .find(|(_, p)| s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p))
+            .find(|(_, p)| {
+                s.get(..p.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(p))
+            })
             .map(|(k, _)| *k)
     }
 

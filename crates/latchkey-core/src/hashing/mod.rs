@@ -279,6 +279,21 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parsing_arbitrary_input_never_panics(s in "\\PC{0,80}") {
+            let _ = PasswordHash::parse(&s);
+            let _ = PasswordHash::parse(&format!("{{SSHA}}{s}"));
+            let _ = PasswordHash::parse(&format!("$argon2id$v=19${s}"));
+        }
+    }
+
+    #[test]
+    fn a_multibyte_prefix_is_not_a_hash() {
+        assert!(PasswordHash::parse("{SSH\u{e9}}abc").is_err());
+        assert!(PasswordHash::parse("\u{1F600}\u{1F600}\u{1F600}").is_err());
+    }
+
     #[test]
     fn debug_hides_the_hash() {
         let h = PasswordHash::parse("{SSHA}SFSLGUTKw3AZyztPiSlUf1CXWiBxwc4a").unwrap();

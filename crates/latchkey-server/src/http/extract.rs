@@ -153,3 +153,9 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         })
     }
 }
+
+/// A paging parameter: absent is 0 (the default), negative is a 400.
+pub fn non_negative(v: Option<i32>, name: &str) -> Result<u32, ApiError> {
+    u32::try_from(v.unwrap_or(0))
+        .map_err(|_| ApiError::BadRequest(format!("{name} must not be negative")))
+}

@@ -173,7 +173,9 @@ async fn concurrent_changes_of_one_account_lose_no_update() {
     let app = spawn_app().await;
     let id = app.create_user("jdoe", "start password 0").await;
     let token = app.sign_in("jdoe", "start password 0").await;
-    let tasks: Vec<_> = (1..=6)
+    // Four, so that the losers' wrong current passwords (the winner changed it) stay
+    // below the lockout limit.
+    let tasks: Vec<_> = (1..=4)
         .map(|i| {
             let (client, url, token) = (app.client.clone(), app.url("/api/v1/me/password"), token.clone());
             tokio::spawn(async move {

@@ -4,7 +4,7 @@
 use super::views::{AccountView, etag};
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::http::extract::{ApiJson, Auth, Ctx, IfMatch};
+use crate::http::extract::{ApiJson, Auth, Ctx, IfMatch, non_negative};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -21,6 +21,7 @@ use uuid::Uuid;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateAccountRequest {
+    #[schema(schema_with = super::schema::user_name)]
     pub user_name: String,
     #[schema(value_type = Option<String>, format = Password)]
     pub password: Option<SecretString>,
@@ -35,6 +36,7 @@ pub struct CreateAccountRequest {
     pub telephone_number: Option<String>,
     pub locale: Option<String>,
     /// `user` (default), `helpdesk`, `admin`.
+    #[schema(schema_with = super::schema::roles)]
     pub roles: Option<Vec<String>>,
     #[serde(default)]
     pub federated: bool,
@@ -68,6 +70,8 @@ fn view(state: &AppState, principal: &Principal, a: &Account) -> AccountView {
     responses(
         (status = 201, description = "Created", body = AccountView),
         (status = 400, description = "Malformed request, bad DN or hash", content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", content_type = "application/problem+json"),
+        (status = 415, description = "Wrong media type", content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", content_type = "application/problem+json"),
         (status = 403, description = "Not allowed", content_type = "application/problem+json"),
         (status = 409, description = "userName or dn already exists", content_type = "application/problem+json"),
@@ -118,9 +122,11 @@ pub struct ListQuery {
     pub user_name: Option<String>,
     /// Exact, case-insensitive.
     pub email: Option<String>,
-    pub offset: Option<u32>,
+    #[param(minimum = 0)]
+    pub offset: Option<i32>,
     /// Default 50, at most 500.
-    pub limit: Option<u32>,
+    #[param(minimum = 0)]
+    pub limit: Option<i32>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -148,8 +154,8 @@ pub async fn list_accounts(
     let filter = AccountFilter {
         user_name: q.user_name,
         email: q.email,
-        offset: q.offset.unwrap_or(0),
-        limit: q.limit.unwrap_or(0),
+        offset: non_negative(q.offset, "offset")?,
+        limit: non_negative(q.limit, "limit")?,
     };
     let page = state.core.list_accounts(&principal, filter).await?;
     let items = page
@@ -220,6 +226,50 @@ fn patch_bool(obj: &Map<String, Value>, key: &str) -> Result<Option<bool>, ApiEr
         Some(Value::Bool(b)) => Ok(Some(*b)),
         Some(_) => Err(ApiError::BadRequest(format!("{key} must be true or false"))),
     }
+}
+
+/// The fields a merge patch may set (documentation of the wire shape; `null` clears a
+/// profile field, an absent field stays as it is).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[allow(dead_code)] // a schema, read as a JSON map (absent and null differ)
+pub struct AccountPatch {
+    #[schema(schema_with = super::schema::user_name)]
+    user_name: Option<String>,
+    #[schema(min_length = 1, nullable = false)]
+    dn: Option<String>,
+    #[schema(nullable)]
+    email: Option<String>,
+    #[schema(nullable)]
+    given_name: Option<String>,
+    #[schema(nullable)]
+    sn: Option<String>,
+    #[schema(nullable)]
+    display_name: Option<String>,
+    #[schema(nullable)]
+    telephone_number: Option<String>,
+    #[schema(nullable)]
+    locale: Option<String>,
+    #[schema(schema_with = super::schema::roles)]
+    roles: Option<Vec<String>>,
+    #[schema(nullable = false)]
+    status: Option<PatchStatus>,
+    #[schema(nullable = false)]
+    federated: Option<bool>,
+    #[schema(nullable = false)]
+    must_change_password: Option<bool>,
+    #[schema(nullable = false)]
+    password_never_expires: Option<bool>,
+    #[schema(nullable = false)]
+    cannot_change_password: Option<bool>,
+}
+
+#[derive(ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)] // schema only
+pub enum PatchStatus {
+    Active,
+    Disabled,
 }
 
 const PATCHABLE: [&str; 14] = [
@@ -304,10 +354,12 @@ fn changes_from_patch(
 
 /// Change an account with a JSON merge patch (`application/merge-patch+json` or `application/json`).
 #[utoipa::path(patch, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = Uuid, Path, description = "Account id")),
-    request_body(content = Object, content_type = "application/merge-patch+json", description = "RFC 7396 merge patch of the account JSON"),
+    request_body(content = AccountPatch, content_type = "application/merge-patch+json", description = "RFC 7396 merge patch of the account JSON"),
     responses(
         (status = 200, description = "The changed account", body = AccountView),
         (status = 400, description = "Unknown or read-only field, bad value", content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", content_type = "application/problem+json"),
+        (status = 415, description = "Wrong media type", content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", content_type = "application/problem+json"),
         (status = 403, description = "Not allowed", content_type = "application/problem+json"),
         (status = 404, description = "No such account", content_type = "application/problem+json"),

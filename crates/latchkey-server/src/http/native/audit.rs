@@ -2,7 +2,7 @@
 
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::http::extract::Auth;
+use crate::http::extract::{Auth, non_negative};
 use axum::extract::{Query, State};
 use axum::response::IntoResponse;
 use latchkey_core::audit::{AuditEvent, AuditQuery, AuditType};
@@ -19,12 +19,14 @@ pub struct AuditParams {
     pub account_id: Option<Uuid>,
     /// e.g. `password.change`
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", schema_with = super::schema::audit_type)]
     pub kind: Option<String>,
     /// RFC 3339 UTC.
+    #[param(format = DateTime)]
     pub since: Option<String>,
     /// Default 500, at most 5000.
-    pub limit: Option<u32>,
+    #[param(minimum = 0)]
+    pub limit: Option<i32>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -69,7 +71,7 @@ pub async fn list_audit(
                 account_id: p.account_id,
                 kind,
                 since,
-                limit: p.limit.unwrap_or(0),
+                limit: non_negative(p.limit, "limit")?,
             },
         )
         .await?;

@@ -17,8 +17,10 @@ use uuid::Uuid;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClientRequest {
+    #[schema(schema_with = super::schema::client_name)]
     pub name: String,
     /// `accounts:read`, `accounts:write`, `passwords:reset`, `passwords:check`, `audit:read`, `*`.
+    #[schema(schema_with = super::schema::scopes)]
     pub scopes: Vec<String>,
 }
 
@@ -35,6 +37,8 @@ pub struct ClientCredentials {
     responses(
         (status = 201, description = "Created; the secret is shown once", body = ClientCredentials),
         (status = 400, description = "Malformed request or unknown scope", content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", content_type = "application/problem+json"),
+        (status = 415, description = "Wrong media type", content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", content_type = "application/problem+json"),
         (status = 403, description = "Not allowed", content_type = "application/problem+json"),
     ), security(("bearer" = [])))]
@@ -65,14 +69,20 @@ pub async fn create_client(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
-    /// Must be `client_credentials`.
-    pub grant_type: String,
+    pub grant_type: GrantType,
     pub client_id: Option<String>,
     #[schema(value_type = Option<String>, format = Password)]
     pub client_secret: Option<SecretString>,
     /// Accepted and ignored: a token carries all of the client's scopes.
     #[allow(dead_code)] // read so that OAuth clients sending it are not refused
     pub scope: Option<String>,
+}
+
+/// The only grant: an API client's own credentials.
+#[derive(Deserialize, ToSchema, PartialEq, Eq)]
+pub enum GrantType {
+    #[serde(rename = "client_credentials")]
+    ClientCredentials,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -103,6 +113,8 @@ fn basic_credentials(req: &Request) -> Option<(String, String)> {
     responses(
         (status = 200, description = "A client token", body = TokenResponse),
         (status = 400, description = "Malformed request or unsupported grant", content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", content_type = "application/problem+json"),
+        (status = 415, description = "Wrong media type", content_type = "application/problem+json"),
         (status = 401, description = "Invalid client", content_type = "application/problem+json"),
         (status = 415, description = "Neither JSON nor a form", content_type = "application/problem+json"),
         (status = 429, description = "Throttled", content_type = "application/problem+json"),
@@ -136,11 +148,8 @@ pub async fn issue_token(
             "expected application/x-www-form-urlencoded or application/json".into(),
         ));
     };
-    if body.grant_type != "client_credentials" {
-        return Err(ApiError::BadRequest(
-            "grant_type must be client_credentials".into(),
-        ));
-    }
+    // The only grant there is; any other was refused while reading the body.
+    let GrantType::ClientCredentials = body.grant_type;
     let (id, secret) = match (basic, body.client_id, body.client_secret) {
         (Some(b), None, None) => b,
         (None, Some(id), Some(secret)) => (id, secret.expose_secret().to_owned()),

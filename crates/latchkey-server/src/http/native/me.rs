@@ -69,6 +69,8 @@ impl WarningsResponse {
     responses(
         (status = 200, description = "Changed", body = WarningsResponse),
         (status = 400, description = "Malformed request", content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", content_type = "application/problem+json"),
+        (status = 415, description = "Wrong media type", content_type = "application/problem+json"),
         (status = 401, description = "Wrong current password or invalid token", content_type = "application/problem+json"),
         (status = 403, description = "Federated account, cannot change, or an API client", content_type = "application/problem+json"),
         (status = 409, description = "A concurrent change won", content_type = "application/problem+json"),

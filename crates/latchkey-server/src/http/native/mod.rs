@@ -6,6 +6,7 @@ mod clients;
 mod me;
 mod openapi;
 mod passwords;
+mod schema;
 mod sessions;
 mod views;
 

@@ -50,20 +50,23 @@ async fn optional_json<T: serde::de::DeserializeOwned + Default>(
     if !has_body {
         return Ok(T::default());
     }
-    let axum::Json(v) = axum::Json::<T>::from_request(req, &())
+    // `null` is an empty body too.
+    let axum::Json(v) = axum::Json::<Option<T>>::from_request(req, &())
         .await
         .map_err(json_rejection)?;
-    Ok(v)
+    Ok(v.unwrap_or_default())
 }
 
 use axum::extract::FromRequest as _;
 
 /// Reset another account's password (helpdesk may not reset an admin).
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/password/reset", tag = "passwords",
-    params(("id" = Uuid, Path, description = "Account id")), request_body = ResetRequest,
+    params(("id" = Uuid, Path, description = "Account id")), request_body = Option<ResetRequest>,
     responses(
         (status = 200, description = "Reset; the generated password if one was generated", body = ResetResponse),
         (status = 400, description = "Malformed request", content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", content_type = "application/problem+json"),
+        (status = 415, description = "Wrong media type", content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", content_type = "application/problem+json"),
         (status = 403, description = "Not allowed, federated account, or reset.strict", content_type = "application/problem+json"),
         (status = 404, description = "No such account", content_type = "application/problem+json"),
@@ -115,12 +118,15 @@ pub struct GenerateResponse {
 }
 
 /// Generate a password that satisfies the policy.
-#[utoipa::path(post, path = "/api/v1/passwords/generate", tag = "passwords", request_body(content = GenerateRequest, description = "Optional"),
+#[utoipa::path(post, path = "/api/v1/passwords/generate", tag = "passwords", request_body = Option<GenerateRequest>,
     responses(
         (status = 200, description = "A generated password", body = GenerateResponse),
         (status = 400, description = "Malformed request", content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", content_type = "application/problem+json"),
+        (status = 415, description = "Wrong media type", content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", content_type = "application/problem+json"),
         (status = 403, description = "Not allowed for that account", content_type = "application/problem+json"),
+        (status = 404, description = "No such account", content_type = "application/problem+json"),
     ), security(("bearer" = [])))]
 pub async fn generate_password(
     State(state): State<AppState>,

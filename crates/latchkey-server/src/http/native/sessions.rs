@@ -16,6 +16,7 @@ use uuid::Uuid;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SignInRequest {
+    #[schema(max_length = 256)]
     pub user_name: String,
     #[schema(value_type = String, format = Password)]
     pub password: SecretString,
@@ -36,6 +37,8 @@ pub struct SessionResponse {
     responses(
         (status = 201, description = "Signed in", body = SessionResponse),
         (status = 400, description = "Malformed request", content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", content_type = "application/problem+json"),
+        (status = 415, description = "Wrong media type", content_type = "application/problem+json"),
         (status = 401, description = "Invalid credentials", content_type = "application/problem+json"),
         (status = 429, description = "Throttled", content_type = "application/problem+json"),
         (status = 503, description = "Overloaded", content_type = "application/problem+json"),
