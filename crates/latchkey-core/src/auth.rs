@@ -93,7 +93,9 @@ impl Principal {
         match self {
             Principal::System => true,
             Principal::User { roles, .. } => {
-                roles.is_admin() || (p == Permission::ResetPasswords && roles.may_reset())
+                let helpdesk_may =
+                    matches!(p, Permission::ResetPasswords | Permission::CheckPasswords);
+                roles.is_admin() || (helpdesk_may && roles.may_reset())
             }
             Principal::Client { scopes, .. } => {
                 let needed = match p {

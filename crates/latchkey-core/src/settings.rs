@@ -1,6 +1,7 @@
 //! The settings the core operations obey (built by the server from its configuration).
 
 use crate::hashing::HashingParams;
+pub use crate::policy::PolicySettings;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -16,27 +17,6 @@ impl Default for LockoutSettings {
             max_failures: 5,
             window: Duration::from_secs(900),
             duration: Duration::from_secs(900),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct PolicySettings {
-    pub min_length: usize,
-    pub max_length: usize,
-    pub history_count: usize,
-    pub history_on_reset: bool,
-    pub generate_length: usize,
-}
-
-impl Default for PolicySettings {
-    fn default() -> Self {
-        Self {
-            min_length: 8,
-            max_length: 256,
-            history_count: 0,
-            history_on_reset: false,
-            generate_length: 20,
         }
     }
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a CLI prints
 
 use crate::config::Config;
+use crate::policy_files::DiskPolicyFiles;
 use crate::startup::Application;
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
@@ -13,6 +14,7 @@ use latchkey_core::clock::SystemClock;
 use latchkey_core::domain::{Password, Profile, Role};
 use latchkey_core::hashing::Hasher;
 use latchkey_core::ops::{CreateAccount, ResetOptions};
+use latchkey_core::policy::Policies;
 use latchkey_core::ports::AccountFilter;
 use latchkey_core::secret::{ExposeSecret as _, SecretString};
 use std::io::{BufRead as _, Write as _};
@@ -48,6 +50,36 @@ pub enum Command {
     Account(AccountCommand),
     /// Hash a password read from stdin with the configured Argon2id parameters (PHC string).
     Hash,
+    /// The breached-password corpus.
+    #[command(subcommand)]
+    Breached(BreachedCommand),
+    /// The password policy.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+pub enum BreachedCommand {
+    /// Build a filter from a Have-I-Been-Pwned-format file (`SHA1HEX:count` or `SHA1HEX` lines).
+    Build {
+        input: PathBuf,
+        /// The filter file to write (set it as policy.breached.file).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Keep only entries seen at least this often (default: policy.breached.min_count).
+        #[arg(long)]
+        min_count: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Read a password from stdin and print the validation report (exit 1 if refused).
+    Check {
+        /// Check it for this account (its role's policy, its personal words).
+        #[arg(long)]
+        user: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -108,7 +140,51 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Config::load(cli.config.as_deref()).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     match cli.command {
         Command::Config(ConfigCommand::Check) => {
+            let policies = Policies::build(&config.policy, &DiskPolicyFiles::default())?;
             print!("{}", config.to_redacted_toml());
+            for (name, settings) in policies.effective() {
+                println!(
+                    "\n# effective policy: {name}\n{}",
+                    toml::to_string_pretty(settings)?
+                );
+            }
+            Ok(())
+        }
+        Command::Breached(BreachedCommand::Build {
+            input,
+            output,
+            min_count,
+        }) => {
+            let min_count = min_count.unwrap_or(config.policy.breached.min_count);
+            let started = std::time::Instant::now();
+            let r = crate::breached::build(&input, &output, min_count).with_context(|| {
+                format!("building {} from {}", output.display(), input.display())
+            })?;
+            println!(
+                "{}: {} keys from {} lines ({} below min count {min_count}), {} shards, {} bytes ({:.2} bytes/key), {:.1} s, peak memory {}",
+                output.display(),
+                r.keys,
+                r.lines,
+                r.skipped_below_min_count,
+                r.shards,
+                r.bytes,
+                r.bytes as f64 / r.keys.max(1) as f64,
+                started.elapsed().as_secs_f64(),
+                peak_memory().unwrap_or_else(|| "unknown".into()),
+            );
+            Ok(())
+        }
+        Command::Policy(PolicyCommand::Check { user }) => {
+            let pw = read_password(true, false)?;
+            let core = open_core(&config).await?;
+            let report = core
+                .check_password(&Principal::System, pw.expose_secret(), user.as_deref())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if !report.valid {
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::Serve => serve(config).await,
@@ -204,15 +280,33 @@ fn read_password(from_stdin: bool, confirm: bool) -> anyhow::Result<SecretString
     Ok(SecretString::from(pw))
 }
 
-async fn account(config: Config, cmd: AccountCommand) -> anyhow::Result<()> {
+/// The core on the configured store, for commands that work on accounts.
+async fn open_core(config: &Config) -> anyhow::Result<Latchkey> {
     let store = latchkey_store::open(
         config.database.url.expose(),
         config.database.max_connections,
     )
     .await?;
-    let core = Latchkey::new(store, Arc::new(SystemClock), config.core_settings())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Latchkey::new(
+        store,
+        Arc::new(SystemClock),
+        config.core_settings(),
+        &DiskPolicyFiles::default(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The process's peak resident memory (Linux `VmHWM`).
+fn peak_memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(format!("{:.1} MiB", kib as f64 / 1024.0))
+}
+
+async fn account(config: Config, cmd: AccountCommand) -> anyhow::Result<()> {
+    let core = open_core(&config).await?;
     let ctx = RequestContext::cli();
     let me = Principal::System;
     let fail = |e: latchkey_core::CoreError| match e {
@@ -282,7 +376,7 @@ async fn account(config: Config, cmd: AccountCommand) -> anyhow::Result<()> {
         }
         AccountCommand::Show { name } => {
             let a = core.account_by_user_name(&me, &name).await.map_err(fail)?;
-            let view = crate::http::native::account_view(&a, core.clock().now());
+            let view = crate::http::native::account_view(&a, &core);
             println!("{}", serde_json::to_string_pretty(&view)?);
         }
         AccountCommand::SetPassword {

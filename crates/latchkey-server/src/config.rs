@@ -6,6 +6,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use ipnet::IpNet;
 use latchkey_core::hashing::HashingParams;
+use latchkey_core::policy::settings::duration;
 use latchkey_core::settings::{CoreSettings, LockoutSettings, PolicySettings};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -28,7 +29,8 @@ pub struct Config {
     pub throttle: ThrottleConfig,
     pub session: SessionConfig,
     pub reset: ResetConfig,
-    pub policy: PolicyConfig,
+    /// `policy.*`: see `latchkey_core::policy::PolicySettings` and docs/configuration.md.
+    pub policy: PolicySettings,
     pub log: LogConfig,
 }
 
@@ -45,7 +47,7 @@ impl Default for Config {
             throttle: ThrottleConfig::default(),
             session: SessionConfig::default(),
             reset: ResetConfig::default(),
-            policy: PolicyConfig::default(),
+            policy: PolicySettings::default(),
             log: LogConfig::default(),
         }
     }
@@ -179,9 +181,11 @@ pub struct LockoutConfig {
     /// Default 5.
     pub max_failures: u32,
     /// Default `15m`.
-    pub window: Dur,
+    #[serde(with = "duration")]
+    pub window: Duration,
     /// Default `15m`.
-    pub duration: Dur,
+    #[serde(with = "duration")]
+    pub duration: Duration,
 }
 
 impl Default for LockoutConfig {
@@ -189,8 +193,8 @@ impl Default for LockoutConfig {
         let l = LockoutSettings::default();
         Self {
             max_failures: l.max_failures,
-            window: Dur(l.window),
-            duration: Dur(l.duration),
+            window: l.window,
+            duration: l.duration,
         }
     }
 }
@@ -214,13 +218,14 @@ impl Default for ThrottleConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct SessionConfig {
     /// Default `8h`.
-    pub ttl: Dur,
+    #[serde(with = "duration")]
+    pub ttl: Duration,
 }
 
 impl Default for SessionConfig {
     fn default() -> Self {
         Self {
-            ttl: Dur(CoreSettings::default().session_ttl),
+            ttl: CoreSettings::default().session_ttl,
         }
     }
 }
@@ -230,34 +235,6 @@ impl Default for SessionConfig {
 pub struct ResetConfig {
     /// Default false; true: a reset can only generate the password.
     pub strict: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PolicyConfig {
-    /// Default 8.
-    pub min_length: usize,
-    /// Default 256.
-    pub max_length: usize,
-    /// Default 0 (off).
-    pub history_count: usize,
-    /// Default false.
-    pub history_on_reset: bool,
-    /// Default 20.
-    pub generate_length: usize,
-}
-
-impl Default for PolicyConfig {
-    fn default() -> Self {
-        let p = PolicySettings::default();
-        Self {
-            min_length: p.min_length,
-            max_length: p.max_length,
-            history_count: p.history_count,
-            history_on_reset: p.history_on_reset,
-            generate_length: p.generate_length,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -274,35 +251,6 @@ pub enum LogFormat {
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     pub format: LogFormat,
-}
-
-/// A duration written `30s`, `15m`, `1h`, `14d` (or a number of seconds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Dur(pub Duration);
-
-impl Serialize for Dur {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&humantime::format_duration(self.0).to_string())
-    }
-}
-
-impl<'de> Deserialize<'de> for Dur {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Secs(u64),
-            Text(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::Secs(s) => Ok(Dur(Duration::from_secs(s))),
-            Raw::Text(t) => humantime::parse_duration(&t).map(Dur).map_err(|e| {
-                serde::de::Error::custom(format!(
-                    "invalid duration {t:?} ({e}); write e.g. 30s, 15m, 1h, 14d"
-                ))
-            }),
-        }
-    }
 }
 
 impl Config {
@@ -335,18 +283,12 @@ impl Config {
             hash_max_queue: self.hashing.max_queue,
             lockout: LockoutSettings {
                 max_failures: self.lockout.max_failures,
-                window: self.lockout.window.0,
-                duration: self.lockout.duration.0,
+                window: self.lockout.window,
+                duration: self.lockout.duration,
             },
-            session_ttl: self.session.ttl.0,
+            session_ttl: self.session.ttl,
             reset_strict: self.reset.strict,
-            policy: PolicySettings {
-                min_length: self.policy.min_length,
-                max_length: self.policy.max_length,
-                history_count: self.policy.history_count,
-                history_on_reset: self.policy.history_on_reset,
-                generate_length: self.policy.generate_length,
-            },
+            policy: self.policy.clone(),
             dn_template: self.accounts.dn_template.clone(),
         }
     }
@@ -368,8 +310,8 @@ mod tests {
         let c = Config::default();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.lockout.max_failures, 5);
-        assert_eq!(c.lockout.window.0, Duration::from_secs(900));
-        assert_eq!(c.session.ttl.0, Duration::from_secs(8 * 3600));
+        assert_eq!(c.lockout.window, Duration::from_secs(900));
+        assert_eq!(c.session.ttl, Duration::from_secs(8 * 3600));
         assert_eq!(c.hashing.memory_kib, 19456);
         assert_eq!(c.throttle.per_ip_per_minute, 60);
         assert_eq!(c.database.url.expose(), "sqlite://latchkey.db");
@@ -386,9 +328,9 @@ mod tests {
             jail.set_env("LATCHKEY_SESSION__TTL", "1h");
             let c = Config::load(Some(Path::new("l.toml"))).map_err(|e| *e)?;
             assert_eq!(c.listen.port(), 9000);
-            assert_eq!(c.lockout.window.0, Duration::from_secs(1800));
+            assert_eq!(c.lockout.window, Duration::from_secs(1800));
             assert_eq!(c.lockout.max_failures, 7);
-            assert_eq!(c.session.ttl.0, Duration::from_secs(3600));
+            assert_eq!(c.session.ttl, Duration::from_secs(3600));
             Ok(())
         });
     }

@@ -1,10 +1,12 @@
 //! Latchkey's server: configuration, start-up, CLI and the HTTP surfaces, each a thin
 //! translator over `latchkey_core`.
 
+pub mod breached;
 pub mod cli;
 pub mod client_ip;
 pub mod config;
 pub mod http;
+pub mod policy_files;
 pub mod startup;
 pub mod telemetry;
 pub mod throttle;

@@ -33,9 +33,14 @@ impl Application {
         )
         .await
         .with_context(|| format!("opening the store {:?}", config.database.url))?;
-        let core = Latchkey::new(store, clock, config.core_settings())
-            .await
-            .map_err(|e| anyhow::anyhow!("starting the core: {e}"))?;
+        let core = Latchkey::new(
+            store,
+            clock,
+            config.core_settings(),
+            &crate::policy_files::DiskPolicyFiles::default(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("starting the core: {e}"))?;
         let initial_admin_password = core
             .ensure_initial_admin(&RequestContext::cli())
             .await

@@ -288,7 +288,7 @@ fn account_commands_manage_the_local_store() {
             "j@example.com",
             "--password-stdin",
         ],
-        Some("jdoe password 1\n"),
+        Some("Mellow-Trout-41\n"),
     );
     assert!(ok, "{err}");
     assert!(out.contains("created jdoe"));

@@ -7,7 +7,7 @@ use crate::audit::{AuditType, Outcome, RequestContext};
 use crate::auth::{Permission, Principal};
 use crate::domain::{Account, AccountId, Dn, Password, Profile, Role, Roles, Sid, UserName};
 use crate::hashing::PasswordHash;
-use crate::policy::PolicyContext;
+use crate::policy::{Candidate, Entry};
 use crate::ports::{AccountChanges, AccountFilter, NewAccount};
 use crate::secret::{ExposeSecret as _, SecretString};
 use std::sync::Arc;
@@ -82,7 +82,10 @@ impl Latchkey {
                     "a federated account has no local password".into(),
                 ));
             }
-            (Some(pw), None) => Some(self.hash_checked(pw.expose_secret()).await?),
+            (Some(pw), None) => Some(
+                self.hash_checked(pw.expose_secret(), user_name.as_str(), &roles)
+                    .await?,
+            ),
             (None, Some(h)) => Some(
                 PasswordHash::parse(h)
                     .map_err(|e| CoreError::Invalid(format!("passwordHash: {e}")))?,
@@ -116,21 +119,39 @@ impl Latchkey {
     }
 
     /// A new password as given by an administrator at creation: policy, then hash.
-    async fn hash_checked(&self, raw: &str) -> Result<PasswordHash, CoreError> {
+    async fn hash_checked(
+        &self,
+        raw: &str,
+        user_name: &str,
+        roles: &Roles,
+    ) -> Result<PasswordHash, CoreError> {
+        // The account does not exist yet: its roles pick the policy, its name stays out.
+        let policy = Arc::clone(self.policies.for_roles(roles));
         let pw = match Password::parse(raw) {
             Ok(p) => Arc::new(p),
             Err(e) => {
                 return Err(CoreError::Policy(Box::new(
-                    self.policy.report_unparsable(raw, &e),
+                    policy.report_unparsable(raw, &e),
                 )));
             }
         };
-        let policy = self.policy.clone();
         let hasher = self.hasher.clone();
+        let now = self.clock.now();
+        let user_name = user_name.to_owned();
         let (report, hash) = self
             .pool
             .run(move || {
-                let report = policy.evaluate(&pw, &PolicyContext::default());
+                let c = Candidate {
+                    password: &pw,
+                    account: None,
+                    user_name: Some(&user_name),
+                    entry: Entry::Create,
+                    now,
+                    current_password: None,
+                    current_hash: None,
+                    history: &[],
+                };
+                let report = policy.evaluate(&c);
                 let hash = report.valid.then(|| hasher.hash(&pw));
                 (report, hash)
             })
@@ -335,7 +356,14 @@ impl Latchkey {
         if self.store.count_accounts().await? > 0 {
             return Ok(None);
         }
-        let password = self.new_password();
+        let admin = Roles::new(vec![Role::Admin]);
+        let password = self
+            .policies
+            .for_roles(&admin)
+            .generate(None, self.clock.now())
+            .ok_or_else(|| {
+                CoreError::Internal("the policy rejects every generated password".into())
+            })?;
         let req = CreateAccount {
             user_name: "admin".into(),
             password: Some(password.clone()),

@@ -2,6 +2,7 @@
 //! API clients, audit. Each takes who acts and from where, and returns a typed outcome.
 
 mod accounts;
+mod check;
 mod clients;
 mod generate;
 mod password;
@@ -19,7 +20,7 @@ use crate::auth::{Permission, Principal};
 use crate::clock::Clock;
 use crate::domain::AccountId;
 use crate::hashing::{HashPool, Hasher, PasswordHash};
-use crate::policy::Policy;
+use crate::policy::{Policies, PolicyFiles};
 use crate::ports::{AccountRecord, Store};
 use crate::secret::random_token;
 use crate::settings::CoreSettings;
@@ -33,18 +34,22 @@ pub struct Latchkey {
     pool: HashPool,
     /// Verified for unknown accounts so that they cost what a real proof costs.
     dummy_hash: PasswordHash,
-    policy: Policy,
+    policies: Policies,
     settings: CoreSettings,
     /// The SID domain part of this installation.
     domain: [u32; 3],
 }
 
 impl Latchkey {
+    /// `files` reads the dictionary and breached-corpus files the policy names.
     pub async fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         settings: CoreSettings,
+        files: &dyn PolicyFiles,
     ) -> Result<Self, CoreError> {
+        let policies =
+            Policies::build(&settings.policy, files).map_err(|e| CoreError::Invalid(e.0))?;
         let hasher =
             Hasher::new(settings.hashing).map_err(|e| CoreError::Invalid(e.to_string()))?;
         let dummy_password = crate::domain::Password::parse(&random_token(24))
@@ -62,7 +67,7 @@ impl Latchkey {
         let domain = store.installation_domain(candidate).await?;
         Ok(Self {
             pool: HashPool::new(settings.hash_max_concurrent, settings.hash_max_queue),
-            policy: Policy::new(settings.policy.clone()),
+            policies,
             store,
             clock,
             hasher,
@@ -80,8 +85,8 @@ impl Latchkey {
         self.clock.as_ref()
     }
 
-    pub fn policy(&self) -> &Policy {
-        &self.policy
+    pub fn policies(&self) -> &Policies {
+        &self.policies
     }
 
     /// Readiness of the store.

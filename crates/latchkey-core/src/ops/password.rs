@@ -7,7 +7,7 @@ use crate::audit::{AuditType, Outcome, RequestContext};
 use crate::auth::{Permission, Principal};
 use crate::domain::{Account, AccountId, NORMALIZATION, Password};
 use crate::hashing::PasswordHash;
-use crate::policy::{PolicyContext, ValidationReport, Warning};
+use crate::policy::{Candidate, Entry, ValidationReport, Warning};
 use crate::ports::{AccountRecord, OutboxMessage, PasswordWrite};
 use crate::secret::{ExposeSecret as _, SecretString};
 use serde_json::json;
@@ -99,7 +99,7 @@ impl Latchkey {
             return self.wrong_current(ctx, principal, *account_id).await;
         }
         let (hash, report) = self
-            .evaluate_and_hash(&record, new, Some(current), true)
+            .evaluate_and_hash(&record, new, Some(current), Entry::SelfChange)
             .await?;
         let hash = self
             .refuse_on_policy(
@@ -171,7 +171,7 @@ impl Latchkey {
             }
             Some(given) => (given.clone(), None),
             None => {
-                let g = self.new_password();
+                let g = self.new_password(Some(&record.account))?;
                 (g.clone(), Some(g))
             }
         };
@@ -184,8 +184,9 @@ impl Latchkey {
                 raw.expose_secret(),
             )
             .await?;
-        let history = self.settings.policy.history_on_reset;
-        let (hash, report) = self.evaluate_and_hash(&record, new, None, history).await?;
+        let (hash, report) = self
+            .evaluate_and_hash(&record, new, None, Entry::Reset)
+            .await?;
         let hash = self
             .refuse_on_policy(
                 ctx,
@@ -240,7 +241,10 @@ impl Latchkey {
         match Password::parse(raw) {
             Ok(p) => Ok(Arc::new(p)),
             Err(e) => {
-                let report = self.policy.report_unparsable(raw, &e);
+                let report = self
+                    .policies
+                    .for_account(Some(account))
+                    .report_unparsable(raw, &e);
                 self.refuse_on_policy(ctx, principal, account, kind, None, &report)
                     .await?;
                 Err(CoreError::Policy(Box::new(report)))
@@ -248,23 +252,29 @@ impl Latchkey {
         }
     }
 
-    /// Runs the policy and, if it passes, hashes — both in the hashing pool.
-    async fn evaluate_and_hash(
+    /// Runs the account's policy and, if it passes, hashes — both in the hashing pool.
+    /// A self change (or recovery) checks the history; a reset only with
+    /// `policy.history_on_reset`.
+    pub(super) async fn evaluate_and_hash(
         &self,
         record: &AccountRecord,
         new: Arc<Password>,
         current: Option<Arc<Password>>,
-        with_history: bool,
+        entry: Entry,
     ) -> Result<(Option<PasswordHash>, ValidationReport), CoreError> {
-        let history = if with_history && self.settings.policy.history_count > 0 {
+        let policy = Arc::clone(self.policies.for_account(Some(&record.account)));
+        let s = policy.settings();
+        let with_history = entry != Entry::Reset || s.history_on_reset;
+        let history = if with_history && s.history_count > 0 {
             self.store
-                .password_history(record.account.id, self.settings.policy.history_count)
+                .password_history(record.account.id, s.history_count)
                 .await?
         } else {
             vec![]
         };
-        let policy = self.policy.clone();
         let hasher = self.hasher.clone();
+        let account = record.account.clone();
+        let now = self.clock.now();
         // On a reset the current password is unknown: compare against its hash.
         let current_hash = if current.is_none() {
             record.hash.clone()
@@ -274,12 +284,17 @@ impl Latchkey {
         Ok(self
             .pool
             .run(move || {
-                let ctx = PolicyContext {
+                let c = Candidate {
+                    password: &new,
+                    account: Some(&account),
+                    user_name: None,
+                    entry,
+                    now,
                     current_password: current.as_deref(),
                     current_hash: current_hash.as_ref(),
                     history: &history,
                 };
-                let report = policy.evaluate(&new, &ctx);
+                let report = policy.evaluate(&c);
                 let hash = report.valid.then(|| hasher.hash(&new));
                 (hash, report)
             })

@@ -17,7 +17,10 @@ pub struct SignedIn {
     pub token: SecretString,
     pub expires_at: OffsetDateTime,
     pub account_id: AccountId,
+    /// True after a reset, or when the password has expired: then this session may only
+    /// change the password.
     pub must_change_password: bool,
+    pub password_expires_at: Option<OffsetDateTime>,
 }
 
 impl Latchkey {
@@ -58,6 +61,8 @@ impl Latchkey {
             (None, Ok(())) => return Err(CoreError::InvalidCredentials),
         };
         let account = record.account;
+        let password_expires_at = self.password_expires_at(&account);
+        let expired = password_expires_at.is_some_and(|t| t <= now);
         let token = random_token(32);
         let expires_at = now + self.settings.session_ttl;
         self.store
@@ -69,7 +74,7 @@ impl Latchkey {
                 scopes: vec![],
                 created_at: now,
                 expires_at,
-                change_only: false,
+                change_only: expired,
             })
             .await?;
         metrics::counter!("latchkey_sign_ins_total", "outcome" => "success").increment(1);
@@ -88,7 +93,8 @@ impl Latchkey {
             token: SecretString::from(token),
             expires_at,
             account_id: account.id,
-            must_change_password: account.must_change_password,
+            must_change_password: account.must_change_password || expired,
+            password_expires_at,
         })
     }
 

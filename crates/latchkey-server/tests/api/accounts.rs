@@ -6,7 +6,7 @@ async fn an_admin_creates_reads_patches_and_deletes_an_account() {
     let app = spawn_app().await;
     let a = app
         .create_account(json!({
-            "userName": "JDoe", "password": "jdoe password 1", "email": "JDoe@Example.com",
+            "userName": "JDoe", "password": "Mellow-Trout-41", "email": "JDoe@Example.com",
             "givenName": "John", "sn": "Doe", "displayName": "John Doe", "telephoneNumber": "+1 555", "locale": "en-GB"
         }))
         .await;
@@ -198,9 +198,9 @@ async fn lists_page_and_filter() {
 #[tokio::test]
 async fn a_user_learns_nothing_about_other_accounts() {
     let app = spawn_app().await;
-    let other = app.create_user("other", "other password 1").await;
-    let me = app.create_user("jdoe", "jdoe password 1").await;
-    let t = app.sign_in("jdoe", "jdoe password 1").await;
+    let other = app.create_user("other", "Amber-Meadow-96").await;
+    let me = app.create_user("jdoe", "Mellow-Trout-41").await;
+    let t = app.sign_in("jdoe", "Mellow-Trout-41").await;
     assert_eq!(
         app.get(&format!("/api/v1/accounts/{me}"), Some(&t))
             .await

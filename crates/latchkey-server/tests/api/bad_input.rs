@@ -22,8 +22,8 @@ async fn raw_post(
 #[tokio::test]
 async fn malformed_bodies_get_a_clear_4xx_and_change_nothing() {
     let app = spawn_app().await;
-    app.create_user("jdoe", "jdoe password 1").await;
-    let t = app.sign_in("jdoe", "jdoe password 1").await;
+    app.create_user("jdoe", "Mellow-Trout-41").await;
+    let t = app.sign_in("jdoe", "Mellow-Trout-41").await;
     let p = "/api/v1/me/password";
     problem(
         raw_post(
@@ -42,7 +42,7 @@ async fn malformed_bodies_get_a_clear_4xx_and_change_nothing() {
         400,
     )
     .await;
-    let unknown = json!({ "currentPassword": "jdoe password 1", "newPassword": "other password 2", "admin": true });
+    let unknown = json!({ "currentPassword": "Mellow-Trout-41", "newPassword": "other password 2", "admin": true });
     problem(
         raw_post(
             &app,
@@ -56,7 +56,7 @@ async fn malformed_bodies_get_a_clear_4xx_and_change_nothing() {
     )
     .await;
     let ok_body =
-        json!({ "currentPassword": "jdoe password 1", "newPassword": "other password 2" })
+        json!({ "currentPassword": "Mellow-Trout-41", "newPassword": "other password 2" })
             .to_string();
     problem(
         raw_post(
@@ -90,7 +90,7 @@ async fn malformed_bodies_get_a_clear_4xx_and_change_nothing() {
         400,
     )
     .await;
-    let huge = json!({ "currentPassword": "jdoe password 1", "newPassword": "x".repeat(1 << 20) })
+    let huge = json!({ "currentPassword": "Mellow-Trout-41", "newPassword": "x".repeat(1 << 20) })
         .to_string();
     problem(
         raw_post(&app, p, Some(&t), "application/json", huge.into_bytes()).await,
@@ -98,21 +98,21 @@ async fn malformed_bodies_get_a_clear_4xx_and_change_nothing() {
     )
     .await;
     // Nothing changed through all of that.
-    app.sign_in("jdoe", "jdoe password 1").await;
+    app.sign_in("jdoe", "Mellow-Trout-41").await;
 }
 
 #[tokio::test]
 async fn unusable_new_passwords_are_policy_refusals_decided_before_hashing() {
     let app = spawn_app().await;
-    app.create_user("jdoe", "jdoe password 1").await;
-    let t = app.sign_in("jdoe", "jdoe password 1").await;
+    app.create_user("jdoe", "Mellow-Trout-41").await;
+    let t = app.sign_in("jdoe", "Mellow-Trout-41").await;
     for (new, failing) in [
         ("", "min-length"),
         ("abc\u{0}defghij", "deny-pattern"),
         (&*"y".repeat(5000), "max-length"),
         (&*"z".repeat(300), "max-length"),
     ] {
-        let body = problem(app.change_password(&t, "jdoe password 1", new).await, 422).await;
+        let body = problem(app.change_password(&t, "Mellow-Trout-41", new).await, 422).await;
         let failed: Vec<&str> = body["report"]["rules"]
             .as_array()
             .unwrap()
@@ -122,7 +122,7 @@ async fn unusable_new_passwords_are_policy_refusals_decided_before_hashing() {
             .collect();
         assert_eq!(failed, [failing], "{}", new.len());
     }
-    app.sign_in("jdoe", "jdoe password 1").await;
+    app.sign_in("jdoe", "Mellow-Trout-41").await;
 }
 
 #[tokio::test]

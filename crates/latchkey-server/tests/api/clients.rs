@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn a_client_gets_tokens_by_json_form_or_basic_and_acts_within_its_scopes() {
     let app = spawn_app().await;
-    let victim = app.create_user("jdoe", "jdoe password 1").await;
+    let victim = app.create_user("jdoe", "Mellow-Trout-41").await;
     let r = app
         .post(
             "/api/v1/clients",
@@ -120,8 +120,8 @@ async fn wrong_client_credentials_are_invalid_client() {
         400,
     )
     .await;
-    let user = app.create_user("jdoe", "jdoe password 1").await;
-    let t = app.sign_in("jdoe", "jdoe password 1").await;
+    let user = app.create_user("jdoe", "Mellow-Trout-41").await;
+    let t = app.sign_in("jdoe", "Mellow-Trout-41").await;
     problem(
         app.post(
             "/api/v1/clients",

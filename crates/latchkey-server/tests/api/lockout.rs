@@ -4,12 +4,12 @@ use std::time::Duration;
 #[tokio::test]
 async fn five_wrong_passwords_lock_the_account_until_the_lock_expires() {
     let app = spawn_app().await;
-    let id = app.create_user("jdoe", "jdoe password 1").await;
+    let id = app.create_user("jdoe", "Mellow-Trout-41").await;
     let mut bodies = vec![];
     for _ in 0..5 {
         bodies.push(problem(app.try_sign_in("jdoe", "wrong guess 1").await, 401).await);
     }
-    let locked = problem(app.try_sign_in("jdoe", "jdoe password 1").await, 401).await;
+    let locked = problem(app.try_sign_in("jdoe", "Mellow-Trout-41").await, 401).await;
     assert_eq!(
         locked, bodies[0],
         "a locked account answers exactly like a wrong password"
@@ -29,16 +29,16 @@ async fn five_wrong_passwords_lock_the_account_until_the_lock_expires() {
         1
     );
     app.clock.advance(Duration::from_secs(14 * 60));
-    problem(app.try_sign_in("jdoe", "jdoe password 1").await, 401).await;
+    problem(app.try_sign_in("jdoe", "Mellow-Trout-41").await, 401).await;
     app.clock.advance(Duration::from_secs(61));
-    app.sign_in("jdoe", "jdoe password 1").await;
+    app.sign_in("jdoe", "Mellow-Trout-41").await;
 }
 
 #[tokio::test]
 async fn wrong_current_passwords_on_change_count_toward_the_lock() {
     let app = spawn_app().await;
-    app.create_user("jdoe", "jdoe password 1").await;
-    let t = app.sign_in("jdoe", "jdoe password 1").await;
+    app.create_user("jdoe", "Mellow-Trout-41").await;
+    let t = app.sign_in("jdoe", "Mellow-Trout-41").await;
     for _ in 0..3 {
         problem(
             app.change_password(&t, "wrong guess 1", "new password 2")
@@ -51,25 +51,25 @@ async fn wrong_current_passwords_on_change_count_toward_the_lock() {
         problem(app.try_sign_in("jdoe", "wrong guess 2").await, 401).await;
     }
     problem(
-        app.change_password(&t, "jdoe password 1", "new password 2")
+        app.change_password(&t, "Mellow-Trout-41", "new password 2")
             .await,
         401,
     )
     .await;
-    problem(app.try_sign_in("jdoe", "jdoe password 1").await, 401).await;
+    problem(app.try_sign_in("jdoe", "Mellow-Trout-41").await, 401).await;
 }
 
 #[tokio::test]
 async fn a_burst_of_parallel_guesses_gets_no_more_than_the_limit_checked() {
     let app = spawn_app().await;
-    let id = app.create_user("jdoe", "jdoe password 1").await;
+    let id = app.create_user("jdoe", "Mellow-Trout-41").await;
     // 30 parallel attempts, one of them right: at most 5 are ever checked, so the right
     // one succeeds only if it was among the first five reserved.
     let tasks: Vec<_> = (0..30)
         .map(|i| {
             let (client, url) = (app.client.clone(), app.url("/api/v1/sessions"));
             let pw = if i == 29 {
-                "jdoe password 1".to_owned()
+                "Mellow-Trout-41".to_owned()
             } else {
                 format!("guess {i} xxxxx")
             };
@@ -96,5 +96,5 @@ async fn a_burst_of_parallel_guesses_gets_no_more_than_the_limit_checked() {
         .filter(|e| e["reason"] == "wrong password")
         .count();
     assert!(checked <= 5, "{checked} wrong passwords were checked");
-    problem(app.try_sign_in("jdoe", "jdoe password 1").await, 401).await;
+    problem(app.try_sign_in("jdoe", "Mellow-Trout-41").await, 401).await;
 }

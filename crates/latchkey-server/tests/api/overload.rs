@@ -11,7 +11,7 @@ async fn a_burst_beyond_the_hashing_pool_gets_quick_503s() {
         c.hashing.max_queue = 2;
     })
     .await;
-    app.create_user("jdoe", "jdoe password 1").await;
+    app.create_user("jdoe", "Mellow-Trout-41").await;
     let tasks: Vec<_> = (0..24)
         .map(|_| {
             let (client, url) = (app.client.clone(), app.url("/api/v1/sessions"));
@@ -19,7 +19,7 @@ async fn a_burst_beyond_the_hashing_pool_gets_quick_503s() {
                 let start = Instant::now();
                 let r = client
                     .post(url)
-                    .json(&serde_json::json!({ "userName": "jdoe", "password": "jdoe password 1" }))
+                    .json(&serde_json::json!({ "userName": "jdoe", "password": "Mellow-Trout-41" }))
                     .send()
                     .await
                     .unwrap();
@@ -48,5 +48,5 @@ async fn a_burst_beyond_the_hashing_pool_gets_quick_503s() {
     }
     assert!(ok >= 3 && busy > 0, "ok={ok} busy={busy}");
     // Still serving afterwards.
-    app.sign_in("jdoe", "jdoe password 1").await;
+    app.sign_in("jdoe", "Mellow-Trout-41").await;
 }

@@ -5,12 +5,12 @@ use serde_json::{Value, json};
 async fn a_helpdesk_resets_a_user_with_a_generated_password() {
     let app = spawn_app().await;
     app.create_account(
-        json!({ "userName": "help", "password": "helpdesk pass 1", "roles": ["helpdesk"] }),
+        json!({ "userName": "help", "password": "Silver-Lantern-74", "roles": ["helpdesk"] }),
     )
     .await;
-    let id = app.create_user("jdoe", "jdoe password 1").await;
-    let jdoe = app.sign_in("jdoe", "jdoe password 1").await;
-    let help = app.sign_in("help", "helpdesk pass 1").await;
+    let id = app.create_user("jdoe", "Mellow-Trout-41").await;
+    let jdoe = app.sign_in("jdoe", "Mellow-Trout-41").await;
+    let help = app.sign_in("help", "Silver-Lantern-74").await;
     let r = app
         .post(
             &format!("/api/v1/accounts/{id}/password/reset"),
@@ -65,17 +65,17 @@ async fn a_helpdesk_resets_a_user_with_a_generated_password() {
 async fn a_helpdesk_may_not_reset_an_admin_and_a_user_may_not_reset_anyone() {
     let app = spawn_app().await;
     app.create_account(
-        json!({ "userName": "help", "password": "helpdesk pass 1", "roles": ["helpdesk"] }),
+        json!({ "userName": "help", "password": "Silver-Lantern-74", "roles": ["helpdesk"] }),
     )
     .await;
     let other = app
         .create_account(
-            json!({ "userName": "boss", "password": "boss password 1", "roles": ["admin"] }),
+            json!({ "userName": "boss", "password": "Brass-Kettle-52", "roles": ["admin"] }),
         )
         .await;
-    let victim = app.create_user("jdoe", "jdoe password 1").await;
-    app.create_user("mallory", "mallory pass 1").await;
-    let help = app.sign_in("help", "helpdesk pass 1").await;
+    let victim = app.create_user("jdoe", "Mellow-Trout-41").await;
+    app.create_user("mallory", "Paper-Falcon-85").await;
+    let help = app.sign_in("help", "Silver-Lantern-74").await;
     let admin_id = other["id"].as_str().unwrap();
     problem(
         app.post(
@@ -87,7 +87,7 @@ async fn a_helpdesk_may_not_reset_an_admin_and_a_user_may_not_reset_anyone() {
         403,
     )
     .await;
-    let mallory = app.sign_in("mallory", "mallory pass 1").await;
+    let mallory = app.sign_in("mallory", "Paper-Falcon-85").await;
     problem(
         app.post(
             &format!("/api/v1/accounts/{victim}/password/reset"),
@@ -98,14 +98,14 @@ async fn a_helpdesk_may_not_reset_an_admin_and_a_user_may_not_reset_anyone() {
         403,
     )
     .await;
-    app.sign_in("jdoe", "jdoe password 1").await;
-    app.sign_in("boss", "boss password 1").await;
+    app.sign_in("jdoe", "Mellow-Trout-41").await;
+    app.sign_in("boss", "Brass-Kettle-52").await;
 }
 
 #[tokio::test]
 async fn a_chosen_password_and_options_apply_and_strict_mode_forbids_choosing() {
     let app = spawn_app().await;
-    let id = app.create_user("jdoe", "jdoe password 1").await;
+    let id = app.create_user("jdoe", "Mellow-Trout-41").await;
     let body = json!({ "newPassword": "chosen by admin 1", "mustChangePassword": false, "passwordNeverExpires": true });
     let r = app
         .post(
@@ -138,7 +138,7 @@ async fn a_chosen_password_and_options_apply_and_strict_mode_forbids_choosing() 
     assert_eq!(a["passwordNeverExpires"], true);
 
     let strict = spawn_with(|c| c.reset.strict = true).await;
-    let id = strict.create_user("jdoe", "jdoe password 1").await;
+    let id = strict.create_user("jdoe", "Mellow-Trout-41").await;
     let r = strict
         .post(
             &format!("/api/v1/accounts/{id}/password/reset"),
@@ -147,7 +147,7 @@ async fn a_chosen_password_and_options_apply_and_strict_mode_forbids_choosing() 
         )
         .await;
     problem(r, 403).await;
-    strict.sign_in("jdoe", "jdoe password 1").await;
+    strict.sign_in("jdoe", "Mellow-Trout-41").await;
     let r = strict
         .post(
             &format!("/api/v1/accounts/{id}/password/reset"),
@@ -161,7 +161,7 @@ async fn a_chosen_password_and_options_apply_and_strict_mode_forbids_choosing() 
 #[tokio::test]
 async fn a_reset_can_unlock_a_locked_account() {
     let app = spawn_app().await;
-    let id = app.create_user("jdoe", "jdoe password 1").await;
+    let id = app.create_user("jdoe", "Mellow-Trout-41").await;
     for _ in 0..5 {
         problem(app.try_sign_in("jdoe", "wrong guess 1").await, 401).await;
     }

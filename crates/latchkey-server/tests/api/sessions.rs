@@ -4,10 +4,10 @@ use serde_json::json;
 #[tokio::test]
 async fn every_sign_in_failure_answers_the_same() {
     let app = spawn_app().await;
-    let id = app.create_user("jdoe", "jdoe password 1").await;
+    let id = app.create_user("jdoe", "Mellow-Trout-41").await;
     app.create_account(json!({ "userName": "fed", "federated": true }))
         .await;
-    let disabled = app.create_user("gone", "gone password 1").await;
+    let disabled = app.create_user("gone", "Quiet-Harbor-63").await;
     let r = app
         .client
         .patch(app.url(&format!("/api/v1/accounts/{disabled}")))
@@ -21,7 +21,7 @@ async fn every_sign_in_failure_answers_the_same() {
         ("nobody", "whatever pass"),
         ("jdoe", "wrong password"),
         ("fed", "any password 1"),
-        ("gone", "gone password 1"),
+        ("gone", "Quiet-Harbor-63"),
         ("jdoe", ""),
         ("", "x"),
     ];
@@ -46,8 +46,8 @@ async fn every_sign_in_failure_answers_the_same() {
 #[tokio::test]
 async fn a_signed_out_token_no_longer_works() {
     let app = spawn_app().await;
-    app.create_user("jdoe", "jdoe password 1").await;
-    let token = app.sign_in("jdoe", "jdoe password 1").await;
+    app.create_user("jdoe", "Mellow-Trout-41").await;
+    let token = app.sign_in("jdoe", "Mellow-Trout-41").await;
     let me = app.get("/api/v1/me", Some(&token)).await;
     assert_eq!(me.status(), 200);
     assert!(me.headers().contains_key("etag"));
@@ -73,8 +73,8 @@ async fn a_signed_out_token_no_longer_works() {
 #[tokio::test]
 async fn an_expired_session_is_refused() {
     let app = spawn_app().await;
-    app.create_user("jdoe", "jdoe password 1").await;
-    let token = app.sign_in("jdoe", "jdoe password 1").await;
+    app.create_user("jdoe", "Mellow-Trout-41").await;
+    let token = app.sign_in("jdoe", "Mellow-Trout-41").await;
     app.clock
         .advance(std::time::Duration::from_secs(8 * 3600 + 1));
     problem(app.get("/api/v1/me", Some(&token)).await, 401).await;

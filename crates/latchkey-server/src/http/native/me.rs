@@ -23,10 +23,9 @@ pub async fn get_me(
     Auth(principal): Auth,
 ) -> Result<impl IntoResponse, ApiError> {
     let account = state.core.me(&principal).await?;
-    let now = state.core.clock().now();
     Ok((
         etag(account.rev),
-        axum::Json(AccountView::new(&account, now, false)),
+        axum::Json(AccountView::new(&account, &state.core, false)),
     ))
 }
 

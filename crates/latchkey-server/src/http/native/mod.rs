@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
             "/api/v1/passwords/generate",
             post(passwords::generate_password),
         )
+        .route("/api/v1/passwords/check", post(passwords::check_password))
         .route("/api/v1/audit", get(audit::list_audit))
         .route("/api/v1/clients", post(clients::create_client))
         .route("/api/v1/token", post(clients::issue_token))
@@ -52,7 +53,7 @@ pub fn router() -> Router<AppState> {
 /// The native account JSON of an account, as an administrator sees it (CLI `account show`).
 pub fn account_view(
     a: &latchkey_core::domain::Account,
-    now: time::OffsetDateTime,
+    core: &latchkey_core::Latchkey,
 ) -> views::AccountView {
-    views::AccountView::new(a, now, true)
+    views::AccountView::new(a, core, true)
 }

@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         accounts::delete_account,
         passwords::reset_password,
         passwords::generate_password,
+        passwords::check_password,
         audit::list_audit,
         clients::create_client,
         clients::issue_token,

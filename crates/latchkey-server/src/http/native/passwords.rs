@@ -3,7 +3,7 @@
 
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::http::extract::{Auth, Ctx, json_rejection};
+use crate::http::extract::{ApiJson, Auth, AuthForChange, Ctx, json_rejection};
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use latchkey_core::auth::Permission;
@@ -142,4 +142,40 @@ pub async fn generate_password(
     Ok(axum::Json(GenerateResponse {
         password: password.expose_secret().to_owned(),
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CheckRequest {
+    #[schema(value_type = String, format = Password)]
+    pub password: SecretString,
+    /// Check for this account (helpdesk, admins, `passwords:check`); default: the caller.
+    pub user_name: Option<String>,
+}
+
+/// The validation report of a password, changing nothing (SPEC §10 report shape).
+#[utoipa::path(post, path = "/api/v1/passwords/check", tag = "passwords", request_body = CheckRequest,
+    responses(
+        (status = 200, description = "The report; `valid` says whether the policy accepts it", body = Object),
+        (status = 400, description = "Malformed request", content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed to check for that user", content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", content_type = "application/problem+json"),
+        (status = 415, description = "Wrong media type", content_type = "application/problem+json"),
+        (status = 503, description = "Overloaded", content_type = "application/problem+json"),
+    ), security(("bearer" = [])))]
+pub async fn check_password(
+    State(state): State<AppState>,
+    AuthForChange(principal): AuthForChange,
+    ApiJson(req): ApiJson<CheckRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let report = state
+        .core
+        .check_password(
+            &principal,
+            req.password.expose_secret(),
+            req.user_name.as_deref(),
+        )
+        .await?;
+    Ok(axum::Json(report))
 }

@@ -29,7 +29,12 @@ pub struct SessionResponse {
     pub token: String,
     pub expires_at: String,
     pub account_id: Uuid,
+    /// True after a reset or when the password has expired (then the session may only
+    /// change the password).
     pub must_change_password: bool,
+    /// RFC 3339 UTC, when the policy's `max_age` applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_expires_at: Option<String>,
 }
 
 /// Sign in: every failure (unknown user, wrong password, locked, disabled) is the same 401.
@@ -60,6 +65,7 @@ pub async fn create_session(
             expires_at: rfc3339(s.expires_at),
             account_id: s.account_id,
             must_change_password: s.must_change_password,
+            password_expires_at: s.password_expires_at.map(rfc3339),
         }),
     ))
 }

@@ -1,6 +1,7 @@
 //! Wire shapes shared by several native resources (SPEC §10 account JSON).
 
 use axum::http::{HeaderMap, HeaderValue, header};
+use latchkey_core::Latchkey;
 use latchkey_core::domain::{Account, AccountStatus};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -35,6 +36,9 @@ pub struct AccountView {
     pub cannot_change_password: bool,
     /// RFC 3339 UTC; null when no password was ever set.
     pub password_changed_at: Option<String>,
+    /// RFC 3339 UTC, when the policy's `max_age` applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_expires_at: Option<String>,
     /// RFC 3339 UTC, while an administrative or lockout lock lasts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locked_until: Option<String>,
@@ -45,7 +49,8 @@ pub struct AccountView {
 
 impl AccountView {
     /// `show_lock`: the lock's end is revealed to administrators only.
-    pub fn new(a: &Account, now: OffsetDateTime, show_lock: bool) -> Self {
+    pub fn new(a: &Account, core: &Latchkey, show_lock: bool) -> Self {
+        let now = core.clock().now();
         // Only administrators learn that a lock exists; anyone else sees `active`.
         let status = match a.status(now) {
             AccountStatus::Locked if !show_lock => AccountStatus::Active,
@@ -69,6 +74,7 @@ impl AccountView {
             password_never_expires: a.password_never_expires,
             cannot_change_password: a.cannot_change_password,
             password_changed_at: a.password_changed_at.map(rfc3339),
+            password_expires_at: core.password_expires_at(a).map(rfc3339),
             locked_until: a
                 .locked_until
                 .filter(|t| show_lock && *t > now)

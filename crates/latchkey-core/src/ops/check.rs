@@ -1,0 +1,87 @@
+//! Dry-run password checks (`POST /passwords/check`) and password expiry.
+
+use super::Latchkey;
+use crate::CoreError;
+use crate::auth::{Permission, Principal};
+use crate::domain::{Account, Password, UserName};
+use crate::policy::{Candidate, Entry, ValidationReport};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+impl Latchkey {
+    /// The report for `password` without changing anything: for the caller's own account,
+    /// or — for helpdesk, admins and `passwords:check` clients — for any user name (an
+    /// unknown one is checked under the default policy, its name kept out of the password).
+    pub async fn check_password(
+        &self,
+        principal: &Principal,
+        password: &str,
+        user_name: Option<&str>,
+    ) -> Result<ValidationReport, CoreError> {
+        let own = match principal.account_id() {
+            Some(id) => Some(
+                self.store
+                    .account_by_id(id)
+                    .await?
+                    .ok_or(CoreError::InvalidCredentials)?
+                    .account,
+            ),
+            None => None,
+        };
+        let account = match (user_name, own) {
+            (None, own) => {
+                if own.is_none() && !principal.may(Permission::CheckPasswords) {
+                    return Err(CoreError::Forbidden(crate::error::NOT_ALLOWED));
+                }
+                own
+            }
+            (Some(name), Some(own)) if UserName::key_of(name) == own.user_name.lookup_key() => {
+                Some(own)
+            }
+            (Some(name), _) => {
+                if !principal.may(Permission::CheckPasswords) {
+                    return Err(CoreError::Forbidden(crate::error::NOT_ALLOWED));
+                }
+                self.store
+                    .account_by_user_name(&UserName::key_of(name))
+                    .await?
+                    .map(|r| r.account)
+            }
+        };
+        let policy = Arc::clone(self.policies.for_account(account.as_ref()));
+        let password = match Password::parse(password) {
+            Ok(p) => p,
+            Err(e) => return Ok(policy.report_unparsable(password, &e)),
+        };
+        let user_name = user_name.map(str::to_owned);
+        let now = self.clock.now();
+        Ok(self
+            .pool
+            .run(move || {
+                policy.evaluate(&Candidate {
+                    password: &password,
+                    account: account.as_ref(),
+                    user_name: user_name.as_deref(),
+                    entry: Entry::DryRun,
+                    now,
+                    current_password: None,
+                    current_hash: None,
+                    history: &[],
+                })
+            })
+            .await?)
+    }
+
+    /// When the account's password expires under its policy's `max_age`, if it does.
+    pub fn password_expires_at(&self, account: &Account) -> Option<OffsetDateTime> {
+        let max_age = self
+            .policies
+            .for_account(Some(account))
+            .settings()
+            .max_age?;
+        if account.password_never_expires || account.federated {
+            return None;
+        }
+        account.password_changed_at.map(|at| at + max_age)
+    }
+}
