@@ -364,3 +364,117 @@ fn hash_prints_a_phc_string_and_config_check_redacts_secrets() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("sesion"));
 }
+
+#[test]
+fn policy_check_prints_the_report_and_fails_on_a_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, _) = run(dir.path(), &["policy", "check"], Some("password123\n"));
+    assert!(!ok);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["valid"], false);
+    assert!(
+        report["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["rule"] == "dictionary" && r["satisfied"] == false)
+    );
+    let (ok, out, _) = run(dir.path(), &["policy", "check"], Some("Glacier-Poppy-77\n"));
+    assert!(ok, "{out}");
+}
+
+#[test]
+fn breached_build_writes_a_filter_that_serve_loads() {
+    use sha1::Digest as _;
+    let dir = tempfile::tempdir().unwrap();
+    let hex: String = sha1::Sha1::digest(b"Velvet-Canyon-58")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    std::fs::write(dir.path().join("pwned.txt"), format!("{hex}:7\n")).unwrap();
+    let (ok, out, err) = run(
+        dir.path(),
+        &["breached", "build", "pwned.txt", "-o", "corpus.lkbf"],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("1 keys") && out.contains("peak memory"),
+        "{out}"
+    );
+    let mut c = latchkey(dir.path());
+    let out = c
+        .args(["policy", "check"])
+        .env("LATCHKEY_POLICY__BREACHED__FILE", "corpus.lkbf")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = out;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Velvet-Canyon-58\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"breached\""));
+}
+
+#[test]
+fn bad_policy_settings_stop_start_up_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("corrupt.lkbf"), b"LKBF garbage").unwrap();
+    for (var, value, key) in [
+        (
+            "LATCHKEY_POLICY__DENY_PATTERNS",
+            "[\"(unclosed\"]",
+            "policy.deny_patterns[0]",
+        ),
+        (
+            "LATCHKEY_POLICY__DICTIONARY__FILE",
+            "/nonexistent/words.txt",
+            "policy.dictionary.file",
+        ),
+        (
+            "LATCHKEY_POLICY__BREACHED__FILE",
+            "corrupt.lkbf",
+            "policy.breached.file",
+        ),
+        ("LATCHKEY_POLICY__MIN_LENGHT", "9", "min_lenght"),
+        ("LATCHKEY_POLICY__ROLES__ROOT__MIN_LENGTH", "9", "root"),
+        (
+            "LATCHKEY_POLICY__ROLES__ADMIN__MIN_LENGHT",
+            "9",
+            "policy.roles.admin",
+        ),
+        (
+            "LATCHKEY_POLICY__DICTIONARY__MODE",
+            "sometimes",
+            "sometimes",
+        ),
+    ] {
+        for cmd in [&["config", "check"][..], &["serve"][..]] {
+            let out = latchkey(dir.path())
+                .args(cmd)
+                .env(var, value)
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{var} {cmd:?}");
+            assert!(err.contains(key), "{var} {cmd:?}: {err}");
+        }
+    }
+    let out = latchkey(dir.path())
+        .args(["config", "check"])
+        .env("LATCHKEY_POLICY__ROLES__ADMIN__MIN_LENGTH", "15")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains("# effective policy: admin") && text.contains("min_length = 15"),
+        "{text}"
+    );
+}

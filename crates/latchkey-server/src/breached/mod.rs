@@ -11,3 +11,6 @@ mod filter;
 
 pub use build::{BuildReport, build};
 pub use filter::{BreachedFilter, FilterError};
+
+#[cfg(test)]
+mod tests;

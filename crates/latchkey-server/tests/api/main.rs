@@ -9,6 +9,7 @@ mod imports;
 mod lockout;
 mod ops;
 mod overload;
+mod policy;
 mod reset;
 mod sessions;
 mod throttle;

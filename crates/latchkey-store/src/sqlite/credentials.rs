@@ -123,6 +123,12 @@ impl SqliteStore {
         .await
         .map_err(map_err)?;
         revoke_all(&mut tx, w.account_id, w.keep_session, w.changed_at).await?;
+        // The caller's session survives a self change, now with a password that is current.
+        sqlx::query("UPDATE sessions SET change_only = 0 WHERE id = ?")
+            .bind(w.keep_session.map(|k| k.to_string()))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
         if w.unlock {
             sqlx::query("UPDATE lockout_counters SET failures = 0, window_start = NULL, locked_until = NULL WHERE account_id = ?")
                 .bind(&id)
