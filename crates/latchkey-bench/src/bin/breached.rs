@@ -7,7 +7,9 @@
 use anyhow::Context as _;
 use clap::Parser;
 use latchkey_core::domain::{Account, Dn, Password, Profile, Roles, Sid, UserName};
-use latchkey_core::policy::{BreachedCorpus, Candidate, Entry, Mode, Policies, PolicyFiles, PolicySettings};
+use latchkey_core::policy::{
+    BreachedCorpus, Candidate, Entry, Mode, Policies, PolicyFiles, PolicySettings,
+};
 use latchkey_server::breached::BreachedFilter;
 use latchkey_server::policy_files::DiskPolicyFiles;
 use std::io::{BufWriter, Write as _};
@@ -60,7 +62,11 @@ fn generate(path: &Path, entries: u64) -> anyhow::Result<()> {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for _ in 0..entries {
         let words = [rng.next(), rng.next(), rng.next()];
-        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).take(20).collect();
+        let bytes: Vec<u8> = words
+            .iter()
+            .flat_map(|w| w.to_be_bytes())
+            .take(20)
+            .collect();
         for (i, b) in bytes.iter().enumerate() {
             line[2 * i] = HEX[(b >> 4) as usize];
             line[2 * i + 1] = HEX[(b & 15) as usize];
@@ -87,7 +93,11 @@ fn corpus_keys(n: u64) -> Vec<[u8; 20]> {
         .map(|_| {
             let words = [rng.next(), rng.next(), rng.next()];
             let mut d = [0u8; 20];
-            let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).take(20).collect();
+            let bytes: Vec<u8> = words
+                .iter()
+                .flat_map(|w| w.to_be_bytes())
+                .take(20)
+                .collect();
             d.copy_from_slice(&bytes);
             let _ = rng.next(); // the count
             d
@@ -100,7 +110,14 @@ fn main() -> anyhow::Result<()> {
     if let Some(paths) = args.build_only {
         let started = Instant::now();
         let r = latchkey_server::breached::build(&paths[0], &paths[1], 1)?;
-        println!("{} {} {} {:.3} {:.1}", r.keys, r.shards, r.bytes, started.elapsed().as_secs_f64(), peak_memory_mib());
+        println!(
+            "{} {} {} {:.3} {:.1}",
+            r.keys,
+            r.shards,
+            r.bytes,
+            started.elapsed().as_secs_f64(),
+            peak_memory_mib()
+        );
         return Ok(());
     }
     let tmp;
@@ -119,7 +136,10 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     generate(&corpus, n)?;
     let corpus_bytes = std::fs::metadata(&corpus)?.len();
-    println!("generated {corpus_bytes} bytes in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "generated {corpus_bytes} bytes in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let out = std::process::Command::new(std::env::current_exe()?)
         .arg("--build-only")
@@ -127,9 +147,18 @@ fn main() -> anyhow::Result<()> {
         .arg(&filter_path)
         .output()
         .context("running the build")?;
-    anyhow::ensure!(out.status.success(), "build failed: {}", String::from_utf8_lossy(&out.stderr));
-    let fields: Vec<f64> = String::from_utf8_lossy(&out.stdout).split_whitespace().filter_map(|f| f.parse().ok()).collect();
-    let [keys, shards, file_bytes, build_s, build_peak_mib] = fields[..] else { anyhow::bail!("unexpected build output") };
+    anyhow::ensure!(
+        out.status.success(),
+        "build failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fields: Vec<f64> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let [keys, shards, file_bytes, build_s, build_peak_mib] = fields[..] else {
+        anyhow::bail!("unexpected build output")
+    };
     std::fs::remove_file(&corpus)?;
 
     let started = Instant::now();
@@ -182,7 +211,12 @@ fn main() -> anyhow::Result<()> {
         user_name: UserName::parse("jdoe")?,
         dn: Dn::parse("uid=jdoe,dc=example,dc=com")?,
         sid: Sid::for_account([1, 2, 3], 1001),
-        profile: Profile { email: Some("john.doe@example.com".into()), given_name: Some("John".into()), sn: Some("Doe".into()), ..Default::default() },
+        profile: Profile {
+            email: Some("john.doe@example.com".into()),
+            given_name: Some("John".into()),
+            sn: Some("Doe".into()),
+            ..Default::default()
+        },
         roles: Roles::new(vec![]),
         disabled: false,
         locked_until: None,
@@ -195,11 +229,22 @@ fn main() -> anyhow::Result<()> {
         created_at: time::OffsetDateTime::UNIX_EPOCH,
         rev: 1,
     };
-    let candidates: Vec<Password> = (0..2000).map(|i| Password::parse(&format!("Quartz-Lantern-{i}-Tundra!"))).collect::<Result<_, _>>()?;
+    let candidates: Vec<Password> = (0..2000)
+        .map(|i| Password::parse(&format!("Quartz-Lantern-{i}-Tundra!")))
+        .collect::<Result<_, _>>()?;
     let started = Instant::now();
     let mut valid = 0;
     for pw in &candidates {
-        let c = Candidate { password: pw, account: Some(&account), user_name: None, entry: Entry::DryRun, now: time::OffsetDateTime::UNIX_EPOCH, current_password: None, current_hash: None, history: &[] };
+        let c = Candidate {
+            password: pw,
+            account: Some(&account),
+            user_name: None,
+            entry: Entry::DryRun,
+            now: time::OffsetDateTime::UNIX_EPOCH,
+            current_password: None,
+            current_hash: None,
+            history: &[],
+        };
         valid += usize::from(policy.evaluate(&c).valid);
     }
     let check_us = started.elapsed().as_secs_f64() * 1e6 / candidates.len() as f64;
@@ -210,14 +255,35 @@ fn main() -> anyhow::Result<()> {
     println!("|---|---|---|");
     println!("| distinct keys | {keys:.0} | 1,000,000,000 |");
     println!("| shards | {shards:.0} | ~512 |");
-    println!("| build time | {build_s:.1} s | ~{:.0} s |", build_s * 1e9 / keys);
-    println!("| build peak memory (VmHWM) | {build_peak_mib:.0} MiB | bounded by one shard: about the same |");
-    println!("| filter file | {:.1} MiB, {per_key:.2} bytes/entry | {:.2} GiB |", file_bytes / 1048576.0, per_key * 1e9 / 1073741824.0);
-    println!("| loaded in memory | {:.1} MiB ({:.2} bytes/entry), load {load_s:.1} s | {:.2} GiB |", resident / 1048576.0, resident / keys, resident / keys * 1e9 / 1073741824.0);
+    println!(
+        "| build time | {build_s:.1} s | ~{:.0} s |",
+        build_s * 1e9 / keys
+    );
+    println!(
+        "| build peak memory (VmHWM) | {build_peak_mib:.0} MiB | bounded by one shard: about the same |"
+    );
+    println!(
+        "| filter file | {:.1} MiB, {per_key:.2} bytes/entry | {:.2} GiB |",
+        file_bytes / 1048576.0,
+        per_key * 1e9 / 1073741824.0
+    );
+    println!(
+        "| loaded in memory | {:.1} MiB ({:.2} bytes/entry), load {load_s:.1} s | {:.2} GiB |",
+        resident / 1048576.0,
+        resident / keys,
+        resident / keys * 1e9 / 1073741824.0
+    );
     println!("| lookup, present key | {hit_ns:.0} ns | same (one shard, 3 probes) |");
     println!("| lookup, absent key | {miss_ns:.0} ns | same |");
-    println!("| false-positive rate | {:.5} % ({false_positives} of {}) | same |", fpr * 100.0, absent.len());
-    println!("| full policy check (all rules but history) | {check_us:.0} µs per password ({valid} of {} valid) | same |", candidates.len());
+    println!(
+        "| false-positive rate | {:.5} % ({false_positives} of {}) | same |",
+        fpr * 100.0,
+        absent.len()
+    );
+    println!(
+        "| full policy check (all rules but history) | {check_us:.0} µs per password ({valid} of {} valid) | same |",
+        candidates.len()
+    );
     Ok(())
 }
 
@@ -225,7 +291,10 @@ fn main() -> anyhow::Result<()> {
 struct Preloaded(std::sync::Arc<BreachedFilter>);
 
 impl PolicyFiles for Preloaded {
-    fn dictionary(&self, path: &Path) -> Result<std::sync::Arc<latchkey_core::policy::Dictionary>, String> {
+    fn dictionary(
+        &self,
+        path: &Path,
+    ) -> Result<std::sync::Arc<latchkey_core::policy::Dictionary>, String> {
         DiskPolicyFiles::default().dictionary(path)
     }
     fn breached(&self, _: &Path, _: u32) -> Result<std::sync::Arc<dyn BreachedCorpus>, String> {
