@@ -13,6 +13,7 @@ pub mod hashing;
 pub mod ops;
 pub mod policy;
 pub mod ports;
+pub mod recovery;
 pub mod secret;
 pub mod settings;
 
