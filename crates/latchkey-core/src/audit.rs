@@ -29,10 +29,20 @@ pub enum AuditType {
     AccountUpdate,
     #[serde(rename = "account.delete")]
     AccountDelete,
+    #[serde(rename = "recovery.start")]
+    RecoveryStart,
+    #[serde(rename = "recovery.advance")]
+    RecoveryAdvance,
+    #[serde(rename = "recovery.complete")]
+    RecoveryComplete,
+    #[serde(rename = "recovery.failure")]
+    RecoveryFailure,
+    #[serde(rename = "kba.enrol")]
+    KbaEnrol,
 }
 
 impl AuditType {
-    pub const ALL: [AuditType; 10] = [
+    pub const ALL: [AuditType; 15] = [
         AuditType::LoginSuccess,
         AuditType::LoginFailure,
         AuditType::PasswordChange,
@@ -43,6 +53,11 @@ impl AuditType {
         AuditType::AccountCreate,
         AuditType::AccountUpdate,
         AuditType::AccountDelete,
+        AuditType::RecoveryStart,
+        AuditType::RecoveryAdvance,
+        AuditType::RecoveryComplete,
+        AuditType::RecoveryFailure,
+        AuditType::KbaEnrol,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +72,11 @@ impl AuditType {
             AuditType::AccountCreate => "account.create",
             AuditType::AccountUpdate => "account.update",
             AuditType::AccountDelete => "account.delete",
+            AuditType::RecoveryStart => "recovery.start",
+            AuditType::RecoveryAdvance => "recovery.advance",
+            AuditType::RecoveryComplete => "recovery.complete",
+            AuditType::RecoveryFailure => "recovery.failure",
+            AuditType::KbaEnrol => "kba.enrol",
         }
     }
 

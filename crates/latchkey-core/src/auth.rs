@@ -86,12 +86,17 @@ pub enum Principal {
     },
     /// The local operator at the CLI (has the database file, so has everything).
     System,
+    /// The owner of an account, proven by a completed recovery flow (may do nothing else).
+    Recovered {
+        account_id: AccountId,
+    },
 }
 
 impl Principal {
     pub fn may(&self, p: Permission) -> bool {
         match self {
             Principal::System => true,
+            Principal::Recovered { .. } => false,
             Principal::User { roles, .. } => {
                 let helpdesk_may =
                     matches!(p, Permission::ResetPasswords | Permission::CheckPasswords);
@@ -116,6 +121,7 @@ impl Principal {
     pub fn has_admin_power(&self) -> bool {
         match self {
             Principal::System => true,
+            Principal::Recovered { .. } => false,
             Principal::User { roles, .. } => roles.is_admin(),
             Principal::Client { scopes, .. } => scopes.contains(&Scope::All),
         }
@@ -134,6 +140,7 @@ impl Principal {
             Principal::User { account_id, .. } => account_id.to_string(),
             Principal::Client { client_id, .. } => format!("client:{client_id}"),
             Principal::System => "cli".to_owned(),
+            Principal::Recovered { account_id } => account_id.to_string(),
         }
     }
 }

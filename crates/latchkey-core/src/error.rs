@@ -37,6 +37,13 @@ pub enum CoreError {
     /// `If-Match` did not match, or a concurrent write won.
     #[error("revision conflict")]
     RevisionConflict,
+    /// Any problem with a recovery token or flow (unknown, expired, used, wrong stage,
+    /// tampered, too many attempts): one answer for all; the reason goes to the audit log.
+    #[error("the recovery flow cannot continue")]
+    RecoveryFailed,
+    /// A wrong code or answer: the token stays usable (within the attempt limit).
+    #[error("{0}")]
+    RecoveryRefused(&'static str),
     /// Hashing pool and queue full.
     #[error("overloaded")]
     Overloaded,

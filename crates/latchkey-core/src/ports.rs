@@ -5,6 +5,7 @@ use crate::audit::{AuditEvent, AuditQuery};
 use crate::auth::Scope;
 use crate::domain::{Account, AccountId, Dn, Profile, Roles, Sid, UserName};
 use crate::hashing::PasswordHash;
+use crate::recovery::Stage;
 use async_trait::async_trait;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -81,7 +82,11 @@ pub struct PasswordWrite {
     /// The caller's own session survives a self change; every other one is revoked.
     pub keep_session: Option<Uuid>,
     pub audit: Vec<AuditEvent>,
-    pub outbox: OutboxMessage,
+    /// The notification; `None` when the caller asked for none (`notifyType: NONE`).
+    pub outbox: Option<OutboxMessage>,
+    /// A recovery flow this write completes: `(flow, step)`, advanced in the same
+    /// transaction, so that a replayed or parallel submission cannot complete it twice.
+    pub complete_flow: Option<(Uuid, u32)>,
 }
 
 /// A notification to deliver, written with the change that caused it.
@@ -125,6 +130,56 @@ pub enum ProofSlot {
     Locked,
 }
 
+/// A recovery flow as the store keeps it: the step advances by compare-and-swap.
+#[derive(Debug, Clone)]
+pub struct RecoveryFlow {
+    pub id: Uuid,
+    pub stages: Vec<Stage>,
+    pub stage_index: u32,
+    pub step: u32,
+    /// Identified account; `None` before `userQuery` or for a decoy.
+    pub account_id: Option<AccountId>,
+    /// An unknown or ineligible account: answers like a real flow, never succeeds.
+    pub decoy: bool,
+    pub attempts: u32,
+    pub code_digest: Option<Vec<u8>>,
+    pub code_expires_at: Option<OffsetDateTime>,
+    pub proved_email: bool,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub completed: bool,
+}
+
+/// What one successful recovery step writes, if the flow is still at `expected_step`.
+#[derive(Debug, Clone)]
+pub struct FlowStep {
+    pub flow_id: Uuid,
+    pub expected_step: u32,
+    pub stage_index: u32,
+    pub account_id: Option<AccountId>,
+    pub decoy: bool,
+    pub code_digest: Option<Vec<u8>>,
+    pub code_expires_at: Option<OffsetDateTime>,
+    pub proved_email: bool,
+    pub audit: Vec<AuditEvent>,
+    pub outbox: Option<OutboxMessage>,
+}
+
+/// A security answer: a system question by id or the user's own question, answer hashed.
+#[derive(Debug, Clone)]
+pub struct KbaAnswer {
+    pub question_id: Option<String>,
+    pub custom_question: Option<String>,
+    pub answer_hash: PasswordHash,
+}
+
+/// A notification claimed for delivery.
+#[derive(Debug, Clone)]
+pub struct PendingMessage {
+    pub message: OutboxMessage,
+    pub attempts: u32,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct AccountFilter {
     /// Exact, case-insensitive.
@@ -140,8 +195,9 @@ pub trait Store: Send + Sync + 'static {
     /// Readiness: the store answers.
     async fn ping(&self) -> StoreResult<()>;
 
-    /// The installation's SID domain part: `candidate` is kept if none is stored yet.
-    async fn installation_domain(&self, candidate: [u32; 3]) -> StoreResult<[u32; 3]>;
+    /// An installation-wide setting (SID domain, generated token key): `candidate` is
+    /// stored if none is yet, and whatever is stored is returned — the same on every node.
+    async fn setting_or_init(&self, key: &str, candidate: &str) -> StoreResult<String>;
 
     async fn count_accounts(&self) -> StoreResult<u64>;
     /// Inserts the account (with its audit event) and assigns its SID.
@@ -220,6 +276,67 @@ pub trait Store: Send + Sync + 'static {
     async fn append_audit(&self, event: AuditEvent) -> StoreResult<()>;
     async fn list_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEvent>>;
 
-    /// Undelivered notifications of an account, oldest first (delivery comes later).
+    /// Undelivered notifications of an account, oldest first.
     async fn pending_outbox(&self, account_id: AccountId) -> StoreResult<Vec<OutboxMessage>>;
+    /// Claims up to `limit` due messages for `lease` (another worker skips them meanwhile).
+    async fn claim_outbox(
+        &self,
+        now: OffsetDateTime,
+        lease: Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<PendingMessage>>;
+    async fn outbox_delivered(&self, id: Uuid, at: OffsetDateTime) -> StoreResult<()>;
+    /// A failed delivery: retried at `retry_at`, or given up (kept, marked) when `give_up`.
+    async fn outbox_failed(
+        &self,
+        id: Uuid,
+        attempts: u32,
+        retry_at: OffsetDateTime,
+        error: &str,
+        give_up: bool,
+    ) -> StoreResult<()>;
+
+    /// Accounts that may need an expiry warning: a password changed before `changed_before`,
+    /// not marked never-expiring, not warned since the last change.
+    async fn expiry_candidates(
+        &self,
+        changed_before: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Account>>;
+    /// Records the warning (with its notification) so it is sent once per password.
+    async fn mark_expiry_warned(
+        &self,
+        id: AccountId,
+        at: OffsetDateTime,
+        outbox: OutboxMessage,
+    ) -> StoreResult<()>;
+
+    /// Inserts a new flow with its audit event and, for a flow that starts by mailing a
+    /// code (admin-triggered), its notification.
+    async fn insert_flow(
+        &self,
+        flow: RecoveryFlow,
+        audit: AuditEvent,
+        outbox: Option<OutboxMessage>,
+    ) -> StoreResult<()>;
+    async fn flow(&self, id: Uuid) -> StoreResult<Option<RecoveryFlow>>;
+    /// Advances the flow if it is still at `expected_step`; false if another use won.
+    async fn advance_flow(&self, step: FlowStep) -> StoreResult<bool>;
+    /// Counts a refused input of the flow at `expected_step`; returns the attempts so far.
+    async fn fail_flow(&self, id: Uuid, expected_step: u32) -> StoreResult<u32>;
+    /// Refused inputs over all of an account's flows created since `since`.
+    async fn recovery_failures(
+        &self,
+        account: AccountId,
+        since: OffsetDateTime,
+    ) -> StoreResult<u32>;
+
+    async fn kba_answers(&self, account: AccountId) -> StoreResult<Vec<KbaAnswer>>;
+    /// Replaces the account's answers, with the audit event, in one transaction.
+    async fn set_kba_answers(
+        &self,
+        account: AccountId,
+        answers: Vec<KbaAnswer>,
+        audit: AuditEvent,
+    ) -> StoreResult<()>;
 }

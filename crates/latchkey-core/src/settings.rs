@@ -31,6 +31,7 @@ pub struct CoreSettings {
     pub reset_strict: bool,
     pub policy: PolicySettings,
     pub dn_template: String,
+    pub recovery: crate::recovery::RecoverySettings,
 }
 
 impl Default for CoreSettings {
@@ -44,6 +45,7 @@ impl Default for CoreSettings {
             reset_strict: false,
             policy: PolicySettings::default(),
             dn_template: "uid={userName},ou=People,dc=example,dc=com".to_owned(),
+            recovery: crate::recovery::RecoverySettings::default(),
         }
     }
 }

@@ -7,6 +7,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use ipnet::IpNet;
 use latchkey_core::hashing::HashingParams;
 use latchkey_core::policy::settings::duration;
+use latchkey_core::recovery::RecoverySettings;
 use latchkey_core::settings::{CoreSettings, LockoutSettings, PolicySettings};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -31,6 +32,10 @@ pub struct Config {
     pub reset: ResetConfig,
     /// `policy.*`: see `latchkey_core::policy::PolicySettings` and docs/configuration.md.
     pub policy: PolicySettings,
+    /// `recovery.*`: see `latchkey_core::recovery::RecoverySettings`.
+    pub recovery: RecoverySettings,
+    pub smtp: SmtpConfig,
+    pub templates: TemplatesConfig,
     pub log: LogConfig,
 }
 
@@ -48,6 +53,9 @@ impl Default for Config {
             session: SessionConfig::default(),
             reset: ResetConfig::default(),
             policy: PolicySettings::default(),
+            recovery: RecoverySettings::default(),
+            smtp: SmtpConfig::default(),
+            templates: TemplatesConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -239,6 +247,81 @@ pub struct ResetConfig {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    #[default]
+    Starttls,
+    Tls,
+}
+
+/// `smtp.*`: where notifications go. Without `host`, nothing is sent and the outbox keeps
+/// every message until a host is configured.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    pub host: Option<String>,
+    /// Default 25.
+    pub port: u16,
+    /// `none`, `starttls` (default) or `tls`.
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    /// Never printed; `password_file` reads it from a file instead.
+    #[serde(serialize_with = "redact")]
+    pub password: Option<String>,
+    pub password_file: Option<PathBuf>,
+    /// Default `Latchkey <latchkey@localhost>`.
+    pub from: String,
+    /// First retry after a failed delivery, doubling up to an hour. Default `5s`.
+    #[serde(with = "duration")]
+    pub retry_initial: Duration,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: None,
+            port: 25,
+            tls: SmtpTls::Starttls,
+            username: None,
+            password: None,
+            password_file: None,
+            from: "Latchkey <latchkey@localhost>".into(),
+            retry_initial: Duration::from_secs(5),
+        }
+    }
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("password_file", &self.password_file)
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+fn redact<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(_) => s.serialize_str("[redacted]"),
+        None => s.serialize_none(),
+    }
+}
+
+/// `templates.dir`: a directory whose `<type>.<locale>.txt` files override the built-in
+/// notification templates.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TemplatesConfig {
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Pretty on a terminal, JSON otherwise.
     #[default]
@@ -290,6 +373,7 @@ impl Config {
             reset_strict: self.reset.strict,
             policy: self.policy.clone(),
             dn_template: self.accounts.dn_template.clone(),
+            recovery: self.recovery.clone(),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod client_ip;
 pub mod config;
 pub mod http;
+pub mod notify;
 pub mod policy_files;
 pub mod startup;
 pub mod telemetry;

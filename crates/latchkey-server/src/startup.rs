@@ -19,6 +19,7 @@ pub struct Application {
     state: AppState,
     /// The generated password of the `admin` account created on first start.
     pub initial_admin_password: Option<SecretString>,
+    mailer: Option<crate::notify::Mailer>,
 }
 
 impl Application {
@@ -45,6 +46,12 @@ impl Application {
             .ensure_initial_admin(&RequestContext::cli())
             .await
             .map_err(|e| anyhow::anyhow!("creating the first admin: {e}"))?;
+        if config.recovery.validate().unwrap_or(false) {
+            tracing::warn!(
+                "recovery.allow_kba_without_email is on: security questions are accepted without a proof of mailbox ownership; this is weaker than e-mail recovery"
+            );
+        }
+        let mailer = crate::notify::Mailer::from_config(&config)?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -59,6 +66,7 @@ impl Application {
             listener,
             state,
             initial_admin_password,
+            mailer,
         })
     }
 
@@ -74,6 +82,7 @@ impl Application {
 
     /// Serves until the process is asked to stop (Ctrl-C or SIGTERM).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        crate::notify::spawn(Arc::clone(&self.state.core), self.mailer);
         let throttle = Arc::clone(&self.state.throttle);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));

@@ -80,13 +80,14 @@ fn write(id: Uuid, rev: i64, pw: &str, keep: Option<Uuid>) -> PasswordWrite {
         history_keep: 2,
         keep_session: keep,
         audit: vec![event(AuditType::PasswordChange, Some(id))],
-        outbox: OutboxMessage {
+        outbox: Some(OutboxMessage {
             id: Uuid::new_v4(),
             kind: "password-changed".into(),
             account_id: id,
             created_at: T0,
             payload: serde_json::json!({}),
-        },
+        }),
+        complete_flow: None,
     }
 }
 
@@ -106,12 +107,16 @@ fn session(account: Uuid) -> SessionRecord {
 #[tokio::test]
 async fn accounts_are_found_by_name_dn_and_sid_in_any_case() {
     let f = sqlite().await;
-    let domain = f.store.installation_domain([7, 8, 9]).await.unwrap();
     assert_eq!(
-        f.store.installation_domain([1, 2, 3]).await.unwrap(),
-        domain,
-        "the domain is generated once"
+        f.store.setting_or_init("k", "first").await.unwrap(),
+        "first"
     );
+    assert_eq!(
+        f.store.setting_or_init("k", "second").await.unwrap(),
+        "first",
+        "kept once set"
+    );
+    let domain = [7, 8, 9];
     let a = f
         .store
         .insert_account(new_account("JDoe"), domain)
@@ -361,4 +366,129 @@ async fn deleting_an_account_keeps_its_audit_trail() {
         .unwrap();
     let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [AuditType::AccountCreate, AuditType::AccountDelete]);
+}
+
+fn flow(id: Uuid, account: Option<Uuid>) -> latchkey_core::ports::RecoveryFlow {
+    latchkey_core::ports::RecoveryFlow {
+        id,
+        stages: latchkey_core::recovery::RecoverySettings::default().stages,
+        stage_index: 0,
+        step: 0,
+        account_id: account,
+        decoy: false,
+        attempts: 0,
+        code_digest: None,
+        code_expires_at: None,
+        proved_email: false,
+        created_at: T0,
+        expires_at: T0 + Duration::from_secs(1800),
+        completed: false,
+    }
+}
+
+fn step(id: Uuid, expected: u32) -> latchkey_core::ports::FlowStep {
+    latchkey_core::ports::FlowStep {
+        flow_id: id,
+        expected_step: expected,
+        stage_index: 1,
+        account_id: None,
+        decoy: true,
+        code_digest: Some(vec![1, 2, 3]),
+        code_expires_at: Some(T0),
+        proved_email: false,
+        audit: vec![],
+        outbox: None,
+    }
+}
+
+#[tokio::test]
+async fn a_flow_step_advances_exactly_once_even_in_parallel() {
+    let f = sqlite().await;
+    let id = Uuid::new_v4();
+    f.store
+        .insert_flow(flow(id, None), event(AuditType::RecoveryStart, None), None)
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let s = Arc::clone(&f.store);
+            tokio::spawn(async move { s.advance_flow(step(id, 0)).await.unwrap() })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        won += usize::from(t.await.unwrap());
+    }
+    assert_eq!(won, 1);
+    let stored = f.store.flow(id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.step, stored.stage_index, stored.decoy),
+        (1, 1, true)
+    );
+    assert!(
+        !f.store.advance_flow(step(id, 0)).await.unwrap(),
+        "a replay of step 0 fails"
+    );
+    assert_eq!(f.store.fail_flow(id, 1).await.unwrap(), 1);
+    assert_eq!(f.store.fail_flow(id, 1).await.unwrap(), 2);
+    assert_eq!(
+        f.store.fail_flow(id, 0).await.unwrap(),
+        u32::MAX,
+        "a stale step counts nothing"
+    );
+}
+
+#[tokio::test]
+async fn claimed_messages_are_leased_and_retried_until_delivered() {
+    let f = sqlite().await;
+    let a = f
+        .store
+        .insert_account(new_account("jdoe"), [1, 2, 3])
+        .await
+        .unwrap();
+    f.store
+        .write_password(write(a.id, a.rev, "second password", None))
+        .await
+        .unwrap();
+    let lease = Duration::from_secs(60);
+    let claimed = f.store.claim_outbox(T0, lease, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert!(
+        f.store
+            .claim_outbox(T0, lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+    let m = &claimed[0].message;
+    f.store
+        .outbox_failed(m.id, 1, T0 + Duration::from_secs(5), "SMTP down", false)
+        .await
+        .unwrap();
+    assert!(
+        f.store
+            .claim_outbox(T0 + Duration::from_secs(4), lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = f
+        .store
+        .claim_outbox(T0 + Duration::from_secs(5), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(again[0].attempts, 1);
+    f.store
+        .outbox_delivered(m.id, T0 + Duration::from_secs(6))
+        .await
+        .unwrap();
+    assert!(
+        f.store
+            .claim_outbox(T0 + Duration::from_secs(3600), lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(f.store.pending_outbox(a.id).await.unwrap().is_empty());
 }

@@ -85,3 +85,46 @@ impl Latchkey {
         account.password_changed_at.map(|at| at + max_age)
     }
 }
+
+impl Latchkey {
+    /// Queues one `password-expiring` notice per password that enters its policy's
+    /// warning window; returns how many were queued. Run periodically by the server.
+    pub async fn queue_expiry_warnings(&self) -> Result<usize, CoreError> {
+        let now = self.clock.now();
+        let horizons: Vec<std::time::Duration> = self
+            .policies
+            .effective()
+            .iter()
+            .filter_map(|(_, s)| s.max_age.map(|m| m.saturating_sub(s.expiry_warning)))
+            .collect();
+        let Some(shortest) = horizons.into_iter().min() else {
+            return Ok(0);
+        };
+        let mut queued = 0;
+        for account in self.store.expiry_candidates(now - shortest, 500).await? {
+            let Some(expires) = self.password_expires_at(&account) else {
+                continue;
+            };
+            let warning = self
+                .policies
+                .for_account(Some(&account))
+                .settings()
+                .expiry_warning;
+            if now < expires - warning || now >= expires {
+                continue;
+            }
+            let message = crate::ports::OutboxMessage {
+                id: uuid::Uuid::new_v4(),
+                kind: "password-expiring".to_owned(),
+                account_id: account.id,
+                created_at: now,
+                payload: serde_json::json!({ "expiresAt": expires.unix_timestamp() }),
+            };
+            self.store
+                .mark_expiry_warned(account.id, now, message)
+                .await?;
+            queued += 1;
+        }
+        Ok(queued)
+    }
+}

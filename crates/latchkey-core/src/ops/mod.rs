@@ -5,13 +5,17 @@ mod accounts;
 mod check;
 mod clients;
 mod generate;
+mod notify;
 mod password;
 mod proof;
+mod recovery;
 mod sessions;
 
 pub use accounts::{AccountPage, CreateAccount};
 pub use clients::{ClientToken, NewClient};
+pub use notify::Notification;
 pub use password::{ResetOptions, ResetOutcome};
+pub use recovery::{QuestionRef, RecoveryStep};
 pub use sessions::SignedIn;
 
 use crate::CoreError;
@@ -26,6 +30,25 @@ use crate::secret::random_token;
 use crate::settings::CoreSettings;
 use std::sync::Arc;
 
+/// The SID domain part, generated once per installation and kept in the store.
+async fn installation_domain(store: &dyn Store) -> Result<[u32; 3], CoreError> {
+    let candidate: Vec<String> = {
+        use rand::RngExt as _;
+        let mut rng = rand::rng();
+        (0..3)
+            .map(|_| rng.random_range(1..u32::MAX).to_string())
+            .collect()
+    };
+    let stored = store
+        .setting_or_init("sid_domain", &candidate.join("-"))
+        .await?;
+    let parts: Vec<u32> = stored.split('-').filter_map(|p| p.parse().ok()).collect();
+    match parts[..] {
+        [a, b, c] => Ok([a, b, c]),
+        _ => Err(CoreError::Internal("corrupt sid_domain setting".into())),
+    }
+}
+
 /// The core: one per process, shared by every surface.
 pub struct Latchkey {
     store: Arc<dyn Store>,
@@ -38,6 +61,8 @@ pub struct Latchkey {
     settings: CoreSettings,
     /// The SID domain part of this installation.
     domain: [u32; 3],
+    /// Seal recovery tokens; from `recovery.token_keys`, or generated once into the store.
+    token_keys: crate::recovery::TokenKeys,
 }
 
 impl Latchkey {
@@ -55,16 +80,20 @@ impl Latchkey {
         let dummy_password = crate::domain::Password::parse(&random_token(24))
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         let dummy_hash = hasher.hash(&dummy_password);
-        let candidate = {
-            use rand::RngExt as _;
-            let mut rng = rand::rng();
-            [
-                rng.random_range(1..u32::MAX),
-                rng.random_range(1..u32::MAX),
-                rng.random_range(1..u32::MAX),
-            ]
-        };
-        let domain = store.installation_domain(candidate).await?;
+        let domain = installation_domain(store.as_ref()).await?;
+        settings.recovery.validate().map_err(CoreError::Invalid)?;
+        let token_keys = if settings.recovery.token_keys.is_empty() {
+            let stored = store
+                .setting_or_init(
+                    "recovery_token_key",
+                    &crate::recovery::TokenKeys::generate(),
+                )
+                .await?;
+            crate::recovery::TokenKeys::parse(&[stored])
+        } else {
+            crate::recovery::TokenKeys::parse(&settings.recovery.token_keys)
+        }
+        .map_err(|e| CoreError::Invalid(e.to_string()))?;
         Ok(Self {
             pool: HashPool::new(settings.hash_max_concurrent, settings.hash_max_queue),
             policies,
@@ -74,6 +103,7 @@ impl Latchkey {
             dummy_hash,
             settings,
             domain,
+            token_keys,
         })
     }
 

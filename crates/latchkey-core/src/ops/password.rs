@@ -26,6 +26,8 @@ pub struct ResetOptions {
     pub password_never_expires: Option<bool>,
     pub cannot_change_password: Option<bool>,
     pub unlock: bool,
+    /// No notification (IBM Verify's `notifyType: NONE`).
+    pub suppress_notification: bool,
 }
 
 #[derive(Debug)]
@@ -328,7 +330,7 @@ impl Latchkey {
         Err(CoreError::Policy(Box::new(report.clone())))
     }
 
-    async fn write(
+    pub(super) async fn write(
         &self,
         ctx: &RequestContext,
         principal: &Principal,
@@ -346,6 +348,11 @@ impl Latchkey {
                 Some(keep_session),
             ),
             WriteKind::Reset => (AuditType::PasswordReset, "password-reset", None),
+            WriteKind::Recovery { .. } => (AuditType::RecoveryComplete, "password-changed", None),
+        };
+        let complete_flow = match kind {
+            WriteKind::Recovery { flow, step } => Some((flow, step)),
+            _ => None,
         };
         let mut audit = vec![self.event(
             ctx,
@@ -379,13 +386,14 @@ impl Latchkey {
             history_keep: HISTORY_RETAINED,
             keep_session,
             audit,
-            outbox: OutboxMessage {
+            outbox: (!options.suppress_notification).then(|| OutboxMessage {
                 id: Uuid::new_v4(),
                 kind: notification.to_owned(),
                 account_id: account.id,
                 created_at: now,
                 payload: json!({ "surface": ctx.surface, "requestId": ctx.request_id }),
-            },
+            }),
+            complete_flow,
         };
         let updated = self.store.write_password(write).await?;
         metrics::counter!("latchkey_password_writes_total", "kind" => audit_type.as_str())
@@ -394,7 +402,14 @@ impl Latchkey {
     }
 }
 
-enum WriteKind {
-    Change { keep_session: Uuid },
+pub(super) enum WriteKind {
+    Change {
+        keep_session: Uuid,
+    },
     Reset,
+    /// Completes recovery flow `flow` at `step`, in the same transaction.
+    Recovery {
+        flow: Uuid,
+        step: u32,
+    },
 }

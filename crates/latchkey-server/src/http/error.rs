@@ -26,6 +26,10 @@ pub enum ApiError {
     MethodNotAllowed,
     /// 409: revision conflict or duplicate.
     Conflict(String),
+    /// 400: any recovery token or flow problem — one body for every cause.
+    RecoveryFailed,
+    /// 400: a wrong code or answer; the token stays usable.
+    RecoveryRefused(String),
     /// 413
     PayloadTooLarge,
     /// 415
@@ -69,6 +73,8 @@ impl From<CoreError> for ApiError {
             CoreError::RevisionConflict => ApiError::Conflict(
                 "the resource was changed by someone else: read it again and retry".into(),
             ),
+            CoreError::RecoveryFailed => ApiError::RecoveryFailed,
+            CoreError::RecoveryRefused(why) => ApiError::RecoveryRefused(why.to_owned()),
             CoreError::Overloaded => ApiError::Unavailable(1),
             CoreError::Unavailable => ApiError::Unavailable(5),
             CoreError::Internal(msg) => ApiError::Internal(msg),
@@ -90,6 +96,18 @@ impl IntoResponse for ApiError {
                 "/problems/unauthorized",
                 "Unauthorized",
                 "The credentials are missing or not valid.".into(),
+            ),
+            ApiError::RecoveryFailed => (
+                StatusCode::BAD_REQUEST,
+                "/problems/recovery-failed",
+                "Recovery cannot continue",
+                "This recovery link or step is no longer valid. Start again.".into(),
+            ),
+            ApiError::RecoveryRefused(d) => (
+                StatusCode::BAD_REQUEST,
+                "/problems/recovery-input-refused",
+                "Not accepted",
+                d.clone(),
             ),
             ApiError::Forbidden(d) => (
                 StatusCode::FORBIDDEN,

@@ -6,6 +6,7 @@ pub mod extract;
 mod middleware;
 pub mod native;
 mod ops;
+pub mod ui;
 
 use crate::config::Config;
 use crate::throttle::Throttle;
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(native::router())
         .merge(ops::router())
+        .merge(ui::router())
         .fallback(|| async { error::ApiError::NotFound })
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -72,6 +72,17 @@ impl SqliteStore {
     pub(super) async fn write_password_tx(&self, w: PasswordWrite) -> StoreResult<Account> {
         let id = w.account_id.to_string();
         let mut tx = self.write_tx().await?;
+        if let Some((flow, step)) = w.complete_flow {
+            let done = sqlx::query("UPDATE recovery_flows SET step = step + 1, completed = 1 WHERE id = ? AND step = ? AND completed = 0")
+                .bind(flow.to_string())
+                .bind(i64::from(step))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::RevisionMismatch);
+            }
+        }
         sqlx::query(
             "INSERT INTO password_history (account_id, password_hash, normalization, retired_at) \
              SELECT id, password_hash, COALESCE(password_normalization, 'nfkc'), ?1 FROM accounts \
@@ -139,7 +150,9 @@ impl SqliteStore {
         for event in &w.audit {
             insert_audit(&mut *tx, event).await?;
         }
-        insert_outbox(&mut *tx, &w.outbox).await?;
+        if let Some(m) = &w.outbox {
+            insert_outbox(&mut *tx, m).await?;
+        }
         tx.commit().await.map_err(map_err)?;
         self.must_read(w.account_id).await
     }

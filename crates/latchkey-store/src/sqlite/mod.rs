@@ -2,7 +2,9 @@
 
 mod accounts;
 mod credentials;
+mod outbox;
 mod records;
+mod recovery;
 mod sessions;
 
 use async_trait::async_trait;
@@ -10,8 +12,9 @@ use latchkey_core::audit::{AuditEvent, AuditQuery};
 use latchkey_core::domain::{Account, AccountId, Dn, Sid};
 use latchkey_core::hashing::PasswordHash;
 use latchkey_core::ports::{
-    AccountChanges, AccountFilter, AccountRecord, ClientRecord, NewAccount, OutboxMessage,
-    PasswordWrite, ProofSlot, SessionRecord, Store, StoreError, StoreResult,
+    AccountChanges, AccountFilter, AccountRecord, ClientRecord, FlowStep, KbaAnswer, NewAccount,
+    OutboxMessage, PasswordWrite, PendingMessage, ProofSlot, RecoveryFlow, SessionRecord, Store,
+    StoreError, StoreResult,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -93,23 +96,18 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn installation_domain(&self, candidate: [u32; 3]) -> StoreResult<[u32; 3]> {
-        let value = format!("{}-{}-{}", candidate[0], candidate[1], candidate[2]);
-        sqlx::query("INSERT INTO settings (key, value) VALUES ('sid_domain', ?) ON CONFLICT (key) DO NOTHING")
-            .bind(&value)
+    async fn setting_or_init(&self, key: &str, candidate: &str) -> StoreResult<String> {
+        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(candidate)
             .execute(&self.pool)
             .await
             .map_err(map_err)?;
-        let stored: String =
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'sid_domain'")
-                .fetch_one(&self.pool)
-                .await
-                .map_err(map_err)?;
-        let parts: Vec<u32> = stored.split('-').filter_map(|p| p.parse().ok()).collect();
-        match parts[..] {
-            [a, b, c] => Ok([a, b, c]),
-            _ => Err(StoreError::Other("corrupt sid_domain setting".into())),
-        }
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)
     }
 
     async fn count_accounts(&self) -> StoreResult<u64> {
@@ -268,5 +266,88 @@ impl Store for SqliteStore {
 
     async fn pending_outbox(&self, account_id: AccountId) -> StoreResult<Vec<OutboxMessage>> {
         records::pending_outbox(&self.pool, account_id).await
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: OffsetDateTime,
+        lease: Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<PendingMessage>> {
+        self.claim(now, lease, limit).await
+    }
+
+    async fn outbox_delivered(&self, id: Uuid, at: OffsetDateTime) -> StoreResult<()> {
+        self.delivered(id, at).await
+    }
+
+    async fn outbox_failed(
+        &self,
+        id: Uuid,
+        attempts: u32,
+        retry_at: OffsetDateTime,
+        error: &str,
+        give_up: bool,
+    ) -> StoreResult<()> {
+        self.failed(id, attempts, retry_at, error, give_up).await
+    }
+
+    async fn expiry_candidates(
+        &self,
+        changed_before: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Account>> {
+        self.expiry_candidate_rows(changed_before, limit).await
+    }
+
+    async fn mark_expiry_warned(
+        &self,
+        id: AccountId,
+        at: OffsetDateTime,
+        outbox: OutboxMessage,
+    ) -> StoreResult<()> {
+        self.expiry_warned(id, at, outbox).await
+    }
+
+    async fn insert_flow(
+        &self,
+        flow: RecoveryFlow,
+        audit: AuditEvent,
+        outbox: Option<OutboxMessage>,
+    ) -> StoreResult<()> {
+        self.insert_flow_row(flow, audit, outbox).await
+    }
+
+    async fn flow(&self, id: Uuid) -> StoreResult<Option<RecoveryFlow>> {
+        self.flow_row(id).await
+    }
+
+    async fn advance_flow(&self, step: FlowStep) -> StoreResult<bool> {
+        self.advance_flow_row(step).await
+    }
+
+    async fn fail_flow(&self, id: Uuid, expected_step: u32) -> StoreResult<u32> {
+        self.fail_flow_row(id, expected_step).await
+    }
+
+    async fn recovery_failures(
+        &self,
+        account: AccountId,
+        since: OffsetDateTime,
+    ) -> StoreResult<u32> {
+        self.recovery_failures_since(account, since).await
+    }
+
+    async fn kba_answers(&self, account: AccountId) -> StoreResult<Vec<KbaAnswer>> {
+        self.kba_rows(account).await
+    }
+
+    async fn set_kba_answers(
+        &self,
+        account: AccountId,
+        answers: Vec<KbaAnswer>,
+        audit: AuditEvent,
+    ) -> StoreResult<()> {
+        self.set_kba_rows(account, answers, audit).await
     }
 }

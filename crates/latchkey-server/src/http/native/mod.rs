@@ -6,6 +6,7 @@ mod clients;
 mod me;
 mod openapi;
 mod passwords;
+pub mod recovery;
 mod schema;
 mod sessions;
 mod views;
@@ -45,6 +46,15 @@ pub fn router() -> Router<AppState> {
             post(passwords::generate_password),
         )
         .route("/api/v1/passwords/check", post(passwords::check_password))
+        .route("/api/v1/recovery", post(recovery::recover))
+        .route(
+            "/api/v1/accounts/{id}/recovery",
+            post(recovery::send_recovery_link),
+        )
+        .route(
+            "/api/v1/me/security-questions",
+            get(recovery::get_security_questions).put(recovery::put_security_questions),
+        )
         .route("/api/v1/audit", get(audit::list_audit))
         .route("/api/v1/clients", post(clients::create_client))
         .route("/api/v1/token", post(clients::issue_token))

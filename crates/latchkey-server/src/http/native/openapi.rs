@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document of the native API, served at `/api/v1/openapi.json`.
 
-use super::{accounts, audit, clients, me, passwords, sessions, views};
+use super::{accounts, audit, clients, me, passwords, recovery, sessions, views};
 use axum::response::IntoResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -21,6 +21,10 @@ use utoipa::{Modify, OpenApi};
         passwords::reset_password,
         passwords::generate_password,
         passwords::check_password,
+        recovery::recover,
+        recovery::send_recovery_link,
+        recovery::get_security_questions,
+        recovery::put_security_questions,
         audit::list_audit,
         clients::create_client,
         clients::issue_token,

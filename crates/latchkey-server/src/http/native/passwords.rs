@@ -94,6 +94,7 @@ pub async fn reset_password(
         password_never_expires: body.password_never_expires,
         cannot_change_password: body.cannot_change_password,
         unlock: body.unlock,
+        ..Default::default()
     };
     let outcome = state
         .core

@@ -1,0 +1,795 @@
+//! Self-service recovery: start, advance stage by stage, complete with the core password
+//! transaction. Unknown and ineligible accounts get decoy flows that answer alike and
+//! never succeed; every token or flow problem is one `RecoveryFailed`.
+
+use super::Latchkey;
+use super::password::WriteKind;
+use crate::CoreError;
+use crate::audit::{AuditEvent, AuditType, Outcome, RequestContext};
+use crate::auth::{Permission, Principal};
+use crate::domain::{Account, AccountId, Password, UserName};
+use crate::policy::Entry;
+use crate::ports::{AccountFilter, FlowStep, OutboxMessage, RecoveryFlow};
+use crate::recovery::filter::{Attr, Filter};
+use crate::recovery::{Claims, CodeFormat, Stage, StrictObject, requirements};
+use crate::secret::{SecretString, constant_time_eq, random_token};
+use rand::RngExt as _;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// What the caller does next.
+#[derive(Debug)]
+pub enum RecoveryStep {
+    /// Submit `requirements` for `stage` with `token`.
+    Next {
+        stage: Stage,
+        requirements: Value,
+        token: String,
+    },
+    /// The password is reset.
+    End,
+}
+
+impl Latchkey {
+    /// Starts a flow (`token` absent) or advances one. Empty `input` only asks for the
+    /// current stage's requirements and changes nothing.
+    pub async fn recover(
+        &self,
+        ctx: &RequestContext,
+        token: Option<&str>,
+        input: StrictObject,
+    ) -> Result<RecoveryStep, CoreError> {
+        let now = self.clock.now();
+        let flow = match token {
+            None => {
+                let r = &self.settings.recovery;
+                let flow = RecoveryFlow {
+                    id: Uuid::new_v4(),
+                    stages: r.stages.clone(),
+                    stage_index: 0,
+                    step: 0,
+                    account_id: None,
+                    decoy: false,
+                    attempts: 0,
+                    code_digest: None,
+                    code_expires_at: None,
+                    proved_email: false,
+                    created_at: now,
+                    expires_at: now + r.flow_ttl,
+                    completed: false,
+                };
+                let audit = AuditEvent::new(
+                    ctx,
+                    now,
+                    AuditType::RecoveryStart,
+                    None,
+                    None,
+                    Outcome::Success,
+                    None,
+                );
+                self.store.insert_flow(flow.clone(), audit, None).await?;
+                flow
+            }
+            Some(t) => self.open_flow(ctx, t).await?,
+        };
+        let stage = flow.stages[flow.stage_index as usize];
+        if input.is_empty() {
+            return Ok(RecoveryStep::Next {
+                stage,
+                requirements: self.requirements(&flow, stage).await?,
+                token: self.seal(&flow, flow.step),
+            });
+        }
+        match stage {
+            Stage::UserQuery => self.query_stage(ctx, flow, &input).await,
+            Stage::EmailValidation => self.code_stage(ctx, flow, &input).await,
+            Stage::Kba => self.kba_stage(ctx, flow, &input).await,
+            Stage::Reset => self.reset_stage(ctx, flow, &input).await,
+        }
+    }
+
+    /// An administrator (or helpdesk) sends the account a reset link instead of choosing
+    /// a password: a flow that starts at the e-mailed code.
+    pub async fn send_recovery_link(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        id: AccountId,
+    ) -> Result<(), CoreError> {
+        let record = self
+            .visible_account(principal, id, Permission::ResetPasswords)
+            .await?;
+        if !principal.may(Permission::ResetPasswords) {
+            return Err(CoreError::Forbidden(
+                "sending a reset link needs the helpdesk or admin role",
+            ));
+        }
+        if record.account.roles.is_admin() && !principal.has_admin_power() {
+            return Err(CoreError::Forbidden(
+                "a helpdesk may not reset an administrator's password",
+            ));
+        }
+        if !eligible(&record.account) {
+            return Err(CoreError::Refused(
+                "the account cannot recover its password (federated, disabled or without an e-mail address)",
+            ));
+        }
+        let now = self.clock.now();
+        let mut flow = RecoveryFlow {
+            id: Uuid::new_v4(),
+            stages: vec![Stage::EmailValidation, Stage::Reset],
+            stage_index: 0,
+            step: 0,
+            account_id: Some(id),
+            decoy: false,
+            attempts: 0,
+            code_digest: None,
+            code_expires_at: None,
+            proved_email: false,
+            created_at: now,
+            expires_at: now + self.settings.recovery.flow_ttl,
+            completed: false,
+        };
+        let (digest, expires, mail) = self.code_for(&flow, 0, Some(&record.account));
+        flow.code_digest = Some(digest);
+        flow.code_expires_at = Some(expires);
+        let audit = self.event(
+            ctx,
+            AuditType::RecoveryStart,
+            principal,
+            Some(id),
+            Outcome::Success,
+            Some("reset link sent by an administrator"),
+        );
+        self.store.insert_flow(flow, audit, mail).await?;
+        Ok(())
+    }
+
+    async fn fail(
+        &self,
+        ctx: &RequestContext,
+        account: Option<AccountId>,
+        reason: &str,
+    ) -> CoreError {
+        let e = AuditEvent::new(
+            ctx,
+            self.clock.now(),
+            AuditType::RecoveryFailure,
+            None,
+            account,
+            Outcome::Failure,
+            Some(reason),
+        );
+        self.audit(e).await;
+        CoreError::RecoveryFailed
+    }
+
+    fn seal(&self, flow: &RecoveryFlow, step: u32) -> String {
+        self.token_keys.seal(&Claims {
+            flow: flow.id,
+            step,
+            account: flow.account_id.filter(|_| !flow.decoy),
+            expires: flow.expires_at.unix_timestamp(),
+        })
+    }
+
+    /// A token's flow, if the token is authentic, current and unexpired.
+    async fn open_flow(
+        &self,
+        ctx: &RequestContext,
+        token: &str,
+    ) -> Result<RecoveryFlow, CoreError> {
+        let now = self.clock.now();
+        let Some(claims) = self.token_keys.open(token) else {
+            return Err(self.fail(ctx, None, "tampered or foreign token").await);
+        };
+        let Some(flow) = self.store.flow(claims.flow).await? else {
+            return Err(self.fail(ctx, None, "unknown flow").await);
+        };
+        let account = flow.account_id;
+        if claims.expires <= now.unix_timestamp() || flow.expires_at <= now {
+            return Err(self.fail(ctx, account, "expired flow").await);
+        }
+        if flow.completed || flow.step != claims.step {
+            return Err(self.fail(ctx, account, "token already used").await);
+        }
+        if flow.attempts >= self.settings.recovery.max_attempts {
+            return Err(self
+                .fail(ctx, account, "too many attempts in this flow")
+                .await);
+        }
+        Ok(flow)
+    }
+
+    async fn requirements(&self, flow: &RecoveryFlow, stage: Stage) -> Result<Value, CoreError> {
+        let questions = if stage == Stage::Kba {
+            self.kba_questions(flow).await?
+        } else {
+            vec![]
+        };
+        Ok(requirements(stage, &questions))
+    }
+
+    /// The question texts of the flow's account; for a decoy (or an account without
+    /// answers), the first system questions, so the shape looks the same.
+    async fn kba_questions(&self, flow: &RecoveryFlow) -> Result<Vec<String>, CoreError> {
+        let enrolled = match (flow.account_id, flow.decoy) {
+            (Some(id), false) => self.store.kba_answers(id).await?,
+            _ => vec![],
+        };
+        let system = &self.settings.recovery.kba_questions;
+        if enrolled.is_empty() {
+            return Ok(system.values().take(2).cloned().collect());
+        }
+        Ok(enrolled
+            .iter()
+            .map(|a| match (&a.question_id, &a.custom_question) {
+                (Some(id), _) => system
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("Question {id}")),
+                (None, Some(q)) => q.clone(),
+                (None, None) => String::new(),
+            })
+            .collect())
+    }
+
+    /// Moves the flow one stage on (compare-and-swap) and answers with the next stage.
+    async fn next_stage(
+        &self,
+        ctx: &RequestContext,
+        flow: RecoveryFlow,
+        account: Option<&Account>,
+        decoy: bool,
+        proved_email: bool,
+    ) -> Result<RecoveryStep, CoreError> {
+        let next_index = flow.stage_index + 1;
+        let next = flow.stages[next_index as usize];
+        let mut advanced = RecoveryFlow {
+            stage_index: next_index,
+            step: flow.step + 1,
+            account_id: account.map(|a| a.id),
+            decoy,
+            proved_email,
+            ..flow.clone()
+        };
+        let (mut code_digest, mut code_expires_at, mut outbox) = (None, None, None);
+        if next == Stage::EmailValidation {
+            let (d, e, mail) = self.code_for(&advanced, advanced.step, account.filter(|_| !decoy));
+            (code_digest, code_expires_at, outbox) = (Some(d), Some(e), mail);
+        }
+        let audit = vec![AuditEvent::new(
+            ctx,
+            self.clock.now(),
+            AuditType::RecoveryAdvance,
+            None,
+            advanced.account_id,
+            Outcome::Success,
+            Some(next.name()),
+        )];
+        let step = FlowStep {
+            flow_id: flow.id,
+            expected_step: flow.step,
+            stage_index: next_index,
+            account_id: advanced.account_id,
+            decoy,
+            code_digest: code_digest.clone(),
+            code_expires_at,
+            proved_email,
+            audit,
+            outbox,
+        };
+        if !self.store.advance_flow(step).await? {
+            return Err(self
+                .fail(
+                    ctx,
+                    flow.account_id,
+                    "token already used (a parallel submission won)",
+                )
+                .await);
+        }
+        advanced.code_digest = code_digest;
+        Ok(RecoveryStep::Next {
+            stage: next,
+            requirements: self.requirements(&advanced, next).await?,
+            token: self.seal(&advanced, advanced.step),
+        })
+    }
+
+    /// A fresh code for the flow at `step`, its digest and expiry, and — for a real
+    /// account — the sealed `recovery-code` message. A decoy gets the same work, no mail.
+    fn code_for(
+        &self,
+        flow: &RecoveryFlow,
+        step: u32,
+        account: Option<&Account>,
+    ) -> (Vec<u8>, time::OffsetDateTime, Option<OutboxMessage>) {
+        let code = match self.settings.recovery.code_format {
+            CodeFormat::Digits => format!("{:08}", rand::rng().random_range(0..100_000_000u32)),
+            CodeFormat::Token => random_token(18),
+        };
+        let now = self.clock.now();
+        let digest = self.token_keys.code_digest(flow.id, &code);
+        let token = self.seal(flow, step);
+        let sealed = self.token_keys.seal_bytes(
+            json!({ "code": code, "token": token })
+                .to_string()
+                .as_bytes(),
+        );
+        let mail = account.map(|a| OutboxMessage {
+            id: Uuid::new_v4(),
+            kind: "recovery-code".to_owned(),
+            account_id: a.id,
+            created_at: now,
+            payload: json!({ "sealed": sealed, "expiresAt": (now + self.settings.recovery.code_ttl).unix_timestamp() }),
+        });
+        (digest, now + self.settings.recovery.code_ttl, mail)
+    }
+
+    /// Opens the code and link sealed into a `recovery-code` message (for the mailer).
+    pub fn open_recovery_mail(&self, payload: &Value) -> Option<(SecretString, String)> {
+        let plain = self
+            .token_keys
+            .open_bytes(payload.get("sealed")?.as_str()?)?;
+        let v: Value = serde_json::from_slice(&plain).ok()?;
+        Some((
+            SecretString::from(v.get("code")?.as_str()?.to_owned()),
+            v.get("token")?.as_str()?.to_owned(),
+        ))
+    }
+
+    /// Counts a refused input; the token stays usable until the attempts run out.
+    async fn refuse(
+        &self,
+        ctx: &RequestContext,
+        flow: &RecoveryFlow,
+        reason: &'static str,
+        answer: &'static str,
+    ) -> CoreError {
+        let attempts = match self.store.fail_flow(flow.id, flow.step).await {
+            Ok(n) => n,
+            Err(e) => return e.into(),
+        };
+        let e = AuditEvent::new(
+            ctx,
+            self.clock.now(),
+            AuditType::RecoveryFailure,
+            None,
+            flow.account_id,
+            Outcome::Failure,
+            Some(reason),
+        );
+        self.audit(e).await;
+        if attempts == u32::MAX {
+            return CoreError::RecoveryFailed;
+        }
+        CoreError::RecoveryRefused(answer)
+    }
+
+    /// Whether the account has used up its attempts across flows.
+    async fn account_exhausted(&self, flow: &RecoveryFlow) -> Result<bool, CoreError> {
+        let Some(id) = flow.account_id else {
+            return Ok(false);
+        };
+        let since = self.clock.now() - self.settings.recovery.flow_ttl;
+        Ok(self.store.recovery_failures(id, since).await? >= self.settings.recovery.max_attempts)
+    }
+
+    async fn query_stage(
+        &self,
+        ctx: &RequestContext,
+        flow: RecoveryFlow,
+        input: &StrictObject,
+    ) -> Result<RecoveryStep, CoreError> {
+        input
+            .expect(&["userName", "email", "queryFilter"], &[])
+            .map_err(|e| CoreError::Invalid(e.0))?;
+        if input.0.len() != 1 {
+            return Err(CoreError::Invalid(
+                "give exactly one of userName, email, queryFilter".into(),
+            ));
+        }
+        let (key, value) = &input.0[0];
+        let found = match key.as_str() {
+            "userName" => self
+                .store
+                .account_by_user_name(&UserName::key_of(value))
+                .await?
+                .map(|r| r.account),
+            "email" => self.only_account_with_email(value).await?,
+            _ => {
+                let filter = Filter::parse(value)
+                    .map_err(|e| CoreError::Invalid(format!("queryFilter: {e}")))?;
+                self.only_account_matching(&filter).await?
+            }
+        };
+        let account = found.filter(eligible);
+        let decoy = account.is_none();
+        self.next_stage(ctx, flow, account.as_ref(), decoy, false)
+            .await
+    }
+
+    async fn only_account_with_email(&self, email: &str) -> Result<Option<Account>, CoreError> {
+        let (items, total) = self
+            .store
+            .list_accounts(&AccountFilter {
+                email: Some(email.to_owned()),
+                limit: 2,
+                ..Default::default()
+            })
+            .await?;
+        Ok(if total == 1 {
+            items.into_iter().next()
+        } else {
+            None
+        })
+    }
+
+    /// Exactly one account matching the filter, found through its userName/mail equality
+    /// terms (a filter without one identifies nobody).
+    async fn only_account_matching(&self, filter: &Filter) -> Result<Option<Account>, CoreError> {
+        let mut candidates: Vec<Account> = vec![];
+        for (attr, value) in filter.equality_terms() {
+            let found = match attr {
+                Attr::UserName => self
+                    .store
+                    .account_by_user_name(&UserName::key_of(value))
+                    .await?
+                    .map(|r| vec![r.account])
+                    .unwrap_or_default(),
+                _ => {
+                    self.store
+                        .list_accounts(&AccountFilter {
+                            email: Some(value.to_owned()),
+                            limit: 2,
+                            ..Default::default()
+                        })
+                        .await?
+                        .0
+                }
+            };
+            for a in found {
+                if !candidates.iter().any(|c| c.id == a.id) {
+                    candidates.push(a);
+                }
+            }
+        }
+        let mut matching = candidates.into_iter().filter(|a| filter.matches(a));
+        Ok(match (matching.next(), matching.next()) {
+            (Some(a), None) => Some(a),
+            _ => None,
+        })
+    }
+
+    async fn code_stage(
+        &self,
+        ctx: &RequestContext,
+        flow: RecoveryFlow,
+        input: &StrictObject,
+    ) -> Result<RecoveryStep, CoreError> {
+        input
+            .expect(&["code"], &["code"])
+            .map_err(|e| CoreError::Invalid(e.0))?;
+        if self.account_exhausted(&flow).await? {
+            return Err(self
+                .fail(ctx, flow.account_id, "too many attempts for this account")
+                .await);
+        }
+        let now = self.clock.now();
+        if flow.code_expires_at.is_none_or(|t| t <= now) {
+            return Err(self.fail(ctx, flow.account_id, "code expired").await);
+        }
+        let given = self
+            .token_keys
+            .code_digest(flow.id, input.get("code").unwrap_or_default().trim());
+        let right = !flow.decoy
+            && flow
+                .code_digest
+                .as_deref()
+                .is_some_and(|d| constant_time_eq(d, &given));
+        if !right {
+            return Err(self
+                .refuse(ctx, &flow, "wrong code", "The code is not correct.")
+                .await);
+        }
+        let account = self.flow_account(&flow).await?;
+        self.next_stage(ctx, flow, Some(&account), false, true)
+            .await
+    }
+
+    async fn flow_account(&self, flow: &RecoveryFlow) -> Result<Account, CoreError> {
+        match flow.account_id {
+            Some(id) if !flow.decoy => Ok(self
+                .store
+                .account_by_id(id)
+                .await?
+                .ok_or(CoreError::RecoveryFailed)?
+                .account),
+            _ => Err(CoreError::RecoveryFailed),
+        }
+    }
+
+    async fn kba_stage(
+        &self,
+        ctx: &RequestContext,
+        flow: RecoveryFlow,
+        input: &StrictObject,
+    ) -> Result<RecoveryStep, CoreError> {
+        let questions = self.kba_questions(&flow).await?;
+        let names: Vec<String> = (1..=questions.len())
+            .map(|i| format!("answer{i}"))
+            .collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        input
+            .expect(&refs, &refs)
+            .map_err(|e| CoreError::Invalid(e.0))?;
+        if self.account_exhausted(&flow).await? {
+            return Err(self
+                .fail(ctx, flow.account_id, "too many attempts for this account")
+                .await);
+        }
+        let stored = match (flow.account_id, flow.decoy) {
+            (Some(id), false) => self.store.kba_answers(id).await?,
+            _ => vec![],
+        };
+        let given: Vec<String> = names
+            .iter()
+            .map(|n| normalise_answer(input.get(n).unwrap_or_default()))
+            .collect();
+        let dummy = self.dummy_hash.clone();
+        let right = self
+            .pool
+            .run(move || {
+                // Every answer costs one hash, right or wrong, real or decoy.
+                let mut all = !stored.is_empty() && stored.len() == given.len();
+                for (i, answer) in given.iter().enumerate() {
+                    let Ok(pw) = Password::parse(answer) else {
+                        all = false;
+                        continue;
+                    };
+                    let ok = stored.get(i).map_or_else(
+                        || {
+                            // No stored answer: the same cost, never a match.
+                            std::hint::black_box(dummy.verify(&pw));
+                            false
+                        },
+                        |s| s.answer_hash.verify(&pw),
+                    );
+                    all &= ok;
+                }
+                all
+            })
+            .await?;
+        if !right {
+            return Err(self
+                .refuse(
+                    ctx,
+                    &flow,
+                    "wrong security answer",
+                    "The answers are not correct.",
+                )
+                .await);
+        }
+        let account = self.flow_account(&flow).await?;
+        let proved = flow.proved_email;
+        self.next_stage(ctx, flow, Some(&account), false, proved)
+            .await
+    }
+
+    async fn reset_stage(
+        &self,
+        ctx: &RequestContext,
+        flow: RecoveryFlow,
+        input: &StrictObject,
+    ) -> Result<RecoveryStep, CoreError> {
+        input
+            .expect(&["password"], &["password"])
+            .map_err(|e| CoreError::Invalid(e.0))?;
+        let Some(id) = flow.account_id.filter(|_| !flow.decoy) else {
+            return Err(self.fail(ctx, None, "decoy flow at reset").await);
+        };
+        let Some(record) = self.store.account_by_id(id).await? else {
+            return Err(self.fail(ctx, Some(id), "account gone").await);
+        };
+        let raw = input.get("password").unwrap_or_default();
+        let principal = Principal::Recovered { account_id: id };
+        let new = match Password::parse(raw) {
+            Ok(p) => Arc::new(p),
+            Err(e) => {
+                let _ = self
+                    .refuse(ctx, &flow, "policy: unreadable password", "")
+                    .await;
+                return Err(CoreError::Policy(Box::new(
+                    self.policies
+                        .for_account(Some(&record.account))
+                        .report_unparsable(raw, &e),
+                )));
+            }
+        };
+        let (hash, report) = self
+            .evaluate_and_hash(&record, new, None, Entry::Recovery)
+            .await?;
+        let Some(hash) = hash.filter(|_| report.valid) else {
+            let _ = self
+                .refuse(ctx, &flow, "policy refused the new password", "")
+                .await;
+            return Err(CoreError::Policy(Box::new(report)));
+        };
+        let options = super::ResetOptions {
+            must_change_password: Some(false),
+            unlock: flow.proved_email,
+            ..Default::default()
+        };
+        match self
+            .write(
+                ctx,
+                &principal,
+                &record,
+                hash,
+                WriteKind::Recovery {
+                    flow: flow.id,
+                    step: flow.step,
+                },
+                options,
+            )
+            .await
+        {
+            Ok(_) => Ok(RecoveryStep::End),
+            Err(CoreError::RevisionConflict) => Err(self
+                .fail(
+                    ctx,
+                    Some(id),
+                    "token already used (a parallel submission won)",
+                )
+                .await),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sets the signed-in account's security answers, proving the current password.
+    pub async fn enrol_security_answers(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        current: &str,
+        answers: Vec<(QuestionRef, String)>,
+    ) -> Result<(), CoreError> {
+        let Principal::User { account_id, .. } = principal else {
+            return Err(CoreError::Forbidden(
+                "an API client has no security questions",
+            ));
+        };
+        if answers.is_empty() || answers.len() > 10 {
+            return Err(CoreError::Invalid("give 1 to 10 answers".into()));
+        }
+        let mut seen: Vec<&QuestionRef> = vec![];
+        for (q, a) in &answers {
+            match q {
+                QuestionRef::System(id)
+                    if !self.settings.recovery.kba_questions.contains_key(id) =>
+                {
+                    return Err(CoreError::Invalid(format!("unknown questionId {id:?}")));
+                }
+                QuestionRef::Custom(text)
+                    if text.trim().is_empty() || text.chars().count() > 200 =>
+                {
+                    return Err(CoreError::Invalid(
+                        "a custom question must be 1 to 200 characters".into(),
+                    ));
+                }
+                _ => {}
+            }
+            let normalised = normalise_answer(a);
+            if normalised.is_empty() || normalised.chars().count() > 256 {
+                return Err(CoreError::Invalid(
+                    "an answer must be 1 to 256 characters".into(),
+                ));
+            }
+            if seen.contains(&q) {
+                return Err(CoreError::Invalid(
+                    "each question may be answered once".into(),
+                ));
+            }
+            seen.push(q);
+        }
+        let record = self
+            .store
+            .account_by_id(*account_id)
+            .await?
+            .ok_or(CoreError::InvalidCredentials)?;
+        let current = Password::parse(current).map_err(|_| CoreError::InvalidCredentials)?;
+        if self
+            .prove(ctx, Some(&record), Arc::new(current), false)
+            .await?
+            .is_err()
+        {
+            return Err(CoreError::InvalidCredentials);
+        }
+        let hasher = self.hasher.clone();
+        let hashed = self
+            .pool
+            .run(move || {
+                answers
+                    .into_iter()
+                    .filter_map(|(q, a)| {
+                        let pw = Password::parse(&normalise_answer(&a)).ok()?;
+                        let (question_id, custom_question) = match q {
+                            QuestionRef::System(id) => (Some(id), None),
+                            QuestionRef::Custom(text) => (None, Some(text)),
+                        };
+                        Some(crate::ports::KbaAnswer {
+                            question_id,
+                            custom_question,
+                            answer_hash: hasher.hash(&pw),
+                        })
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await?;
+        let audit = self.event(
+            ctx,
+            AuditType::KbaEnrol,
+            principal,
+            Some(*account_id),
+            Outcome::Success,
+            None,
+        );
+        self.store
+            .set_kba_answers(*account_id, hashed, audit)
+            .await?;
+        Ok(())
+    }
+
+    /// The caller's questions (never the answers) and the system questions to choose from.
+    pub async fn security_questions(
+        &self,
+        principal: &Principal,
+    ) -> Result<(Vec<QuestionRef>, Vec<(String, String)>), CoreError> {
+        let id = principal.account_id().ok_or(CoreError::Forbidden(
+            "an API client has no security questions",
+        ))?;
+        let enrolled = self
+            .store
+            .kba_answers(id)
+            .await?
+            .into_iter()
+            .filter_map(|a| match (a.question_id, a.custom_question) {
+                (Some(id), _) => Some(QuestionRef::System(id)),
+                (None, Some(q)) => Some(QuestionRef::Custom(q)),
+                (None, None) => None,
+            })
+            .collect();
+        let system = self
+            .settings
+            .recovery
+            .kba_questions
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Ok((enrolled, system))
+    }
+}
+
+/// A security question: one of the configured ones, or the user's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuestionRef {
+    System(String),
+    Custom(String),
+}
+
+/// Answers compare after NFKC, lowercasing and collapsing white space.
+fn normalise_answer(a: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    a.nfkc()
+        .collect::<String>()
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Who can recover: an active, local account with an e-mail address.
+fn eligible(a: &Account) -> bool {
+    !a.disabled && !a.federated && a.profile.email.as_deref().is_some_and(|e| e.contains('@'))
+}
