@@ -8,6 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "api/smtp.rs"]
+mod smtp;
+
 const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
 
 fn latchkey(dir: &Path) -> Command {
@@ -55,7 +58,12 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path, rust_log: &str) -> Self {
+        Self::start_with(dir, rust_log, &[])
+    }
+
+    fn start_with(dir: &Path, rust_log: &str, env: &[(&str, String)]) -> Self {
         let mut child = latchkey(dir)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .arg("serve")
             .env("RUST_LOG", rust_log)
             .stdout(Stdio::piped())
@@ -477,4 +485,57 @@ fn bad_policy_settings_stop_start_up_naming_the_key() {
         text.contains("# effective policy: admin") && text.contains("min_length = 15"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn a_notification_committed_before_a_crash_is_sent_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = smtp::free_port();
+    let env = [
+        ("LATCHKEY_SMTP__HOST", "127.0.0.1".to_owned()),
+        ("LATCHKEY_SMTP__PORT", port.to_string()),
+        ("LATCHKEY_SMTP__TLS", "none".to_owned()),
+        ("LATCHKEY_SMTP__RETRY_INITIAL", "100ms".to_owned()),
+    ];
+    let server = Server::start_with(dir.path(), "info", &env);
+    let admin_pw = std::fs::read_to_string(dir.path().join("initial-admin-password"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let c = reqwest::Client::new();
+    let url = |p: &str| format!("{}{p}", server.base);
+    let admin: Value = c
+        .post(url("/api/v1/sessions"))
+        .json(&json!({ "userName": "admin", "password": admin_pw }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = admin["token"].as_str().unwrap();
+    let r = c.post(url("/api/v1/accounts")).bearer_auth(token).json(&json!({ "userName": "jdoe", "password": "Mellow-Trout-41", "email": "jdoe@example.com" })).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let s: Value = c
+        .post(url("/api/v1/sessions"))
+        .json(&json!({ "userName": "jdoe", "password": "Mellow-Trout-41" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = c
+        .post(url("/api/v1/me/password"))
+        .bearer_auth(s["token"].as_str().unwrap())
+        .json(&json!({ "currentPassword": "Mellow-Trout-41", "newPassword": "Velvet-Canyon-58" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "acknowledged while SMTP is down");
+    drop(server); // SIGKILL: no chance to send
+    let sink = smtp::SmtpSink::start_on(port);
+    let _again = Server::start_with(dir.path(), "info", &env);
+    let mail = sink.wait_for("jdoe@example.com", 1).await;
+    assert!(mail["subject"].as_str().unwrap().contains("changed"));
 }

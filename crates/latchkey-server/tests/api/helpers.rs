@@ -162,3 +162,33 @@ pub async fn problem(r: Response, status: u16) -> Value {
     );
     body
 }
+
+/// Points the app's mail at a local SMTP server, retrying quickly.
+pub fn use_smtp(c: &mut Config, port: u16) {
+    c.smtp.host = Some("127.0.0.1".into());
+    c.smtp.port = port;
+    c.smtp.tls = latchkey_server::config::SmtpTls::None;
+    c.smtp.retry_initial = std::time::Duration::from_millis(100);
+}
+
+impl TestApp {
+    /// One recovery request.
+    pub async fn recover(&self, token: Option<&str>, input: Value) -> Response {
+        let mut body = json!({ "input": input });
+        if let Some(t) = token {
+            body["token"] = json!(t);
+        }
+        self.post("/api/v1/recovery", None, &body).await
+    }
+
+    /// One recovery step that must succeed: returns (stage, token).
+    pub async fn recover_ok(&self, token: Option<&str>, input: Value) -> (String, String) {
+        let r = self.recover(token, input).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: Value = r.json().await.unwrap();
+        (
+            v["stage"].as_str().unwrap().to_owned(),
+            v["token"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+}

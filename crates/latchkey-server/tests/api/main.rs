@@ -10,6 +10,8 @@ mod lockout;
 mod ops;
 mod overload;
 mod policy;
+mod recovery;
 mod reset;
 mod sessions;
+mod smtp;
 mod throttle;
