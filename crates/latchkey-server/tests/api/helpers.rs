@@ -16,6 +16,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub admin_token: String,
     pub clock: Arc<ManualClock>,
+    pub core: Arc<latchkey_core::Latchkey>,
     pub db_url: String,
     _dir: tempfile::TempDir,
 }
@@ -54,6 +55,7 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         .expose_secret()
         .to_owned();
     let base = format!("http://{}", app.local_addr());
+    let core = app.core();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -64,6 +66,7 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         client,
         admin_token: String::new(),
         clock,
+        core,
         db_url,
         _dir: dir,
     };

@@ -479,3 +479,37 @@ async fn mail_waits_in_the_outbox_while_smtp_is_down_and_goes_out_when_it_return
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(sink.messages().len(), 2, "each message once");
 }
+
+#[tokio::test]
+async fn a_password_entering_its_warning_window_gets_one_expiry_notice() {
+    let sink = SmtpSink::start();
+    let app = spawn_with(|c| {
+        use_smtp(c, sink.port);
+        c.policy.max_age = Some(Duration::from_secs(30 * 86_400));
+        c.policy.expiry_warning = Duration::from_secs(7 * 86_400);
+    })
+    .await;
+    app.create_user("jdoe", "Mellow-Trout-41").await;
+    assert_eq!(
+        app.core.queue_expiry_warnings().await.unwrap(),
+        0,
+        "not yet in the window"
+    );
+    app.clock.advance(Duration::from_secs(24 * 86_400));
+    assert_eq!(
+        app.core.queue_expiry_warnings().await.unwrap(),
+        2,
+        "the first admin's and jdoe's"
+    );
+    assert_eq!(
+        app.core.queue_expiry_warnings().await.unwrap(),
+        0,
+        "once per password"
+    );
+    let mail = sink.wait_for("jdoe@example.com", 1).await;
+    assert!(
+        mail["subject"].as_str().unwrap().contains("expires soon"),
+        "{mail}"
+    );
+    assert!(mail["body"].as_str().unwrap().contains("expires on"));
+}
