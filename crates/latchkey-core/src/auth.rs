@@ -86,8 +86,9 @@ pub enum Principal {
     },
     /// The local operator at the CLI (has the database file, so has everything).
     System,
-    /// The owner of an account, proven by a completed recovery flow (may do nothing else).
-    Recovered {
+    /// The owner of an account, proven by a completed recovery flow or by its current
+    /// password without a session (may do nothing else).
+    Proven {
         account_id: AccountId,
     },
 }
@@ -96,7 +97,7 @@ impl Principal {
     pub fn may(&self, p: Permission) -> bool {
         match self {
             Principal::System => true,
-            Principal::Recovered { .. } => false,
+            Principal::Proven { .. } => false,
             Principal::User { roles, .. } => {
                 let helpdesk_may =
                     matches!(p, Permission::ResetPasswords | Permission::CheckPasswords);
@@ -121,7 +122,7 @@ impl Principal {
     pub fn has_admin_power(&self) -> bool {
         match self {
             Principal::System => true,
-            Principal::Recovered { .. } => false,
+            Principal::Proven { .. } => false,
             Principal::User { roles, .. } => roles.is_admin(),
             Principal::Client { scopes, .. } => scopes.contains(&Scope::All),
         }
@@ -140,7 +141,7 @@ impl Principal {
             Principal::User { account_id, .. } => account_id.to_string(),
             Principal::Client { client_id, .. } => format!("client:{client_id}"),
             Principal::System => "cli".to_owned(),
-            Principal::Recovered { account_id } => account_id.to_string(),
+            Principal::Proven { account_id } => account_id.to_string(),
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::audit::{AuditType, Outcome, RequestContext};
 use crate::auth::{Permission, Principal};
 use crate::domain::{Account, AccountId, NORMALIZATION, Password};
 use crate::hashing::PasswordHash;
-use crate::policy::{Candidate, Entry, ValidationReport, Warning};
+use crate::policy::{Candidate, Entry, ValidationReport};
 use crate::ports::{AccountRecord, OutboxMessage, PasswordWrite};
 use crate::secret::{ExposeSecret as _, SecretString};
 use serde_json::json;
@@ -34,7 +34,7 @@ pub struct ResetOptions {
 pub struct ResetOutcome {
     /// The generated password, returned once.
     pub generated: Option<SecretString>,
-    pub warnings: Vec<Warning>,
+    pub report: ValidationReport,
     pub account: Account,
 }
 
@@ -46,7 +46,7 @@ impl Latchkey {
         principal: &Principal,
         current: &str,
         new: &str,
-    ) -> Result<Vec<Warning>, CoreError> {
+    ) -> Result<ValidationReport, CoreError> {
         let Principal::User {
             account_id,
             session_id,
@@ -57,6 +57,34 @@ impl Latchkey {
                 "an API client has no password of its own",
             ));
         };
+        self.change_with_proof(ctx, principal, *account_id, Some(*session_id), current, new)
+            .await
+    }
+
+    /// A change proved by the account's current password alone, whoever asks
+    /// (PingDirectory's `oldPassword`): the proof is the authority. Every session ends.
+    pub async fn change_password_with_current(
+        &self,
+        ctx: &RequestContext,
+        account_id: AccountId,
+        current: &str,
+        new: &str,
+    ) -> Result<ValidationReport, CoreError> {
+        let actor = Principal::Proven { account_id };
+        self.change_with_proof(ctx, &actor, account_id, None, current, new)
+            .await
+    }
+
+    async fn change_with_proof(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        account_id: AccountId,
+        keep_session: Option<Uuid>,
+        current: &str,
+        new: &str,
+    ) -> Result<ValidationReport, CoreError> {
+        let account_id = &account_id;
         let record = self
             .store
             .account_by_id(*account_id)
@@ -118,16 +146,14 @@ impl Latchkey {
             principal,
             &record,
             hash,
-            WriteKind::Change {
-                keep_session: *session_id,
-            },
+            WriteKind::Change { keep_session },
             ResetOptions {
                 must_change_password: Some(false),
                 ..Default::default()
             },
         )
         .await?;
-        Ok(report.warnings())
+        Ok(report)
     }
 
     /// A helpdesk or admin (or the CLI) sets another account's password.
@@ -208,7 +234,7 @@ impl Latchkey {
             .await?;
         Ok(ResetOutcome {
             generated,
-            warnings: report.warnings(),
+            report,
             account,
         })
     }
@@ -342,11 +368,9 @@ impl Latchkey {
         let account = &record.account;
         let now = self.clock.now();
         let (audit_type, notification, keep_session) = match kind {
-            WriteKind::Change { keep_session } => (
-                AuditType::PasswordChange,
-                "password-changed",
-                Some(keep_session),
-            ),
+            WriteKind::Change { keep_session } => {
+                (AuditType::PasswordChange, "password-changed", keep_session)
+            }
             WriteKind::Reset => (AuditType::PasswordReset, "password-reset", None),
             WriteKind::Recovery { .. } => (AuditType::RecoveryComplete, "password-changed", None),
         };
@@ -403,8 +427,9 @@ impl Latchkey {
 }
 
 pub(super) enum WriteKind {
+    /// A self change; the caller's session (if any) survives.
     Change {
-        keep_session: Uuid,
+        keep_session: Option<Uuid>,
     },
     Reset,
     /// Completes recovery flow `flow` at `step`, in the same transaction.

@@ -593,7 +593,7 @@ impl Latchkey {
             return Err(self.fail(ctx, Some(id), "account gone").await);
         };
         let raw = input.get("password").unwrap_or_default();
-        let principal = Principal::Recovered { account_id: id };
+        let principal = Principal::Proven { account_id: id };
         let new = match Password::parse(raw) {
             Ok(p) => Arc::new(p),
             Err(e) => {

@@ -31,9 +31,51 @@ impl Latchkey {
         user_name: &str,
         password: &str,
     ) -> Result<SignedIn, CoreError> {
-        let record = match UserName::parse(user_name) {
-            Ok(name) => self.store.account_by_user_name(&name.lookup_key()).await?,
-            Err(_) => None,
+        let account = self.verify_credentials(ctx, user_name, password).await?;
+        let now = self.clock.now();
+        let password_expires_at = self.password_expires_at(&account);
+        let expired = password_expires_at.is_some_and(|t| t <= now);
+        let token = random_token(32);
+        let expires_at = now + self.settings.session_ttl;
+        self.store
+            .insert_session(SessionRecord {
+                id: Uuid::new_v4(),
+                token_digest: token_digest(&token),
+                account_id: Some(account.id),
+                client_id: None,
+                scopes: vec![],
+                created_at: now,
+                expires_at,
+                change_only: expired,
+            })
+            .await?;
+        Ok(SignedIn {
+            token: SecretString::from(token),
+            expires_at,
+            account_id: account.id,
+            must_change_password: account.must_change_password || expired,
+            password_expires_at,
+        })
+    }
+
+    /// Checks a login name (a user name, or a DN) and password, with lockout, hash
+    /// upgrade and audit, without opening a session. Every failure is `InvalidCredentials`.
+    pub async fn verify_credentials(
+        &self,
+        ctx: &RequestContext,
+        login: &str,
+        password: &str,
+    ) -> Result<crate::domain::Account, CoreError> {
+        let record = if login.contains('=') {
+            match crate::domain::Dn::parse(login) {
+                Ok(dn) => self.store.account_by_dn(&dn).await?,
+                Err(_) => None,
+            }
+        } else {
+            match UserName::parse(login) {
+                Ok(name) => self.store.account_by_user_name(&name.lookup_key()).await?,
+                Err(_) => None,
+            }
         };
         let target = record.as_ref().map(|r| r.account.id);
         let outcome = match Password::parse(password) {
@@ -61,24 +103,8 @@ impl Latchkey {
             (None, Ok(())) => return Err(CoreError::InvalidCredentials),
         };
         let account = record.account;
-        let password_expires_at = self.password_expires_at(&account);
-        let expired = password_expires_at.is_some_and(|t| t <= now);
-        let token = random_token(32);
-        let expires_at = now + self.settings.session_ttl;
-        self.store
-            .insert_session(SessionRecord {
-                id: Uuid::new_v4(),
-                token_digest: token_digest(&token),
-                account_id: Some(account.id),
-                client_id: None,
-                scopes: vec![],
-                created_at: now,
-                expires_at,
-                change_only: expired,
-            })
-            .await?;
-        metrics::counter!("latchkey_sign_ins_total", "outcome" => "success").increment(1);
         let actor = Some(account.id.to_string());
+        metrics::counter!("latchkey_sign_ins_total", "outcome" => "success").increment(1);
         self.audit(AuditEvent::new(
             ctx,
             now,
@@ -89,12 +115,26 @@ impl Latchkey {
             None,
         ))
         .await;
-        Ok(SignedIn {
-            token: SecretString::from(token),
-            expires_at,
+        Ok(account)
+    }
+
+    /// The principal of a request authenticated by user name (or DN) and password on
+    /// every request (IDM's `X-OpenIDM-*` headers, HTTP Basic): no session is stored.
+    pub async fn authenticate_password(
+        &self,
+        ctx: &RequestContext,
+        login: &str,
+        password: &str,
+    ) -> Result<Principal, CoreError> {
+        let account = self.verify_credentials(ctx, login, password).await?;
+        let expired = self
+            .password_expires_at(&account)
+            .is_some_and(|t| t <= self.clock.now());
+        Ok(Principal::User {
             account_id: account.id,
-            must_change_password: account.must_change_password || expired,
-            password_expires_at,
+            roles: account.roles,
+            session_id: Uuid::nil(),
+            change_only: expired,
         })
     }
 

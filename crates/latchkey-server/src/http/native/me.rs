@@ -93,5 +93,5 @@ pub async fn change_my_password(
             req.new_password.expose_secret(),
         )
         .await?;
-    Ok(axum::Json(WarningsResponse::new(warnings)))
+    Ok(axum::Json(WarningsResponse::new(warnings.warnings())))
 }

@@ -102,7 +102,7 @@ pub async fn reset_password(
         .await?;
     Ok(axum::Json(ResetResponse {
         generated_password: outcome.generated.map(|g| g.expose_secret().to_owned()),
-        warnings: super::me::WarningsResponse::new(outcome.warnings).warnings,
+        warnings: super::me::WarningsResponse::new(outcome.report.warnings()).warnings,
     }))
 }
 
