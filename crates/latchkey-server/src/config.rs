@@ -36,7 +36,24 @@ pub struct Config {
     pub recovery: RecoverySettings,
     pub smtp: SmtpConfig,
     pub templates: TemplatesConfig,
+    /// `idm.enabled`: the ForgeRock IDM surface under `/openidm`. Default true.
+    pub idm: SurfaceConfig,
+    /// `ping.enabled`: the PingDirectory surface under `/directory/v1`. Default true.
+    pub ping: SurfaceConfig,
     pub log: LogConfig,
+}
+
+/// A compatibility surface's switch.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SurfaceConfig {
+    pub enabled: bool,
+}
+
+impl Default for SurfaceConfig {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
 }
 
 impl Default for Config {
@@ -56,6 +73,8 @@ impl Default for Config {
             recovery: RecoverySettings::default(),
             smtp: SmtpConfig::default(),
             templates: TemplatesConfig::default(),
+            idm: SurfaceConfig::default(),
+            ping: SurfaceConfig::default(),
             log: LogConfig::default(),
         }
     }

@@ -377,3 +377,47 @@ impl Latchkey {
         }
     }
 }
+
+impl Latchkey {
+    /// Changes profile attributes only (not identity, roles or flags): the account itself
+    /// may, and so may account writers (privileged targets only by an administrator).
+    pub async fn update_profile(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        id: AccountId,
+        expected_rev: Option<i64>,
+        profile: Profile,
+    ) -> Result<Account, CoreError> {
+        if principal.account_id() != Some(id) {
+            return self
+                .update_account(
+                    ctx,
+                    principal,
+                    id,
+                    expected_rev,
+                    AccountChanges {
+                        profile: Some(profile),
+                        ..Default::default()
+                    },
+                )
+                .await;
+        }
+        let audit = self.event(
+            ctx,
+            AuditType::AccountUpdate,
+            principal,
+            Some(id),
+            Outcome::Success,
+            Some("own profile"),
+        );
+        let changes = AccountChanges {
+            profile: Some(profile),
+            ..Default::default()
+        };
+        Ok(self
+            .store
+            .update_account(id, expected_rev, &changes, false, audit)
+            .await?)
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod extract;
+mod idm;
 mod middleware;
 pub mod native;
 mod ops;
@@ -28,7 +29,12 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    let mut surfaces = Router::new();
+    if state.config.idm.enabled {
+        surfaces = surfaces.merge(idm::router());
+    }
     let app = Router::new()
+        .merge(surfaces)
         .merge(native::router())
         .merge(ops::router())
         .merge(ui::router())

@@ -5,6 +5,7 @@ mod bad_input;
 mod change;
 mod clients;
 mod helpers;
+mod idm;
 mod imports;
 mod lockout;
 mod ops;

@@ -1,0 +1,120 @@
+//! The ForgeRock IDM surface (`/openidm`): per-request `X-OpenIDM-*` authentication,
+//! `info/login`, `managed/user/{id}` with IDM's patch dialect, policy validation, and
+//! self-service reset over the core recovery engine. Translation only: every rule is
+//! the core's.
+
+mod error;
+mod policy;
+mod selfservice;
+mod users;
+
+use super::AppState;
+use super::extract::{bearer, request_context};
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use error::IdmError;
+use latchkey_core::audit::RequestContext;
+use latchkey_core::auth::Principal;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/openidm/info/login", get(users::info_login))
+        .route(
+            "/openidm/managed/user/{id}",
+            get(users::get_user)
+                .patch(users::patch_user)
+                .post(users::post_user),
+        )
+        .route(
+            "/openidm/policy/managed/user/{id}",
+            post(users::validate_property),
+        )
+        .route(
+            "/openidm/selfservice/reset",
+            get(selfservice::first_stage).post(selfservice::submit),
+        )
+}
+
+/// Who calls: anonymous (self-service only) or an authenticated principal.
+pub enum Caller {
+    Anonymous,
+    User(Principal),
+}
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `Accept-API-Version: resource=1.x` (optionally with `protocol=...`), or none (pre-IDM 7).
+fn check_api_version(h: &HeaderMap) -> Result<(), IdmError> {
+    let Some(v) = header(h, "accept-api-version") else {
+        return Ok(());
+    };
+    let resource = v
+        .split(',')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("resource="));
+    match resource {
+        Some(r) if r == "1" || r.starts_with("1.") => Ok(()),
+        _ => Err(IdmError::bad_request(format!(
+            "Unsupported API version: {v} (resource=1.x is supported)"
+        ))),
+    }
+}
+
+pub fn context(parts: &Parts, state: &AppState) -> RequestContext {
+    request_context(parts, state, "idm")
+}
+
+/// Authenticates a request the way IDM does: `X-OpenIDM-Username`/`-Password` on each
+/// request (`anonymous`/`anonymous` for self-service), or a bearer session token.
+pub async fn caller(
+    state: &AppState,
+    parts: &Parts,
+    ctx: &RequestContext,
+) -> Result<Caller, IdmError> {
+    check_api_version(&parts.headers)?;
+    let h = &parts.headers;
+    match (
+        header(h, "x-openidm-username"),
+        header(h, "x-openidm-password"),
+    ) {
+        (Some("anonymous"), Some("anonymous")) => Ok(Caller::Anonymous),
+        (Some(user), Some(password)) => {
+            if let Some(ip) = ctx.client_ip {
+                state.throttle.check(ip).map_err(|_| {
+                    IdmError::new(
+                        axum::http::StatusCode::TOO_MANY_REQUESTS,
+                        "Too Many Requests",
+                    )
+                })?;
+            }
+            Ok(Caller::User(
+                state
+                    .core
+                    .authenticate_password(ctx, user, password)
+                    .await?,
+            ))
+        }
+        _ => match bearer(h) {
+            Some(token) => Ok(Caller::User(state.core.authenticate(token).await?)),
+            None => Err(IdmError::unauthorized()),
+        },
+    }
+}
+
+/// An authenticated, non-anonymous caller.
+pub async fn user(
+    state: &AppState,
+    parts: &Parts,
+    ctx: &RequestContext,
+) -> Result<Principal, IdmError> {
+    match caller(state, parts, ctx).await? {
+        Caller::User(p) => Ok(p),
+        Caller::Anonymous => Err(IdmError::forbidden(
+            "Anonymous access is limited to self-service",
+        )),
+    }
+}

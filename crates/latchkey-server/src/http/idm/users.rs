@@ -1,0 +1,421 @@
+//! `info/login`, `managed/user/{id}` (read, IDM patch dialect) and `validateProperty`.
+
+use super::error::IdmError;
+use super::{Caller, caller, context, user};
+use crate::http::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use latchkey_core::audit::RequestContext;
+use latchkey_core::auth::{Permission, Principal};
+use latchkey_core::domain::{Account, AccountStatus, Profile};
+use latchkey_core::ops::{QuestionRef, ResetOptions};
+use latchkey_core::ports::AccountChanges;
+use latchkey_core::secret::SecretString;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+fn roles_of(p: &Principal) -> Vec<&'static str> {
+    let mut r = vec!["internal/role/openidm-authorized"];
+    if p.has_admin_power() {
+        r.push("internal/role/openidm-admin");
+    }
+    r
+}
+
+pub async fn info_login(
+    State(state): State<AppState>,
+    parts: Parts,
+) -> Result<impl IntoResponse, IdmError> {
+    let ctx = context(&parts, &state);
+    let ip = ctx.client_ip.map(|i| i.to_string()).unwrap_or_default();
+    let body = match caller(&state, &parts, &ctx).await? {
+        Caller::Anonymous => json!({
+            "_id": "login", "authenticationId": "anonymous",
+            "authorization": { "id": "anonymous", "component": "internal/user", "roles": ["internal/role/openidm-reg"],
+                "moduleId": "INTERNAL_USER", "authenticationId": "anonymous", "ipAddress": ip, "authLogin": false }
+        }),
+        Caller::User(p) => {
+            let a = state.core.me(&p).await?;
+            json!({
+                "_id": "login", "authenticationId": a.user_name.as_str(),
+                "authorization": {
+                    "userRolesProperty": "authzRoles", "component": "managed/user", "authLogin": false,
+                    "authenticationIdProperty": "username", "roles": roles_of(&p), "ipAddress": ip,
+                    "authenticationId": a.user_name.as_str(), "protectedAttributeList": ["password"],
+                    "id": a.id, "moduleId": "MANAGED_USER", "queryId": "credential-query"
+                }
+            })
+        }
+    };
+    Ok(axum::Json(body))
+}
+
+/// The managed-user object: never a secret; `kbaInfo` without answers.
+async fn user_object(
+    state: &AppState,
+    principal: &Principal,
+    a: &Account,
+) -> Result<Value, IdmError> {
+    let now = state.core.clock().now();
+    let status = if a.status(now) == AccountStatus::Disabled {
+        "inactive"
+    } else {
+        "active"
+    };
+    let mut o = json!({
+        "_id": a.id, "_rev": a.rev.to_string(), "userName": a.user_name.as_str(),
+        "givenName": a.profile.given_name, "sn": a.profile.sn, "mail": a.profile.email,
+        "displayName": a.profile.display_name, "telephoneNumber": a.profile.telephone_number,
+        "accountStatus": status, "effectiveRoles": [], "effectiveAssignments": [],
+    });
+    if principal.account_id() == Some(a.id) {
+        let (enrolled, _) = state.core.security_questions(principal).await?;
+        let kba: Vec<Value> = enrolled
+            .into_iter()
+            .map(|q| match q {
+                QuestionRef::System(id) => json!({ "questionId": id }),
+                QuestionRef::Custom(text) => json!({ "customQuestion": text }),
+            })
+            .collect();
+        o["kbaInfo"] = json!(kba);
+    }
+    Ok(o)
+}
+
+/// The target account; unknown or malformed ids are 404 for account readers, 403 to others.
+async fn target(state: &AppState, principal: &Principal, id: &str) -> Result<Account, IdmError> {
+    let Ok(uuid) = Uuid::parse_str(id) else {
+        return Err(if principal.may(Permission::ReadAccounts) {
+            IdmError::not_found()
+        } else {
+            IdmError::forbidden("Access denied")
+        });
+    };
+    Ok(state.core.get_account(principal, uuid).await?)
+}
+
+pub async fn get_user(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    parts: Parts,
+) -> Result<impl IntoResponse, IdmError> {
+    let ctx = context(&parts, &state);
+    let principal = user(&state, &parts, &ctx).await?;
+    let a = target(&state, &principal, &id).await?;
+    Ok(axum::Json(user_object(&state, &principal, &a).await?))
+}
+
+#[derive(Deserialize)]
+pub struct ActionQuery {
+    #[serde(rename = "_action")]
+    action: Option<String>,
+}
+
+/// `POST` is a patch with `X-HTTP-Method-Override: PATCH` or `?_action=patch`.
+pub async fn post_user(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<ActionQuery>,
+    parts: Parts,
+    body: Bytes,
+) -> Result<impl IntoResponse, IdmError> {
+    let override_patch = parts
+        .headers
+        .get("x-http-method-override")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("patch"));
+    if !override_patch && q.action.as_deref() != Some("patch") {
+        return Err(IdmError::bad_request(
+            "Unsupported action: use PATCH, X-HTTP-Method-Override: PATCH or _action=patch",
+        ));
+    }
+    patch(&state, &id, &parts, &body).await
+}
+
+pub async fn patch_user(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    parts: Parts,
+    body: Bytes,
+) -> Result<impl IntoResponse, IdmError> {
+    patch(&state, &id, &parts, &body).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchOp {
+    operation: String,
+    field: String,
+    #[serde(default)]
+    value: Option<Value>,
+}
+
+/// What a patch asks for, sorted by kind.
+#[derive(Default)]
+struct Patch {
+    password: Option<String>,
+    kba: Option<Vec<(QuestionRef, String)>>,
+    profile: HashMap<&'static str, Option<String>>,
+    status: Option<bool>,
+}
+
+const PROFILE_FIELDS: [&str; 5] = ["givenName", "sn", "mail", "displayName", "telephoneNumber"];
+
+fn parse_patch(body: &[u8]) -> Result<Patch, IdmError> {
+    let ops: Vec<PatchOp> = serde_json::from_slice(body)
+        .map_err(|e| IdmError::bad_request(format!("The patch is not valid: {e}")))?;
+    if ops.is_empty() {
+        return Err(IdmError::bad_request("The patch is empty"));
+    }
+    let mut p = Patch::default();
+    for op in ops {
+        let field = op.field.trim_start_matches('/');
+        let operation = op.operation.to_ascii_lowercase();
+        if !matches!(operation.as_str(), "replace" | "add" | "remove") {
+            return Err(IdmError::bad_request(format!(
+                "Unsupported patch operation {:?}",
+                op.operation
+            )));
+        }
+        let text = || match &op.value {
+            Some(Value::String(s)) => Ok(s.clone()),
+            _ => Err(IdmError::bad_request(format!(
+                "{field} needs a string value"
+            ))),
+        };
+        match (field, operation.as_str()) {
+            ("password", "replace" | "add") => p.password = Some(text()?),
+            ("kbaInfo", "replace" | "add") => {
+                let items = op
+                    .value
+                    .as_ref()
+                    .and_then(|v| v.as_array())
+                    .ok_or_else(|| IdmError::bad_request("kbaInfo needs an array"))?;
+                let mut answers = vec![];
+                for item in items {
+                    let answer = item.get("answer").and_then(|a| a.as_str()).ok_or_else(|| {
+                        IdmError::bad_request("each kbaInfo item needs an answer")
+                    })?;
+                    let q = match (
+                        item.get("questionId").and_then(|v| v.as_str()),
+                        item.get("customQuestion").and_then(|v| v.as_str()),
+                    ) {
+                        (Some(id), None) => QuestionRef::System(id.to_owned()),
+                        (None, Some(text)) => QuestionRef::Custom(text.to_owned()),
+                        _ => {
+                            return Err(IdmError::bad_request(
+                                "each kbaInfo item needs questionId or customQuestion",
+                            ));
+                        }
+                    };
+                    answers.push((q, answer.to_owned()));
+                }
+                p.kba = Some(answers);
+            }
+            ("accountStatus", "replace" | "add") => {
+                p.status = Some(match text()?.as_str() {
+                    "active" => false,
+                    "inactive" => true,
+                    other => {
+                        return Err(IdmError::bad_request(format!(
+                            "accountStatus cannot be {other:?}"
+                        )));
+                    }
+                })
+            }
+            (f, op) => match PROFILE_FIELDS.iter().find(|x| **x == f) {
+                Some(name) if op == "remove" => {
+                    p.profile.insert(name, None);
+                }
+                Some(name) => {
+                    p.profile.insert(name, Some(text()?));
+                }
+                None => {
+                    return Err(IdmError::bad_request(format!(
+                        "The field {f:?} cannot be patched"
+                    )));
+                }
+            },
+        }
+    }
+    Ok(p)
+}
+
+fn if_match(h: &HeaderMap) -> Result<Option<i64>, IdmError> {
+    let Some(v) = h
+        .get(axum::http::header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(None);
+    };
+    let v = v.trim();
+    if v == "*" {
+        return Ok(None);
+    }
+    v.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse()
+        .map(Some)
+        .map_err(|_| IdmError::bad_request("If-Match must be a revision"))
+}
+
+async fn patch(
+    state: &AppState,
+    id: &str,
+    parts: &Parts,
+    body: &[u8],
+) -> Result<axum::Json<Value>, IdmError> {
+    let ctx = context(parts, state);
+    let principal = user(state, parts, &ctx).await?;
+    let patch = parse_patch(body)?;
+    let expected = if_match(&parts.headers)?;
+    let own = Uuid::parse_str(id)
+        .ok()
+        .is_some_and(|u| principal.account_id() == Some(u));
+    if !own && !principal.has_admin_power() {
+        return Err(IdmError::forbidden("Access denied"));
+    }
+    let account = target(state, &principal, id).await?;
+    if expected.is_some_and(|r| r != account.rev) {
+        return Err(IdmError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "Revision does not match",
+        ));
+    }
+    let reauth = parts
+        .headers
+        .get("x-openidm-reauth-password")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let protected = patch.password.is_some() || patch.kba.is_some();
+    if own && protected && reauth.is_none() {
+        return Err(IdmError::forbidden(
+            "Reauthentication required: send X-OpenIDM-Reauth-Password",
+        ));
+    }
+    if !patch.profile.is_empty() {
+        let mut profile: Profile = account.profile.clone();
+        for (field, value) in &patch.profile {
+            let slot = match *field {
+                "givenName" => &mut profile.given_name,
+                "sn" => &mut profile.sn,
+                "mail" => &mut profile.email,
+                "displayName" => &mut profile.display_name,
+                _ => &mut profile.telephone_number,
+            };
+            *slot = value.clone();
+        }
+        state
+            .core
+            .update_profile(&ctx, &principal, account.id, expected, profile)
+            .await?;
+    }
+    if let Some(disabled) = patch.status {
+        if own {
+            return Err(IdmError::forbidden(
+                "accountStatus is changed by administrators",
+            ));
+        }
+        let changes = AccountChanges {
+            disabled: Some(disabled),
+            ..Default::default()
+        };
+        state
+            .core
+            .update_account(&ctx, &principal, account.id, None, changes)
+            .await?;
+    }
+    if let Some(answers) = patch.kba {
+        if !own {
+            return Err(IdmError::forbidden(
+                "Security answers are set by their owner",
+            ));
+        }
+        let current = reauth.clone().unwrap_or_default();
+        state
+            .core
+            .enrol_security_answers(&ctx, &principal, &current, answers)
+            .await
+            .map_err(reauth_failed)?;
+    }
+    if let Some(new) = patch.password {
+        if own {
+            let current = reauth.unwrap_or_default();
+            state
+                .core
+                .change_own_password(&ctx, &principal, &current, &new)
+                .await
+                .map_err(reauth_failed)?;
+        } else {
+            let options = ResetOptions {
+                new_password: Some(SecretString::from(new)),
+                must_change_password: Some(false),
+                ..Default::default()
+            };
+            state
+                .core
+                .reset_password(&ctx, &principal, account.id, options)
+                .await?;
+        }
+    }
+    let fresh = state
+        .core
+        .get_account(&principal, account.id)
+        .await
+        .or_else(|e| match e {
+            // The caller's own password change ended nothing for it, but a principal built
+            // from headers has no session to lose: read as the system would.
+            latchkey_core::CoreError::InvalidCredentials => Err(IdmError::unauthorized()),
+            other => Err(other.into()),
+        })?;
+    Ok(axum::Json(user_object(state, &principal, &fresh).await?))
+}
+
+/// A wrong reauthentication password is IDM's 403, not a 401.
+fn reauth_failed(e: latchkey_core::CoreError) -> IdmError {
+    match e {
+        latchkey_core::CoreError::InvalidCredentials => {
+            IdmError::forbidden("Reauthentication failed")
+        }
+        other => other.into(),
+    }
+}
+
+/// `POST /openidm/policy/managed/user/{id}?_action=validateProperty`: a dry run.
+pub async fn validate_property(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<ActionQuery>,
+    parts: Parts,
+    body: Bytes,
+) -> Result<impl IntoResponse, IdmError> {
+    if !matches!(
+        q.action.as_deref(),
+        Some("validateProperty" | "validateObject")
+    ) {
+        return Err(IdmError::bad_request("Unsupported action"));
+    }
+    let ctx: RequestContext = context(&parts, &state);
+    let principal = user(&state, &parts, &ctx).await?;
+    let account = target(&state, &principal, &id).await?;
+    let v: Value = serde_json::from_slice(&body)
+        .map_err(|e| IdmError::bad_request(format!("The body is not valid JSON: {e}")))?;
+    let password = ["", "/properties", "/object"]
+        .iter()
+        .find_map(|p| v.pointer(&format!("{p}/password")).and_then(|x| x.as_str()));
+    let Some(password) = password else {
+        return Ok(axum::Json(
+            json!({ "result": true, "failedPolicyRequirements": [] }),
+        ));
+    };
+    let report = state
+        .core
+        .check_password(&principal, password, Some(account.user_name.as_str()))
+        .await?;
+    Ok(axum::Json(super::policy::failed_requirements(&report)))
+}
