@@ -363,16 +363,7 @@ async fn patch(
                 .await?;
         }
     }
-    let fresh = state
-        .core
-        .get_account(&principal, account.id)
-        .await
-        .or_else(|e| match e {
-            // The caller's own password change ended nothing for it, but a principal built
-            // from headers has no session to lose: read as the system would.
-            latchkey_core::CoreError::InvalidCredentials => Err(IdmError::unauthorized()),
-            other => Err(other.into()),
-        })?;
+    let fresh = state.core.get_account(&principal, account.id).await?;
     Ok(axum::Json(user_object(state, &principal, &fresh).await?))
 }
 
