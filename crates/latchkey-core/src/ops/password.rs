@@ -75,6 +75,29 @@ impl Latchkey {
             .await
     }
 
+    /// The same, for an account named by DN: an unknown DN costs a hash and answers like
+    /// a wrong password, so the answer reveals nothing.
+    pub async fn change_password_with_current_by_dn(
+        &self,
+        ctx: &RequestContext,
+        dn: &crate::domain::Dn,
+        current: &str,
+        new: &str,
+    ) -> Result<ValidationReport, CoreError> {
+        match self.store.account_by_dn(dn).await? {
+            Some(r) => {
+                self.change_password_with_current(ctx, r.account.id, current, new)
+                    .await
+            }
+            None => {
+                if let Ok(p) = Password::parse(current) {
+                    self.prove(ctx, None, Arc::new(p), false).await?.ok();
+                }
+                Err(CoreError::InvalidCredentials)
+            }
+        }
+    }
+
     async fn change_with_proof(
         &self,
         ctx: &RequestContext,

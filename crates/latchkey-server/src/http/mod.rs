@@ -7,6 +7,7 @@ mod idm;
 mod middleware;
 pub mod native;
 mod ops;
+mod ping;
 pub mod ui;
 
 use crate::config::Config;
@@ -32,6 +33,9 @@ pub fn router(state: AppState) -> Router {
     let mut surfaces = Router::new();
     if state.config.idm.enabled {
         surfaces = surfaces.merge(idm::router());
+    }
+    if state.config.ping.enabled {
+        surfaces = surfaces.merge(ping::router());
     }
     let app = Router::new()
         .merge(surfaces)

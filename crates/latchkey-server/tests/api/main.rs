@@ -10,6 +10,7 @@ mod imports;
 mod lockout;
 mod ops;
 mod overload;
+mod ping;
 mod policy;
 mod recovery;
 mod reset;
