@@ -155,8 +155,24 @@ impl Filter {
     }
 }
 
-impl fmt::Display for Filter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Filter {
+    /// Binding strength: `or` < `and` < everything else.
+    fn precedence(&self) -> u8 {
+        match self {
+            Filter::Or(..) => 1,
+            Filter::And(..) => 2,
+            _ => 3,
+        }
+    }
+
+    /// Prints with only the parentheses the grammar needs: chains read back as the same
+    /// left-leaning tree, so printing never deepens the nesting.
+    fn write(&self, f: &mut fmt::Formatter<'_>, parent: u8, right: bool) -> fmt::Result {
+        let p = self.precedence();
+        let parens = p < 3 && (parent > p || (parent == p && right));
+        if parens {
+            f.write_str("(")?;
+        }
         match self {
             Filter::Compare(a, op, v) => write!(
                 f,
@@ -164,12 +180,29 @@ impl fmt::Display for Filter {
                 a.name(),
                 op.name(),
                 serde_json::Value::String(v.clone())
-            ),
-            Filter::Present(a) => write!(f, "{} pr", a.name()),
-            Filter::And(l, r) => write!(f, "({l} and {r})"),
-            Filter::Or(l, r) => write!(f, "({l} or {r})"),
-            Filter::Not(x) => write!(f, "not ({x})"),
+            )?,
+            Filter::Present(a) => write!(f, "{} pr", a.name())?,
+            Filter::And(l, r) | Filter::Or(l, r) => {
+                l.write(f, p, false)?;
+                f.write_str(if p == 1 { " or " } else { " and " })?;
+                r.write(f, p, true)?;
+            }
+            Filter::Not(x) => {
+                f.write_str("not (")?;
+                x.write(f, 0, false)?;
+                f.write_str(")")?;
+            }
         }
+        if parens {
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, 0, false)
     }
 }
 
@@ -389,6 +422,22 @@ mod tests {
         assert_eq!(
             f.equality_terms(),
             vec![(Attr::UserName, "a"), (Attr::Email, "b@x")]
+        );
+    }
+
+    #[test]
+    fn printing_adds_no_needless_parentheses() {
+        let f =
+            Filter::parse(r#"sn eq "a" or sn eq "b" or (sn eq "c" and sn eq "d") or sn eq "e""#)
+                .unwrap();
+        assert_eq!(
+            f.to_string(),
+            r#"sn eq "a" or sn eq "b" or sn eq "c" and sn eq "d" or sn eq "e""#
+        );
+        let long = vec![r#"sn eq "x""#; 60].join(" or ");
+        assert_eq!(
+            Filter::parse(&Filter::parse(&long).unwrap().to_string()).unwrap(),
+            Filter::parse(&long).unwrap()
         );
     }
 
