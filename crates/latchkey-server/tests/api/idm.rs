@@ -425,6 +425,19 @@ async fn self_service_reset_example_1_mails_a_code() {
         (Some("userQuery"), Some("initial"))
     );
     assert_eq!(s1["requirements"]["required"], json!(["queryFilter"]));
+    let bad = app
+        .client
+        .post(app.url("/openidm/selfservice/reset?_action=submitRequirements"))
+        .json(&json!({ "token": s1["token"], "input": { "queryFilter": "userName eq" } }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        idm_error(bad, 400).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("queryFilter")
+    );
     let s2 = submit(
         &app,
         json!({ "token": s1["token"], "input": { "queryFilter": "userName eq \"jdoe\"" } }),

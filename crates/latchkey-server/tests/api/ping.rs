@@ -97,6 +97,7 @@ async fn a_policy_refusal_is_a_constraint_violation_with_the_details() {
         19,
     )
     .await;
+    insta::assert_json_snapshot!("ping_policy_refusal", v);
     assert_eq!(v["resultCode"]["name"], "constraintViolation");
     let details = &v["_controls"][0]["value-json"]["validation-details"];
     assert!(
