@@ -6,7 +6,7 @@
 
 use anyhow::Context as _;
 use clap::Parser;
-use latchkey_core::domain::{Account, Dn, Password, Profile, Roles, Sid, UserName};
+use latchkey_core::domain::{Account, Password, Profile};
 use latchkey_core::policy::{
     BreachedCorpus, Candidate, Entry, Mode, Policies, PolicyFiles, PolicySettings,
 };
@@ -207,27 +207,13 @@ fn main() -> anyhow::Result<()> {
     let policies = Policies::build(&s, &files)?;
     let policy = policies.default_policy();
     let account = Account {
-        id: uuid::Uuid::nil(),
-        user_name: UserName::parse("jdoe")?,
-        dn: Dn::parse("uid=jdoe,dc=example,dc=com")?,
-        sid: Sid::for_account([1, 2, 3], 1001),
         profile: Profile {
             email: Some("john.doe@example.com".into()),
             given_name: Some("John".into()),
             sn: Some("Doe".into()),
             ..Default::default()
         },
-        roles: Roles::new(vec![]),
-        disabled: false,
-        locked_until: None,
-        federated: false,
-        has_password: true,
-        must_change_password: false,
-        password_never_expires: false,
-        cannot_change_password: false,
-        password_changed_at: None,
-        created_at: time::OffsetDateTime::UNIX_EPOCH,
-        rev: 1,
+        ..Account::example("jdoe", time::OffsetDateTime::UNIX_EPOCH)
     };
     let candidates: Vec<Password> = (0..2000)
         .map(|i| Password::parse(&format!("Quartz-Lantern-{i}-Tundra!")))

@@ -64,3 +64,30 @@ impl Account {
         }
     }
 }
+
+impl Account {
+    /// A plain local account named `user_name` (DN from the default template, no lock,
+    /// password set at `at`): the fixture of tests and benchmarks, never stored as is.
+    #[doc(hidden)]
+    pub fn example(user_name: &str, at: OffsetDateTime) -> Self {
+        Self {
+            id: uuid::Uuid::nil(),
+            user_name: UserName::parse(user_name).expect("a valid example user name"),
+            dn: Dn::from_template("uid={userName},ou=People,dc=example,dc=com", user_name)
+                .expect("a valid example DN"),
+            sid: Sid::for_account([1, 2, 3], 1001),
+            profile: Profile::default(),
+            roles: Roles::new(vec![]),
+            disabled: false,
+            locked_until: None,
+            federated: false,
+            has_password: true,
+            must_change_password: false,
+            password_never_expires: false,
+            cannot_change_password: false,
+            password_changed_at: Some(at),
+            created_at: at,
+            rev: 1,
+        }
+    }
+}

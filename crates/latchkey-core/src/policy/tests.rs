@@ -1,7 +1,7 @@
 //! Rule-by-rule tests: pass, fail, limits, Unicode; report snapshots; generation.
 
 use super::*;
-use crate::domain::{Account, Dn, Password, Profile, Roles, Sid, UserName};
+use crate::domain::{Account, Password, Profile, Roles};
 use crate::hashing::{Hasher, HashingParams};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -15,10 +15,6 @@ fn pw(s: &str) -> Password {
 
 fn account() -> Account {
     Account {
-        id: uuid::Uuid::nil(),
-        user_name: UserName::parse("jdoe").unwrap(),
-        dn: Dn::parse("uid=jdoe,dc=example").unwrap(),
-        sid: Sid::for_account([1, 2, 3], 1001),
         profile: Profile {
             email: Some("john.doe@example.com".into()),
             given_name: Some("Jonathan".into()),
@@ -26,17 +22,8 @@ fn account() -> Account {
             display_name: Some("Jonathan Q. Smithers".into()),
             ..Default::default()
         },
-        roles: Roles::new(vec![]),
-        disabled: false,
-        locked_until: None,
-        federated: false,
-        has_password: true,
-        must_change_password: false,
-        password_never_expires: false,
-        cannot_change_password: false,
         password_changed_at: Some(NOW - Duration::from_secs(3600)),
-        created_at: NOW,
-        rev: 1,
+        ..Account::example("jdoe", NOW)
     }
 }
 

@@ -359,28 +359,14 @@ mod tests {
     use proptest::prelude::*;
 
     fn account() -> Account {
-        use crate::domain::*;
+        use crate::domain::Profile;
         Account {
-            id: uuid::Uuid::nil(),
-            user_name: UserName::parse("JDoe").unwrap(),
-            dn: Dn::parse("uid=jdoe,dc=x").unwrap(),
-            sid: Sid::for_account([1, 2, 3], 4),
             profile: Profile {
                 email: Some("John.Doe@Example.com".into()),
                 given_name: Some("John".into()),
                 ..Default::default()
             },
-            roles: Roles::new(vec![]),
-            disabled: false,
-            locked_until: None,
-            federated: false,
-            has_password: true,
-            must_change_password: false,
-            password_never_expires: false,
-            cannot_change_password: false,
-            password_changed_at: None,
-            created_at: time::OffsetDateTime::UNIX_EPOCH,
-            rev: 1,
+            ..Account::example("JDoe", time::OffsetDateTime::UNIX_EPOCH)
         }
     }
 
