@@ -40,7 +40,29 @@ pub struct Config {
     pub idm: SurfaceConfig,
     /// `ping.enabled`: the PingDirectory surface under `/directory/v1`. Default true.
     pub ping: SurfaceConfig,
+    /// `scim.enabled`: IBM Verify's `/v2.0/Me/password` (and SCIM 2.0 later). Default true.
+    pub scim: SurfaceConfig,
+    /// `adaxes.*`: the Adaxes surface under `/restApi/api`.
+    pub adaxes: AdaxesConfig,
     pub log: LogConfig,
+}
+
+/// `adaxes.enabled` (default true); `adaxes.allow_change_password` (default false: the
+/// Adaxes `changePassword` operation is refused, as the Adaxes server ships).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdaxesConfig {
+    pub enabled: bool,
+    pub allow_change_password: bool,
+}
+
+impl Default for AdaxesConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            allow_change_password: false,
+        }
+    }
 }
 
 /// A compatibility surface's switch.
@@ -75,6 +97,8 @@ impl Default for Config {
             templates: TemplatesConfig::default(),
             idm: SurfaceConfig::default(),
             ping: SurfaceConfig::default(),
+            scim: SurfaceConfig::default(),
+            adaxes: AdaxesConfig::default(),
             log: LogConfig::default(),
         }
     }

@@ -91,9 +91,14 @@ impl Application {
                 throttle.forget_idle();
             }
         });
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
+        // Adaxes paths are case-insensitive: their prefix is lowercased before routing.
+        let app = tower::ServiceBuilder::new()
+            .map_request(crate::http::adaxes::lowercase_prefix)
+            .service(self.router);
+        let service =
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                SocketAddr,
+            >(app);
         axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await

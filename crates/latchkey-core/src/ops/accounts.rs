@@ -185,6 +185,18 @@ impl Latchkey {
         principal: &Principal,
         name: &str,
     ) -> Result<Account, CoreError> {
+        self.resolve_account(principal, name, Permission::ReadAccounts)
+            .await
+    }
+
+    /// The same, for a caller who needs `permission` on others' accounts (a helpdesk
+    /// resolves the account it resets). A name that is none of the three is `Invalid`.
+    pub async fn resolve_account(
+        &self,
+        principal: &Principal,
+        name: &str,
+        permission: Permission,
+    ) -> Result<Account, CoreError> {
         let record = if let Ok(id) = Uuid::parse_str(name) {
             self.store.account_by_id(id).await?
         } else if let Ok(sid) = Sid::parse(name) {
@@ -192,9 +204,11 @@ impl Latchkey {
         } else if let Ok(dn) = Dn::parse(name) {
             self.store.account_by_dn(&dn).await?
         } else {
-            None
+            return Err(CoreError::Invalid(format!(
+                "{name:?} is not a DN, GUID or SID"
+            )));
         };
-        self.visible_found(principal, record).await
+        self.visible_found(principal, record, permission).await
     }
 
     pub async fn list_accounts(
@@ -330,7 +344,8 @@ impl Latchkey {
             .store
             .account_by_user_name(&UserName::key_of(user_name))
             .await?;
-        self.visible_found(principal, record).await
+        self.visible_found(principal, record, Permission::ReadAccounts)
+            .await
     }
 
     /// An account that was looked up by name: shown to whoever may see it; a miss is
@@ -339,10 +354,14 @@ impl Latchkey {
         &self,
         principal: &Principal,
         record: Option<crate::ports::AccountRecord>,
+        permission: Permission,
     ) -> Result<Account, CoreError> {
         match record {
-            Some(r) => self.get_account(principal, r.account.id).await,
-            None if principal.may(Permission::ReadAccounts) => Err(CoreError::NotFound),
+            Some(r) => Ok(self
+                .visible_account(principal, r.account.id, permission)
+                .await?
+                .account),
+            None if principal.may(permission) => Err(CoreError::NotFound),
             None => Err(CoreError::Forbidden(crate::error::NOT_ALLOWED)),
         }
     }

@@ -28,6 +28,25 @@ pub struct ResetOptions {
     pub unlock: bool,
     /// No notification (IBM Verify's `notifyType: NONE`).
     pub suppress_notification: bool,
+    /// With `must_change_password: None`, leave the flag as it is instead of the reset
+    /// default (true): Adaxes' `null`.
+    pub leave_must_change: bool,
+    /// The mail theme of the notification (IBM Verify's `themeId`).
+    pub theme: Option<String>,
+}
+
+/// Whose password a proved change sets, which session survives, how it is notified.
+struct ChangeTarget {
+    account_id: AccountId,
+    keep_session: Option<Uuid>,
+    notify: Notify,
+}
+
+/// How a self change is notified.
+#[derive(Debug, Default, Clone)]
+pub struct Notify {
+    pub suppress: bool,
+    pub theme: Option<String>,
 }
 
 #[derive(Debug)]
@@ -57,8 +76,51 @@ impl Latchkey {
                 "an API client has no password of its own",
             ));
         };
-        self.change_with_proof(ctx, principal, *account_id, Some(*session_id), current, new)
-            .await
+        self.change_with_proof(
+            ctx,
+            principal,
+            ChangeTarget {
+                account_id: *account_id,
+                keep_session: Some(*session_id),
+                notify: Notify::default(),
+            },
+            current,
+            new,
+        )
+        .await
+    }
+
+    /// A self change whose notification is suppressed or themed (IBM Verify).
+    pub async fn change_own_password_notified(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        current: &str,
+        new: &str,
+        notify: Notify,
+    ) -> Result<ValidationReport, CoreError> {
+        let Principal::User {
+            account_id,
+            session_id,
+            ..
+        } = principal
+        else {
+            return Err(CoreError::Forbidden(
+                "an API client has no password of its own",
+            ));
+        };
+        self.change_with_proof(
+            ctx,
+            principal,
+            ChangeTarget {
+                account_id: *account_id,
+                keep_session: Some(*session_id),
+                notify,
+            },
+            current,
+            new,
+        )
+        .await
     }
 
     /// A change proved by the account's current password alone, whoever asks
@@ -71,8 +133,18 @@ impl Latchkey {
         new: &str,
     ) -> Result<ValidationReport, CoreError> {
         let actor = Principal::Proven { account_id };
-        self.change_with_proof(ctx, &actor, account_id, None, current, new)
-            .await
+        self.change_with_proof(
+            ctx,
+            &actor,
+            ChangeTarget {
+                account_id,
+                keep_session: None,
+                notify: Notify::default(),
+            },
+            current,
+            new,
+        )
+        .await
     }
 
     /// The same, for an account named by DN: an unknown DN costs a hash and answers like
@@ -102,11 +174,15 @@ impl Latchkey {
         &self,
         ctx: &RequestContext,
         principal: &Principal,
-        account_id: AccountId,
-        keep_session: Option<Uuid>,
+        target: ChangeTarget,
         current: &str,
         new: &str,
     ) -> Result<ValidationReport, CoreError> {
+        let ChangeTarget {
+            account_id,
+            keep_session,
+            notify,
+        } = target;
         let account_id = &account_id;
         let record = self
             .store
@@ -172,6 +248,8 @@ impl Latchkey {
             WriteKind::Change { keep_session },
             ResetOptions {
                 must_change_password: Some(false),
+                suppress_notification: notify.suppress,
+                theme: notify.theme,
                 ..Default::default()
             },
         )
@@ -248,8 +326,9 @@ impl Latchkey {
                 &report,
             )
             .await?;
+        let default_must_change = (!options.leave_must_change).then_some(true);
         let options = ResetOptions {
-            must_change_password: options.must_change_password.or(Some(true)),
+            must_change_password: options.must_change_password.or(default_must_change),
             ..options
         };
         let account = self
@@ -438,7 +517,7 @@ impl Latchkey {
                 kind: notification.to_owned(),
                 account_id: account.id,
                 created_at: now,
-                payload: json!({ "surface": ctx.surface, "requestId": ctx.request_id }),
+                payload: json!({ "surface": ctx.surface, "requestId": ctx.request_id, "themeId": options.theme }),
             }),
             complete_flow,
         };

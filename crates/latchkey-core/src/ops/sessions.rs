@@ -188,3 +188,16 @@ impl Latchkey {
         Ok(())
     }
 }
+
+impl Latchkey {
+    /// When a valid token's session ends (Adaxes `auth` answers with it).
+    pub async fn session_expiry(&self, token: &str) -> Result<OffsetDateTime, CoreError> {
+        self.authenticate(token).await?;
+        let session = self
+            .store
+            .session_by_digest(&token_digest(token))
+            .await?
+            .ok_or(CoreError::InvalidCredentials)?;
+        Ok(session.expires_at)
+    }
+}

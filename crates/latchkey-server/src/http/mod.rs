@@ -1,8 +1,10 @@
 //! HTTP: one module per surface, each exporting a router over the shared `AppState`,
 //! plus the operational endpoints and the middleware every request passes.
 
+pub mod adaxes;
 pub mod error;
 pub mod extract;
+mod ibm;
 mod idm;
 mod middleware;
 pub mod native;
@@ -36,6 +38,12 @@ pub fn router(state: AppState) -> Router {
     }
     if state.config.ping.enabled {
         surfaces = surfaces.merge(ping::router());
+    }
+    if state.config.scim.enabled {
+        surfaces = surfaces.merge(ibm::router());
+    }
+    if state.config.adaxes.enabled {
+        surfaces = surfaces.merge(adaxes::router());
     }
     let app = Router::new()
         .merge(surfaces)

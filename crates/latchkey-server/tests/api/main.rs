@@ -1,10 +1,12 @@
 //! The native API, black-box over HTTP: one binary, so it links once.
 
 mod accounts;
+mod adaxes;
 mod bad_input;
 mod change;
 mod clients;
 mod helpers;
+mod ibm;
 mod idm;
 mod imports;
 mod lockout;

@@ -1,0 +1,300 @@
+//! IBM Security Verify's `POST /v2.0/Me/password` (SCIM message shapes): a self change
+//! with the ChangePassword and Notification schemas, dictionary headers, SCIM errors.
+
+use super::AppState;
+use super::extract::{bearer, request_context};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use latchkey_core::CoreError;
+use latchkey_core::auth::Principal;
+use latchkey_core::ops::Notify;
+use latchkey_core::policy::{RuleMode, ValidationReport};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub const CHANGE_PASSWORD: &str = "urn:ietf:params:scim:schemas:ibm:core:2.0:ChangePassword";
+pub const NOTIFICATION: &str = "urn:ietf:params:scim:schemas:extension:ibm:2.0:Notification";
+const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+const DICTIONARY_HEADER: &str = "isv-dictionary-policy";
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v2.0/Me/password", post(change_my_password))
+}
+
+/// A SCIM error, optionally with the dictionary header.
+#[derive(Debug)]
+pub struct ScimError {
+    status: StatusCode,
+    scim_type: Option<&'static str>,
+    message_id: Option<&'static str>,
+    detail: String,
+    dictionary: Option<&'static str>,
+}
+
+impl ScimError {
+    fn new(status: StatusCode, scim_type: Option<&'static str>, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            scim_type,
+            message_id: None,
+            detail: detail.into(),
+            dictionary: None,
+        }
+    }
+
+    fn policy(report: &ValidationReport) -> Self {
+        let refused: Vec<&str> = report.refusals().map(|r| r.rule).collect();
+        let failed: Vec<String> = report
+            .refusals()
+            .map(|r| format!("{} ({})", r.rule, r.description))
+            .collect();
+        let mut e = Self::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+            format!(
+                "The password does not satisfy the policy: {}",
+                failed.join("; ")
+            ),
+        );
+        if refused.contains(&"dictionary") {
+            e.message_id = Some("PWD_IN_DICTIONARY");
+            e.dictionary = Some("ENFORCELOCAL");
+        } else if refused.contains(&"breached") {
+            e.message_id = Some("PWD_IN_GLOBAL_DICTIONARY");
+            e.dictionary = Some("ENFORCEGLOBAL");
+        }
+        e
+    }
+}
+
+impl From<CoreError> for ScimError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::InvalidCredentials => Self::new(
+                StatusCode::UNAUTHORIZED,
+                None,
+                "The current password is not correct, or the token is not valid.",
+            ),
+            CoreError::Forbidden(m) | CoreError::Refused(m) => {
+                Self::new(StatusCode::FORBIDDEN, None, m)
+            }
+            CoreError::PasswordChangeRequired => Self::new(
+                StatusCode::FORBIDDEN,
+                None,
+                "The password must be changed first.",
+            ),
+            CoreError::Policy(report) => Self::policy(&report),
+            CoreError::Invalid(m) => Self::new(StatusCode::BAD_REQUEST, Some("invalidValue"), m),
+            CoreError::RevisionConflict => Self::new(
+                StatusCode::CONFLICT,
+                None,
+                "A concurrent change won; retry.",
+            ),
+            CoreError::Overloaded | CoreError::Unavailable => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                "The service is busy; retry later.",
+            ),
+            CoreError::NotFound
+            | CoreError::Duplicate(_)
+            | CoreError::RecoveryFailed
+            | CoreError::RecoveryRefused(_) => Self::new(
+                StatusCode::BAD_REQUEST,
+                None,
+                "The request cannot be processed.",
+            ),
+            CoreError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    None,
+                    "An internal error occurred.",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ScimError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "schemas": [ERROR], "status": self.status.as_u16().to_string(), "detail": self.detail });
+        if let Some(t) = self.scim_type {
+            body["scimType"] = json!(t);
+        }
+        if let Some(m) = self.message_id {
+            body["messageId"] = json!(m);
+        }
+        let mut r = (self.status, serde_json::to_vec(&body).unwrap_or_default()).into_response();
+        let h = r.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/scim+json"),
+        );
+        if let Some(d) = self.dictionary {
+            h.insert(DICTIONARY_HEADER, HeaderValue::from_static(d));
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE
+            || self.status == StatusCode::TOO_MANY_REQUESTS
+        {
+            h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        r
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ThemeQuery {
+    #[serde(rename = "themeId")]
+    theme_id: Option<String>,
+}
+
+/// `POST /v2.0/Me/password`: a user's own session token only.
+async fn change_my_password(
+    State(state): State<AppState>,
+    Query(q): Query<ThemeQuery>,
+    parts: Parts,
+    bytes: Bytes,
+) -> Result<Response, ScimError> {
+    let ctx = request_context(&parts, &state, "scim");
+    let media = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let essence = media.split(';').next().unwrap_or_default().trim();
+    if essence != "application/scim+json" && essence != "application/json" {
+        return Err(ScimError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+            "Use Content-Type: application/scim+json or application/json.",
+        ));
+    }
+    if media.contains("charset=") && !media.contains("charset=utf-8") {
+        return Err(ScimError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+            "Only charset=utf-8 is supported.",
+        ));
+    }
+    if let Some(ip) = ctx.client_ip {
+        state.throttle.check(ip).map_err(|_| {
+            ScimError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                None,
+                "Too many attempts; retry later.",
+            )
+        })?;
+    }
+    let token = bearer(&parts.headers).ok_or_else(|| {
+        ScimError::new(
+            StatusCode::UNAUTHORIZED,
+            None,
+            "A bearer token is required.",
+        )
+    })?;
+    let principal = state.core.authenticate(token).await?;
+    if !matches!(principal, Principal::User { .. }) {
+        return Err(ScimError::new(
+            StatusCode::FORBIDDEN,
+            None,
+            "An API client has no password of its own: use a user's token.",
+        ));
+    }
+    let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidSyntax"),
+            format!("The body is not valid JSON: {e}"),
+        )
+    })?;
+    let obj = v.as_object().ok_or_else(|| {
+        ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidSyntax"),
+            "The body must be a JSON object.",
+        )
+    })?;
+    let schemas: Vec<&str> = obj
+        .get("schemas")
+        .and_then(|s| s.as_array())
+        .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
+        .unwrap_or_default();
+    if !schemas.contains(&CHANGE_PASSWORD) {
+        return Err(ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+            format!("schemas must contain {CHANGE_PASSWORD}"),
+        ));
+    }
+    let notification = obj.get(NOTIFICATION);
+    if notification.is_some() && !schemas.contains(&NOTIFICATION) {
+        return Err(ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+            format!("schemas must contain {NOTIFICATION} when that object is present"),
+        ));
+    }
+    if let Some(k) = obj
+        .keys()
+        .find(|k| !["schemas", "oldPassword", "password", NOTIFICATION].contains(&k.as_str()))
+    {
+        return Err(ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some("invalidSyntax"),
+            format!("unknown attribute {k:?}"),
+        ));
+    }
+    let text = |k: &str| {
+        obj.get(k).and_then(|x| x.as_str()).ok_or_else(|| {
+            ScimError::new(
+                StatusCode::BAD_REQUEST,
+                Some("invalidValue"),
+                format!("{k} is required and must be a string"),
+            )
+        })
+    };
+    let (old, new) = (text("oldPassword")?, text("password")?);
+    let suppress = match notification.map(|n| n.get("notifyType").and_then(|t| t.as_str())) {
+        None | Some(Some("EMAIL")) => false,
+        Some(Some("NONE")) => true,
+        Some(_) => {
+            return Err(ScimError::new(
+                StatusCode::BAD_REQUEST,
+                Some("invalidValue"),
+                "notifyType must be EMAIL or NONE",
+            ));
+        }
+    };
+    let notify = Notify {
+        suppress,
+        theme: q.theme_id,
+    };
+    let report = state
+        .core
+        .change_own_password_notified(&ctx, &principal, old, new, notify)
+        .await?;
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let warned = |rule: &str| {
+        report
+            .rules
+            .iter()
+            .any(|x| x.rule == rule && x.mode == RuleMode::Warn && !x.satisfied)
+    };
+    let header_value = match (warned("dictionary"), warned("breached")) {
+        (true, true) => Some("WARNLOCAL,WARNGLOBAL"),
+        (true, false) => Some("WARNLOCAL"),
+        (false, true) => Some("WARNGLOBAL"),
+        (false, false) => None,
+    };
+    if let Some(h) = header_value {
+        r.headers_mut()
+            .insert(DICTIONARY_HEADER, HeaderValue::from_static(h));
+    }
+    Ok(r)
+}
