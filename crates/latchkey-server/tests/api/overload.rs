@@ -11,15 +11,20 @@ async fn a_burst_beyond_the_hashing_pool_gets_quick_503s() {
         c.hashing.max_queue = 2;
     })
     .await;
-    app.create_user("jdoe", "Mellow-Trout-41").await;
+    // Six accounts, four requests each: at most `lockout.max_failures` proofs of one
+    // account run at once (more would be refused like a wrong password).
+    for i in 0..6 {
+        app.create_user(&format!("user{i}"), "Mellow-Trout-41")
+            .await;
+    }
     let tasks: Vec<_> = (0..24)
-        .map(|_| {
+        .map(|i| {
             let (client, url) = (app.client.clone(), app.url("/api/v1/sessions"));
             tokio::spawn(async move {
                 let start = Instant::now();
                 let r = client
                     .post(url)
-                    .json(&serde_json::json!({ "userName": "jdoe", "password": "Mellow-Trout-41" }))
+                    .json(&serde_json::json!({ "userName": format!("user{}", i % 6), "password": "Mellow-Trout-41" }))
                     .send()
                     .await
                     .unwrap();
@@ -48,5 +53,5 @@ async fn a_burst_beyond_the_hashing_pool_gets_quick_503s() {
     }
     assert!(ok >= 3 && busy > 0, "ok={ok} busy={busy}");
     // Still serving afterwards.
-    app.sign_in("jdoe", "Mellow-Trout-41").await;
+    app.sign_in("user0", "Mellow-Trout-41").await;
 }
