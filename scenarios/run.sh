@@ -33,7 +33,14 @@ bash scenarios/idm.sh "$(new_jdoe "$work/a")"
 start_server "$work/b" 'LATCHKEY_RECOVERY__STAGES=["userQuery","kbaSecurityAnswerVerificationStage","resetStage"]' LATCHKEY_RECOVERY__ALLOW_KBA_WITHOUT_EMAIL=true
 bash scenarios/idm-kba.sh "$(new_jdoe "$work/b")"
 
-start_server "$work/c"
+start_server "$work/c" LATCHKEY_ADAXES__ALLOW_CHANGE_PASSWORD=true
 new_jdoe "$work/c" >/dev/null
 bash scenarios/ping.sh
+curl -sf -o /dev/null "$base/api/v1/accounts" -H "Authorization: Bearer $(admin_token "$work/c")" -H 'Content-Type: application/json' \
+  -d '{"userName":"jsmith","password":"MyCurrentPassword-1","dn":"CN=John Smith,CN=Users,DC=example,DC=com"}'
+bash scenarios/adaxes.sh
+mkdir -p "$work/d"
+start_server "$work/d"
+new_jdoe "$work/d" >/dev/null
+bash scenarios/ibm.sh
 echo "scenarios: all passed"
