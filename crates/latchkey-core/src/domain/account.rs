@@ -31,6 +31,8 @@ pub struct Profile {
     pub display_name: Option<String>,
     pub telephone_number: Option<String>,
     pub locale: Option<String>,
+    /// The provisioning client's identifier (SCIM `externalId`).
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]

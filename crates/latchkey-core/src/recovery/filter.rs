@@ -15,6 +15,11 @@ pub enum Attr {
     Email,
     GivenName,
     Sn,
+    Id,
+    DisplayName,
+    Active,
+    Created,
+    LastModified,
 }
 
 impl Attr {
@@ -25,6 +30,11 @@ impl Attr {
             "mail" | "email" | "emails" | "emails.value" => Some(Attr::Email),
             "givenname" | "name.givenname" => Some(Attr::GivenName),
             "sn" | "name.familyname" => Some(Attr::Sn),
+            "id" => Some(Attr::Id),
+            "displayname" => Some(Attr::DisplayName),
+            "active" => Some(Attr::Active),
+            "meta.created" => Some(Attr::Created),
+            "meta.lastmodified" => Some(Attr::LastModified),
             _ => None,
         }
     }
@@ -35,6 +45,11 @@ impl Attr {
             Attr::Email => "mail",
             Attr::GivenName => "givenName",
             Attr::Sn => "sn",
+            Attr::Id => "id",
+            Attr::DisplayName => "displayName",
+            Attr::Active => "active",
+            Attr::Created => "meta.created",
+            Attr::LastModified => "meta.lastModified",
         }
     }
 
@@ -44,6 +59,19 @@ impl Attr {
             Attr::Email => a.profile.email.clone(),
             Attr::GivenName => a.profile.given_name.clone(),
             Attr::Sn => a.profile.sn.clone(),
+            Attr::Id => Some(a.id.to_string()),
+            Attr::DisplayName => a.profile.display_name.clone(),
+            Attr::Active => Some((!a.disabled).to_string()),
+            Attr::Created => a
+                .created_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .ok(),
+            // The last change we track is the password's; revisions carry no time.
+            Attr::LastModified => a
+                .password_changed_at
+                .unwrap_or(a.created_at)
+                .format(&time::format_description::well_known::Rfc3339)
+                .ok(),
         }
     }
 }
@@ -55,6 +83,10 @@ pub enum Op {
     Co,
     Sw,
     Ew,
+    Gt,
+    Ge,
+    Lt,
+    Le,
 }
 
 impl Op {
@@ -65,6 +97,10 @@ impl Op {
             "co" => Some(Op::Co),
             "sw" => Some(Op::Sw),
             "ew" => Some(Op::Ew),
+            "gt" => Some(Op::Gt),
+            "ge" => Some(Op::Ge),
+            "lt" => Some(Op::Lt),
+            "le" => Some(Op::Le),
             _ => None,
         }
     }
@@ -76,6 +112,10 @@ impl Op {
             Op::Co => "co",
             Op::Sw => "sw",
             Op::Ew => "ew",
+            Op::Gt => "gt",
+            Op::Ge => "ge",
+            Op::Lt => "lt",
+            Op::Le => "le",
         }
     }
 }
@@ -132,6 +172,11 @@ impl Filter {
                     Op::Co => x.contains(&y),
                     Op::Sw => x.starts_with(&y),
                     Op::Ew => x.ends_with(&y),
+                    // Times are RFC 3339 UTC, so their text orders like the times.
+                    Op::Gt => x > y,
+                    Op::Ge => x >= y,
+                    Op::Lt => x < y,
+                    Op::Le => x <= y,
                 }
             }
             Filter::And(l, r) => l.matches(a) && r.matches(a),
@@ -326,12 +371,22 @@ impl Parser<'_> {
         Ok(Filter::Compare(attr, op, self.string()?))
     }
 
-    /// A JSON string literal (IDM and SCIM both use JSON escapes).
+    /// A JSON string literal (IDM and SCIM both use JSON escapes), or a bare `true`,
+    /// `false`, `null` or number (SCIM's `active eq true`).
     fn string(&mut self) -> Result<String, FilterError> {
         self.skip_ws();
         let rest = &self.s[self.pos..];
         if !rest.starts_with('"') {
-            return Err(self.err("expected a quoted string"));
+            let bare = self.peek_word().to_owned();
+            let literal = matches!(
+                bare.to_ascii_lowercase().as_str(),
+                "true" | "false" | "null"
+            ) || (!bare.is_empty() && bare.parse::<f64>().is_ok());
+            if !literal {
+                return Err(self.err("expected a quoted string"));
+            }
+            self.pos += bare.len();
+            return Ok(bare.to_ascii_lowercase());
         }
         let bytes = rest.as_bytes();
         let mut i = 1;
@@ -435,7 +490,6 @@ mod tests {
             r#"userName eq"#,
             r#"userName eq jdoe"#,
             r#"password eq "x""#,
-            r#"userName gt "x""#,
             r#"(userName eq "x""#,
             r#"userName eq "x" extra"#,
             r#"userName eq "unterminated"#,

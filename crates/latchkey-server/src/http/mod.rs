@@ -10,6 +10,7 @@ mod middleware;
 pub mod native;
 mod ops;
 mod ping;
+pub mod scim;
 pub mod ui;
 
 use crate::config::Config;
@@ -40,7 +41,7 @@ pub fn router(state: AppState) -> Router {
         surfaces = surfaces.merge(ping::router());
     }
     if state.config.scim.enabled {
-        surfaces = surfaces.merge(ibm::router());
+        surfaces = surfaces.merge(ibm::router()).merge(scim::router());
     }
     if state.config.adaxes.enabled {
         surfaces = surfaces.merge(adaxes::router());

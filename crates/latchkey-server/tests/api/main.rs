@@ -16,6 +16,7 @@ mod ping;
 mod policy;
 mod recovery;
 mod reset;
+mod scim;
 mod sessions;
 mod smtp;
 mod throttle;

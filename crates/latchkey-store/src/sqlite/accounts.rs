@@ -35,8 +35,8 @@ impl SqliteStore {
         sqlx::query(
             "INSERT INTO accounts (id, user_name, user_name_key, dn, dn_key, sid, email, email_key, given_name, sn, \
              display_name, telephone_number, locale, roles, federated, password_hash, password_normalization, \
-             password_changed_at, must_change_password, password_never_expires, cannot_change_password, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             password_changed_at, must_change_password, password_never_expires, cannot_change_password, created_at, external_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(new.id.to_string())
         .bind(new.user_name.as_str())
@@ -60,6 +60,7 @@ impl SqliteStore {
         .bind(new.password_never_expires)
         .bind(new.cannot_change_password)
         .bind(to_ms(new.created_at))
+        .bind(&p.external_id)
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
@@ -170,7 +171,7 @@ impl SqliteStore {
             "UPDATE accounts SET user_name = ?, user_name_key = ?, dn = ?, dn_key = ?, email = ?, email_key = ?, \
              given_name = ?, sn = ?, display_name = ?, telephone_number = ?, locale = ?, roles = ?, disabled = ?, \
              federated = ?, must_change_password = ?, password_never_expires = ?, cannot_change_password = ?, \
-             rev = rev + 1 WHERE id = ?",
+             external_id = ?, rev = rev + 1 WHERE id = ?",
         )
         .bind(user_name.as_str())
         .bind(user_name.lookup_key())
@@ -189,6 +190,7 @@ impl SqliteStore {
         .bind(c.must_change_password.unwrap_or(cur.must_change_password))
         .bind(c.password_never_expires.unwrap_or(cur.password_never_expires))
         .bind(c.cannot_change_password.unwrap_or(cur.cannot_change_password))
+        .bind(&p.external_id)
         .bind(id.to_string())
         .execute(&mut *tx)
         .await

@@ -15,7 +15,7 @@ macro_rules! account_select {
     ($tail:literal) => {
         concat!(
             "SELECT a.id, a.user_name, a.dn, a.sid, a.email, a.given_name, a.sn, a.display_name, ",
-            "a.telephone_number, a.locale, a.roles, a.disabled, a.federated, a.password_hash, ",
+            "a.telephone_number, a.locale, a.external_id, a.roles, a.disabled, a.federated, a.password_hash, ",
             "a.password_changed_at, a.must_change_password, a.password_never_expires, ",
             "a.cannot_change_password, a.created_at, a.rev, l.locked_until ",
             "FROM accounts a LEFT JOIN lockout_counters l ON l.account_id = a.id ",
@@ -52,6 +52,7 @@ pub(crate) fn account_from_row(row: &SqliteRow) -> StoreResult<AccountRecord> {
             display_name: get_o("display_name")?,
             telephone_number: get_o("telephone_number")?,
             locale: get_o("locale")?,
+            external_id: get_o("external_id")?,
         },
         roles: Roles::from_csv(&get_s("roles")?).map_err(|_| corrupt("roles"))?,
         disabled: get_b("disabled")?,

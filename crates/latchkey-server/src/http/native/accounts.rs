@@ -92,6 +92,7 @@ pub async fn create_account(
             display_name: req.display_name,
             telephone_number: req.telephone_number,
             locale: req.locale,
+            external_id: None,
         },
         roles: parse_roles(&req.roles.unwrap_or_default())?,
         federated: req.federated,
@@ -316,6 +317,7 @@ fn changes_from_patch(
         display_name: patch_text(obj, "displayName", &p.display_name)?,
         telephone_number: patch_text(obj, "telephoneNumber", &p.telephone_number)?,
         locale: patch_text(obj, "locale", &p.locale)?,
+        external_id: p.external_id.clone(),
     };
     let roles = match obj.get("roles") {
         None => None,
