@@ -137,21 +137,27 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let Some(v) = parts.headers.get(axum::http::header::IF_MATCH) else {
-            return Ok(IfMatch(None));
-        };
-        let s = v
-            .to_str()
-            .map_err(|_| ApiError::BadRequest("If-Match is not ASCII".into()))?
-            .trim();
-        if s == "*" {
-            return Ok(IfMatch(None));
-        }
-        let inner = s.strip_prefix("W/").unwrap_or(s).trim_matches('"');
-        inner.parse::<i64>().map(|r| IfMatch(Some(r))).map_err(|_| {
-            ApiError::BadRequest("If-Match must be the _rev as an entity tag, e.g. \"3\"".into())
-        })
+        if_match_revision(&parts.headers)
+            .map(IfMatch)
+            .map_err(|why| ApiError::BadRequest(why.into()))
     }
+}
+
+/// The revision an `If-Match` header names (`"3"`, `W/"3"`; `*` or none: no
+/// precondition) — the one reading of the header every surface shares.
+pub fn if_match_revision(h: &axum::http::HeaderMap) -> Result<Option<i64>, &'static str> {
+    let Some(v) = h.get(axum::http::header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let s = v.to_str().map_err(|_| "If-Match is not ASCII")?.trim();
+    if s == "*" {
+        return Ok(None);
+    }
+    let inner = s.strip_prefix("W/").unwrap_or(s).trim_matches('"');
+    inner
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| "If-Match must be a revision as an entity tag, e.g. \"3\"")
 }
 
 /// A paging parameter: absent is 0 (the default), negative is a 400.

@@ -247,21 +247,7 @@ fn parse_patch(body: &[u8]) -> Result<Patch, IdmError> {
 }
 
 fn if_match(h: &HeaderMap) -> Result<Option<i64>, IdmError> {
-    let Some(v) = h
-        .get(axum::http::header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return Ok(None);
-    };
-    let v = v.trim();
-    if v == "*" {
-        return Ok(None);
-    }
-    v.trim_start_matches("W/")
-        .trim_matches('"')
-        .parse()
-        .map(Some)
-        .map_err(|_| IdmError::bad_request("If-Match must be a revision"))
+    crate::http::extract::if_match_revision(h).map_err(IdmError::bad_request)
 }
 
 async fn patch(

@@ -8,7 +8,7 @@ use crate::http::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use latchkey_core::CoreError;
 use latchkey_core::auth::{Permission, Principal};
@@ -208,18 +208,17 @@ fn multi_value(v: Option<&Value>, path: &str) -> Result<Option<String>, ScimErro
 }
 
 fn if_match(h: &HeaderMap) -> Result<Option<i64>, ScimError> {
-    let Some(v) = h.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
-        return Ok(None);
-    };
-    let v = v.trim();
-    if v == "*" {
-        return Ok(None);
+    crate::http::extract::if_match_revision(h).map_err(|why| bad("invalidValue", why))
+}
+
+/// The caller, if it may write accounts (checked before the id, so that nothing about
+/// the target is revealed to others).
+async fn writer(state: &AppState, h: &HeaderMap) -> Result<Principal, ScimError> {
+    let p = principal(state, h).await?;
+    if !p.may(Permission::WriteAccounts) {
+        return Err(CoreError::Forbidden(latchkey_core::error::NOT_ALLOWED).into());
     }
-    v.trim_start_matches("W/")
-        .trim_matches('"')
-        .parse()
-        .map(Some)
-        .map_err(|_| bad("invalidValue", "If-Match must be a version from ETag"))
+    Ok(p)
 }
 
 fn json_body(bytes: &[u8]) -> Result<Value, ScimError> {
@@ -518,10 +517,7 @@ pub async fn replace(
     parts: Parts,
     bytes: Bytes,
 ) -> Result<Response, ScimError> {
-    let p = principal(&state, &parts.headers).await?;
-    if !p.may(Permission::WriteAccounts) {
-        return Err(CoreError::Forbidden(latchkey_core::error::NOT_ALLOWED).into());
-    }
+    let p = writer(&state, &parts.headers).await?;
     let expected = if_match(&parts.headers)?;
     let current = state.core.get_account(&p, parse_id(&id)?).await?;
     let m = Model::from_resource(&json_body(&bytes)?)?;
@@ -559,10 +555,7 @@ pub async fn patch(
     parts: Parts,
     bytes: Bytes,
 ) -> Result<Response, ScimError> {
-    let p = principal(&state, &parts.headers).await?;
-    if !p.may(Permission::WriteAccounts) {
-        return Err(CoreError::Forbidden(latchkey_core::error::NOT_ALLOWED).into());
-    }
+    let p = writer(&state, &parts.headers).await?;
     let expected = if_match(&parts.headers)?;
     let body = json_body(&bytes)?;
     let schemas: Vec<&str> = body
@@ -628,11 +621,8 @@ pub async fn delete(
     Path(id): Path<String>,
     parts: Parts,
 ) -> Result<StatusCode, ScimError> {
-    let p = principal(&state, &parts.headers).await?;
+    let p = writer(&state, &parts.headers).await?;
     let ctx = crate::http::extract::request_context(&parts, &state, "scim");
-    if !p.may(Permission::WriteAccounts) {
-        return Err(CoreError::Forbidden(latchkey_core::error::NOT_ALLOWED).into());
-    }
     let expected = if_match(&parts.headers)?;
     state
         .core
