@@ -30,6 +30,12 @@ impl Throttle {
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()).as_secs() + 1)
     }
 
+    /// The same for a request's client address; a request without one (not from a TCP
+    /// peer) is not throttled.
+    pub fn check_client(&self, ip: Option<IpAddr>) -> Result<(), u64> {
+        ip.map_or(Ok(()), |ip| self.check(ip))
+    }
+
     /// Forgets addresses whose allowance is full again (bounds memory).
     pub fn forget_idle(&self) {
         if let Some(l) = &self.limiter {

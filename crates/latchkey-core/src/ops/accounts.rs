@@ -197,7 +197,17 @@ impl Latchkey {
         name: &str,
         permission: Permission,
     ) -> Result<Account, CoreError> {
-        let record = if let Ok(id) = Uuid::parse_str(name) {
+        let record = self.record_by_name(name).await?;
+        self.visible_found(principal, record, permission).await
+    }
+
+    /// The account an id, SID or DN names, unchecked: for internal use by operations
+    /// that do their own authorisation. A name that is none of the three is `Invalid`.
+    pub(super) async fn record_by_name(
+        &self,
+        name: &str,
+    ) -> Result<Option<crate::ports::AccountRecord>, CoreError> {
+        Ok(if let Ok(id) = Uuid::parse_str(name) {
             self.store.account_by_id(id).await?
         } else if let Ok(sid) = Sid::parse(name) {
             self.store.account_by_sid(&sid).await?
@@ -207,8 +217,7 @@ impl Latchkey {
             return Err(CoreError::Invalid(format!(
                 "{name:?} is not a DN, GUID or SID"
             )));
-        };
-        self.visible_found(principal, record, permission).await
+        })
     }
 
     pub async fn list_accounts(

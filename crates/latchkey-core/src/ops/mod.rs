@@ -14,7 +14,7 @@ mod sessions;
 pub use accounts::{AccountPage, CreateAccount};
 pub use clients::{ClientToken, NewClient};
 pub use notify::Notification;
-pub use password::{Notify, ResetOptions, ResetOutcome};
+pub use password::{Notify, ProvedChange, ResetOptions, ResetOutcome};
 pub use recovery::{QuestionRef, RecoveryStep};
 pub use sessions::SignedIn;
 

@@ -49,6 +49,16 @@ pub struct Notify {
     pub theme: Option<String>,
 }
 
+/// What a change proved by the current password alone did.
+#[derive(Debug)]
+pub struct ProvedChange {
+    /// The account after the change.
+    pub account: Account,
+    pub report: ValidationReport,
+    /// The generated password, returned once.
+    pub generated: Option<SecretString>,
+}
+
 #[derive(Debug)]
 pub struct ResetOutcome {
     /// The generated password, returned once.
@@ -66,28 +76,8 @@ impl Latchkey {
         current: &str,
         new: &str,
     ) -> Result<ValidationReport, CoreError> {
-        let Principal::User {
-            account_id,
-            session_id,
-            ..
-        } = principal
-        else {
-            return Err(CoreError::Forbidden(
-                "an API client has no password of its own",
-            ));
-        };
-        self.change_with_proof(
-            ctx,
-            principal,
-            ChangeTarget {
-                account_id: *account_id,
-                keep_session: Some(*session_id),
-                notify: Notify::default(),
-            },
-            current,
-            new,
-        )
-        .await
+        self.change_own_password_notified(ctx, principal, current, new, Notify::default())
+            .await
     }
 
     /// A self change whose notification is suppressed or themed (IBM Verify).
@@ -147,27 +137,49 @@ impl Latchkey {
         .await
     }
 
-    /// The same, for an account named by DN: an unknown DN costs a hash and answers like
+    /// A change proved by the current password of an account named by id, DN or SID
+    /// (PingDirectory's and Adaxes' `oldPassword`); without `new`, a password is
+    /// generated for the account's policy. An unknown name costs a hash and answers like
     /// a wrong password, so the answer reveals nothing.
-    pub async fn change_password_with_current_by_dn(
+    pub async fn change_password_with_current_by_name(
         &self,
         ctx: &RequestContext,
-        dn: &crate::domain::Dn,
+        name: &str,
         current: &str,
-        new: &str,
-    ) -> Result<ValidationReport, CoreError> {
-        match self.store.account_by_dn(dn).await? {
-            Some(r) => {
-                self.change_password_with_current(ctx, r.account.id, current, new)
-                    .await
+        new: Option<&str>,
+    ) -> Result<ProvedChange, CoreError> {
+        let Some(record) = self.record_by_name(name).await? else {
+            if let Ok(p) = Password::parse(current) {
+                self.prove(ctx, None, Arc::new(p), false).await?.ok();
             }
-            None => {
-                if let Ok(p) = Password::parse(current) {
-                    self.prove(ctx, None, Arc::new(p), false).await?.ok();
-                }
-                Err(CoreError::InvalidCredentials)
-            }
-        }
+            return Err(CoreError::InvalidCredentials);
+        };
+        let generated = match new {
+            Some(_) => None,
+            None => Some(self.new_password(Some(&record.account))?),
+        };
+        let new = new.map_or_else(
+            || {
+                generated
+                    .as_ref()
+                    .map(|g| g.expose_secret().to_owned())
+                    .unwrap_or_default()
+            },
+            str::to_owned,
+        );
+        let report = self
+            .change_password_with_current(ctx, record.account.id, current, &new)
+            .await?;
+        let account = self
+            .store
+            .account_by_id(record.account.id)
+            .await?
+            .map_or(record.account, |r| r.account);
+        Ok(ProvedChange {
+            account,
+            report,
+            generated,
+        })
     }
 
     async fn change_with_proof(

@@ -73,10 +73,10 @@ pub fn request_context(parts: &Parts, state: &AppState, surface: &'static str) -
 impl Ctx {
     /// Applies the per-IP throttle of credential-checking endpoints.
     pub fn throttle(&self, state: &AppState) -> Result<(), ApiError> {
-        match self.0.client_ip {
-            Some(ip) => state.throttle.check(ip).map_err(ApiError::Throttled),
-            None => Ok(()),
-        }
+        state
+            .throttle
+            .check_client(self.0.client_ip)
+            .map_err(ApiError::Throttled)
     }
 }
 

@@ -60,15 +60,13 @@ async fn change_my_password(
             "Only charset=utf-8 is supported.",
         ));
     }
-    if let Some(ip) = ctx.client_ip {
-        state.throttle.check(ip).map_err(|_| {
-            ScimError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                None,
-                "Too many attempts; retry later.",
-            )
-        })?;
-    }
+    state.throttle.check_client(ctx.client_ip).map_err(|_| {
+        ScimError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            None,
+            "Too many attempts; retry later.",
+        )
+    })?;
     let token = bearer(&parts.headers).ok_or_else(|| {
         ScimError::new(
             StatusCode::UNAUTHORIZED,

@@ -171,15 +171,12 @@ fn ok(dn: &str, extra: Value) -> axum::Json<Value> {
 }
 
 fn throttle(state: &AppState, ctx: &RequestContext) -> Result<(), AdaxesError> {
-    match ctx.client_ip {
-        Some(ip) => state.throttle.check(ip).map_err(|_| {
-            AdaxesError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many attempts; retry later.",
-            )
-        }),
-        None => Ok(()),
-    }
+    state.throttle.check_client(ctx.client_ip).map_err(|_| {
+        AdaxesError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts; retry later.",
+        )
+    })
 }
 
 async fn caller(state: &AppState, h: &HeaderMap) -> Result<Principal, AdaxesError> {
@@ -299,30 +296,18 @@ async fn change_password(
     throttle(&state, &ctx)?;
     caller(&state, &parts.headers).await?;
     let r: ChangeRequest = body(&bytes)?;
-    // The old password is the proof: the account is resolved without a permission check,
-    // and an unknown one answers like a wrong password.
-    let account = match state
+    // The old password is the proof: no permission is needed, and an unknown object
+    // answers like a wrong password.
+    let done = state
         .core
-        .resolve_account(
-            &Principal::System,
-            &r.directory_object,
-            Permission::ReadAccounts,
-        )
-        .await
-    {
-        Ok(a) => a,
-        Err(CoreError::NotFound) => return Err(CoreError::InvalidCredentials.into()),
-        Err(e) => return Err(e.into()),
-    };
-    state
-        .core
-        .change_password_with_current(
+        .change_password_with_current_by_name(
             &ctx,
-            account.id,
+            &r.directory_object,
             r.old_password.expose_secret(),
-            r.new_password.expose_secret(),
+            Some(r.new_password.expose_secret()),
         )
         .await?;
+    let account = done.account;
     Ok(ok(&account.dn.to_string(), json!({})))
 }
 

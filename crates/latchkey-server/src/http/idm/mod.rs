@@ -83,14 +83,12 @@ pub async fn caller(
     ) {
         (Some("anonymous"), Some("anonymous")) => Ok(Caller::Anonymous),
         (Some(user), Some(password)) => {
-            if let Some(ip) = ctx.client_ip {
-                state.throttle.check(ip).map_err(|_| {
-                    IdmError::new(
-                        axum::http::StatusCode::TOO_MANY_REQUESTS,
-                        "Too Many Requests",
-                    )
-                })?;
-            }
+            state.throttle.check_client(ctx.client_ip).map_err(|_| {
+                IdmError::new(
+                    axum::http::StatusCode::TOO_MANY_REQUESTS,
+                    "Too Many Requests",
+                )
+            })?;
             Ok(Caller::User(
                 state
                     .core

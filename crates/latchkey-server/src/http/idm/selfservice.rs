@@ -2,6 +2,7 @@
 //! with IDM's stage names, tags and requirement shapes.
 
 use super::error::IdmError;
+use super::users::ActionQuery;
 use super::{check_api_version, context};
 use crate::http::AppState;
 use axum::body::Bytes;
@@ -98,12 +99,6 @@ pub async fn first_stage(
 }
 
 #[derive(Deserialize)]
-pub struct ActionQuery {
-    #[serde(rename = "_action")]
-    action: Option<String>,
-}
-
-#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Submit {
     token: Option<String>,
@@ -125,14 +120,12 @@ pub async fn submit(
         ));
     }
     let ctx = context(&parts, &state);
-    if let Some(ip) = ctx.client_ip {
-        state.throttle.check(ip).map_err(|_| {
-            IdmError::new(
-                axum::http::StatusCode::TOO_MANY_REQUESTS,
-                "Too Many Requests",
-            )
-        })?;
-    }
+    state.throttle.check_client(ctx.client_ip).map_err(|_| {
+        IdmError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "Too Many Requests",
+        )
+    })?;
     let s: Submit = serde_json::from_slice(&body)
         .map_err(|e| IdmError::bad_request(format!("The request is not valid: {e}")))?;
     let step = state

@@ -110,10 +110,11 @@ pub async fn get_user(
     Ok(axum::Json(user_object(&state, &principal, &a).await?))
 }
 
+/// IDM's `?_action=...`.
 #[derive(Deserialize)]
 pub struct ActionQuery {
     #[serde(rename = "_action")]
-    action: Option<String>,
+    pub action: Option<String>,
 }
 
 /// `POST` is a patch with `X-HTTP-Method-Override: PATCH` or `?_action=patch`.

@@ -66,9 +66,10 @@ async fn caller(
     let Some((login, password)) = pair.split_once(':') else {
         return Err(LdapError::invalid_credentials());
     };
-    if let Some(ip) = ctx.client_ip {
-        state.throttle.check(ip).map_err(|_| LdapError::busy())?;
-    }
+    state
+        .throttle
+        .check_client(ctx.client_ip)
+        .map_err(|_| LdapError::busy())?;
     let principal = state
         .core
         .authenticate_password(ctx, login, password)
@@ -162,42 +163,29 @@ async fn change_password(
     let core = &state.core;
     let generated = req.new_password.is_none();
     let (account, outcome) = if let Some(old) = &req.old_password {
-        let parsed = if dn == "me" {
-            None
+        let name = if dn == "me" {
+            core.me(&c.principal).await?.id.to_string()
         } else {
-            Some(Dn::parse(&dn).map_err(|e| LdapError::invalid_dn(&e.to_string()))?)
+            Dn::parse(&dn)
+                .map_err(|e| LdapError::invalid_dn(&e.to_string()))?
+                .to_string()
         };
-        let account = match &parsed {
-            None => core.me(&c.principal).await?,
-            Some(d) => match core.find_account(&Principal::System, &d.to_string()).await {
-                Ok(a) => a,
-                // Unknown: costs a hash and answers like a wrong password.
-                Err(_) => {
-                    let e = core
-                        .change_password_with_current_by_dn(&ctx, d, old.expose_secret(), "x")
-                        .await
-                        .err()
-                        .unwrap_or(CoreError::InvalidCredentials);
-                    return Err(LdapError::from_core(e, &controls, None));
-                }
-            },
-        };
-        let new = match &req.new_password {
-            Some(n) => n.clone(),
-            None => {
-                core.generate_password(&ctx, &Principal::System, Some(account.id))
-                    .await?
+        let new = req.new_password.as_ref().map(|n| n.expose_secret());
+        match core
+            .change_password_with_current_by_name(&ctx, &name, old.expose_secret(), new)
+            .await
+        {
+            Ok(done) => (done.account, Ok((done.report, done.generated))),
+            Err(e) => {
+                // The controls describe the entry (never for a failed proof: see from_core).
+                let account = core.find_account(&Principal::System, &name).await.ok();
+                return Err(LdapError::from_core(
+                    e,
+                    &controls,
+                    account.as_ref().map(|a| (a, core.as_ref())),
+                ));
             }
-        };
-        let outcome = core
-            .change_password_with_current(
-                &ctx,
-                account.id,
-                old.expose_secret(),
-                new.expose_secret(),
-            )
-            .await;
-        (account, outcome.map(|r| (r, generated.then_some(new))))
+        }
     } else {
         let account = target(&state, &c.principal, &dn).await?;
         if c.principal.account_id() == Some(account.id) {

@@ -122,12 +122,14 @@ impl LdapError {
         }
     }
 
-    /// Maps a core refusal; with the account, the requested controls are attached.
+    /// Maps a core refusal; with the account, the requested controls are attached —
+    /// except to a failed proof, whose answer must not differ for unknown entries.
     pub fn from_core(
         e: CoreError,
         controls: &Controls,
         account: Option<(&Account, &Latchkey)>,
     ) -> Self {
+        let account = account.filter(|_| !matches!(e, CoreError::InvalidCredentials));
         let (mut err, report, ppolicy) = match e {
             CoreError::Policy(report) => {
                 let failed: Vec<String> =

@@ -407,12 +407,7 @@ pub async fn get(
 ) -> Result<Response, ScimError> {
     let p = principal(&state, &parts.headers).await?;
     let a = state.core.get_account(&p, parse_id(&id)?).await?;
-    let u = project(
-        user_json(&state, &a),
-        q.attributes.as_deref(),
-        q.excluded_attributes.as_deref(),
-    );
-    Ok(scim(StatusCode::OK, &u, Some(a.rev), None))
+    Ok(one(&state, &a, &q))
 }
 
 pub async fn me(
@@ -422,12 +417,17 @@ pub async fn me(
 ) -> Result<Response, ScimError> {
     let p = principal(&state, &parts.headers).await?;
     let a = state.core.me(&p).await?;
+    Ok(one(&state, &a, &q))
+}
+
+/// One user, projected as the query asks, with its ETag.
+fn one(state: &AppState, a: &Account, q: &ListQuery) -> Response {
     let u = project(
-        user_json(&state, &a),
+        user_json(state, a),
         q.attributes.as_deref(),
         q.excluded_attributes.as_deref(),
     );
-    Ok(scim(StatusCode::OK, &u, Some(a.rev), None))
+    scim(StatusCode::OK, &u, Some(a.rev), None)
 }
 
 pub async fn create(

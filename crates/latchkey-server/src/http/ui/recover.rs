@@ -96,9 +96,7 @@ pub async fn submit(
     Form(fields): Form<BTreeMap<String, String>>,
 ) -> Response {
     let ctx = request_context(&parts, &state, "ui");
-    if let Some(ip) = ctx.client_ip
-        && state.throttle.check(ip).is_err()
-    {
+    if state.throttle.check_client(ctx.client_ip).is_err() {
         return page(
             StatusCode::TOO_MANY_REQUESTS,
             "Please wait",
