@@ -191,7 +191,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             latchkey_store::open(
                 config.database.url.expose(),
-                config.database.max_connections,
+                &config.database.pool(),
             )
             .await?;
             println!("database is up to date");
@@ -284,7 +284,7 @@ fn read_password(from_stdin: bool, confirm: bool) -> anyhow::Result<SecretString
 async fn open_core(config: &Config) -> anyhow::Result<Latchkey> {
     let store = latchkey_store::open(
         config.database.url.expose(),
-        config.database.max_connections,
+        &config.database.pool(),
     )
     .await?;
     Latchkey::new(

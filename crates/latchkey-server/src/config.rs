@@ -109,15 +109,30 @@ impl Default for Config {
 pub struct DatabaseConfig {
     /// Default `sqlite://latchkey.db` (in the working directory).
     pub url: DatabaseUrl,
-    /// Default 8.
+    /// Connections this node keeps open. Default 8.
     pub max_connections: u32,
+    /// How long a request waits for a connection before it is answered 503 with
+    /// `Retry-After` (a database outage never hangs a request longer). Default `5s`.
+    #[serde(with = "duration")]
+    pub acquire_timeout: Duration,
 }
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
+        let pool = latchkey_store::PoolSettings::default();
         Self {
             url: DatabaseUrl("sqlite://latchkey.db".into()),
-            max_connections: 8,
+            max_connections: pool.max_connections,
+            acquire_timeout: pool.acquire_timeout,
+        }
+    }
+}
+
+impl DatabaseConfig {
+    pub fn pool(&self) -> latchkey_store::PoolSettings {
+        latchkey_store::PoolSettings {
+            max_connections: self.max_connections,
+            acquire_timeout: self.acquire_timeout,
         }
     }
 }
@@ -491,7 +506,7 @@ mod tests {
         let c = Config {
             database: DatabaseConfig {
                 url,
-                max_connections: 1,
+                ..Default::default()
             },
             ..Default::default()
         };

@@ -30,7 +30,7 @@ impl Application {
     pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let store = latchkey_store::open(
             config.database.url.expose(),
-            config.database.max_connections,
+            &config.database.pool(),
         )
         .await
         .with_context(|| format!("opening the store {:?}", config.database.url))?;

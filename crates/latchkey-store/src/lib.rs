@@ -1,18 +1,46 @@
-//! Storage adapters behind `latchkey_core::ports::Store`. One adapter per backend, each
-//! with its own SQL and migrations; one contract suite (`tests/contract.rs`) for all.
+//! Storage adapters behind `latchkey_core::ports::Store`: SQLite and PostgreSQL, each
+//! with its own SQL and migrations; one contract suite (`tests/contract.rs`) for both.
 
+mod forward;
+pub mod postgres;
+mod rows;
 pub mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod timestamp;
 
 use latchkey_core::ports::Store;
 use std::sync::Arc;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+use std::time::Duration;
+
+/// How many connections a node keeps, and how long a request waits for one before
+/// the store answers "unavailable" (so an outage gives a quick 503, never a hang).
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
 
 /// Opens the store named by a `database.url` and brings its schema up to date.
-pub async fn open(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, OpenError> {
+pub async fn open(url: &str, pool: &PoolSettings) -> Result<Arc<dyn Store>, OpenError> {
     if url.starts_with("sqlite:") {
-        let store = SqliteStore::connect(url, max_connections).await?;
+        let store = SqliteStore::connect(url, pool).await?;
+        store.migrate().await?;
+        Ok(Arc::new(store))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let store = PgStore::connect(url, pool).await?;
         store.migrate().await?;
         Ok(Arc::new(store))
     } else {
@@ -24,7 +52,7 @@ pub async fn open(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, Ope
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("unsupported database URL scheme {0:?} (expected sqlite:)")]
+    #[error("unsupported database URL scheme {0:?} (expected sqlite: or postgres:)")]
     Unsupported(String),
     #[error("cannot open the database: {0}")]
     Connect(#[from] sqlx::Error),

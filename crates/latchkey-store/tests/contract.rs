@@ -1,4 +1,5 @@
-//! The store contract: every adapter must pass these (SQLite now; PostgreSQL joins later).
+//! The store contract: every adapter must pass these. `scripts/test.sh` runs this file
+//! on SQLite and again on PostgreSQL (`LK_TEST_STORE=postgres`).
 
 use latchkey_core::audit::{AuditEvent, AuditQuery, AuditType, Outcome, RequestContext};
 use latchkey_core::domain::{Dn, Password, Profile, Roles, UserName};
@@ -7,6 +8,8 @@ use latchkey_core::ports::{
     AccountFilter, NewAccount, OutboxMessage, PasswordWrite, ProofSlot, SessionRecord, Store,
     StoreError,
 };
+use latchkey_store::PoolSettings;
+use latchkey_store::testing::TestDb;
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -17,14 +20,18 @@ const T0: OffsetDateTime = datetime!(2026-11-22 08:00 UTC);
 
 struct Fixture {
     store: Arc<dyn Store>,
-    _dir: tempfile::TempDir,
+    _db: TestDb,
 }
 
-async fn sqlite() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("contract.db").display());
-    let store = latchkey_store::open(&url, 4).await.unwrap();
-    Fixture { store, _dir: dir }
+/// A store on a fresh database of the selected backend.
+async fn fresh() -> Fixture {
+    let db = TestDb::new().await;
+    let pool = PoolSettings {
+        max_connections: 4,
+        ..Default::default()
+    };
+    let store = latchkey_store::open(db.url(), &pool).await.unwrap();
+    Fixture { store, _db: db }
 }
 
 fn event(kind: AuditType, target: Option<Uuid>) -> AuditEvent {
@@ -106,7 +113,7 @@ fn session(account: Uuid) -> SessionRecord {
 
 #[tokio::test]
 async fn accounts_are_found_by_name_dn_and_sid_in_any_case() {
-    let f = sqlite().await;
+    let f = fresh().await;
     assert_eq!(
         f.store.setting_or_init("k", "first").await.unwrap(),
         "first"
@@ -175,7 +182,7 @@ async fn accounts_are_found_by_name_dn_and_sid_in_any_case() {
 
 #[tokio::test]
 async fn a_second_account_with_the_same_name_in_other_case_is_a_duplicate() {
-    let f = sqlite().await;
+    let f = fresh().await;
     f.store
         .insert_account(new_account("jdoe"), [1, 2, 3])
         .await
@@ -191,7 +198,7 @@ async fn a_second_account_with_the_same_name_in_other_case_is_a_duplicate() {
 
 #[tokio::test]
 async fn a_password_write_bumps_the_revision_keeps_history_and_revokes_other_sessions() {
-    let f = sqlite().await;
+    let f = fresh().await;
     let a = f
         .store
         .insert_account(new_account("jdoe"), [1, 2, 3])
@@ -258,7 +265,7 @@ async fn a_password_write_bumps_the_revision_keeps_history_and_revokes_other_ses
 
 #[tokio::test]
 async fn parallel_proofs_never_exceed_the_limit_and_the_lock_expires() {
-    let f = sqlite().await;
+    let f = fresh().await;
     let a = f
         .store
         .insert_account(new_account("jdoe"), [1, 2, 3])
@@ -306,7 +313,7 @@ async fn parallel_proofs_never_exceed_the_limit_and_the_lock_expires() {
 
 #[tokio::test]
 async fn a_success_resets_the_consecutive_count() {
-    let f = sqlite().await;
+    let f = fresh().await;
     let a = f
         .store
         .insert_account(new_account("jdoe"), [1, 2, 3])
@@ -332,7 +339,7 @@ async fn a_success_resets_the_consecutive_count() {
 
 #[tokio::test]
 async fn deleting_an_account_keeps_its_audit_trail() {
-    let f = sqlite().await;
+    let f = fresh().await;
     let a = f
         .store
         .insert_account(new_account("jdoe"), [1, 2, 3])
@@ -403,7 +410,7 @@ fn step(id: Uuid, expected: u32) -> latchkey_core::ports::FlowStep {
 
 #[tokio::test]
 async fn a_flow_step_advances_exactly_once_even_in_parallel() {
-    let f = sqlite().await;
+    let f = fresh().await;
     let id = Uuid::new_v4();
     f.store
         .insert_flow(flow(id, None), event(AuditType::RecoveryStart, None), None)
@@ -440,7 +447,7 @@ async fn a_flow_step_advances_exactly_once_even_in_parallel() {
 
 #[tokio::test]
 async fn claimed_messages_are_leased_and_retried_until_delivered() {
-    let f = sqlite().await;
+    let f = fresh().await;
     let a = f
         .store
         .insert_account(new_account("jdoe"), [1, 2, 3])

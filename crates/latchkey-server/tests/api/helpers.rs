@@ -1,5 +1,5 @@
-//! `spawn_app()`: the real server on a random port, a fresh SQLite file per test, cheap
-//! hashing, and a signed-in admin.
+//! `spawn_app()`: the real server on a random port, a fresh database per test (SQLite,
+//! or PostgreSQL under `LK_TEST_STORE=postgres`), cheap hashing, and a signed-in admin.
 
 use latchkey_core::clock::{Clock, ManualClock, SystemClock};
 use latchkey_core::hashing::HashingParams;
@@ -9,6 +9,7 @@ use latchkey_server::config::{Config, DatabaseUrl};
 use latchkey_server::startup::Application;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
+use latchkey_store::testing::TestDb;
 use std::sync::Arc;
 
 pub struct TestApp {
@@ -18,15 +19,15 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub core: Arc<latchkey_core::Latchkey>,
     pub db_url: String,
-    _dir: tempfile::TempDir,
+    _db: TestDb,
 }
 
-pub fn test_config(dir: &std::path::Path) -> Config {
+pub fn test_config(db: &TestDb) -> Config {
     let mut c = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         ..Default::default()
     };
-    c.database.url = DatabaseUrl(format!("sqlite://{}", dir.join("test.db").display()));
+    c.database.url = DatabaseUrl(db.url().to_owned());
     let cheap = HashingParams::TESTING;
     c.hashing.memory_kib = cheap.memory_kib;
     c.hashing.iterations = cheap.iterations;
@@ -40,8 +41,8 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(dir.path());
+    let db = TestDb::new().await;
+    let mut config = test_config(&db);
     adjust(&mut config);
     let db_url = config.database.url.expose().to_owned();
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
@@ -68,7 +69,7 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         clock,
         core,
         db_url,
-        _dir: dir,
+        _db: db,
     };
     t.admin_token = t.sign_in("admin", &admin_password).await;
     t
@@ -138,7 +139,9 @@ impl TestApp {
 
     /// A second handle on the same database, to look behind the API (stored hashes).
     pub async fn store(&self) -> Arc<dyn Store> {
-        latchkey_store::open(&self.db_url, 1).await.unwrap()
+        latchkey_store::open(&self.db_url, &Default::default())
+            .await
+            .unwrap()
     }
 
     pub async fn audit(&self, query: &str) -> Vec<Value> {

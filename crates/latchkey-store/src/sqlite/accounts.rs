@@ -1,6 +1,7 @@
 //! Account rows: insert (with SID allocation), reads, list, update, delete, lock.
 
-use super::records::{account_from_row, account_select, insert_audit};
+use super::records::insert_audit;
+use crate::rows::{AccountRow, account_select, accounts, convert_opt, email_key};
 use super::{SqliteStore, map_err};
 use crate::timestamp::to_ms;
 use latchkey_core::audit::AuditEvent;
@@ -9,10 +10,6 @@ use latchkey_core::ports::{
     AccountChanges, AccountFilter, AccountRecord, NewAccount, StoreError, StoreResult,
 };
 use time::OffsetDateTime;
-
-fn lower(s: &Option<String>) -> Option<String> {
-    s.as_ref().map(|e| e.to_lowercase())
-}
 
 impl SqliteStore {
     pub(super) async fn insert_account_tx(
@@ -45,7 +42,7 @@ impl SqliteStore {
         .bind(new.dn.normalized())
         .bind(sid.to_string())
         .bind(&p.email)
-        .bind(lower(&p.email))
+        .bind(email_key(&p.email))
         .bind(&p.given_name)
         .bind(&p.sn)
         .bind(&p.display_name)
@@ -97,12 +94,12 @@ impl SqliteStore {
             "sid" => account_select!("WHERE a.sid = ?"),
             _ => return Err(StoreError::Other(format!("no unique column {column}"))),
         };
-        let row = sqlx::query(sql)
+        let row: Option<AccountRow> = sqlx::query_as(sql)
             .bind(value)
             .fetch_optional(&self.pool)
             .await
             .map_err(map_err)?;
-        row.as_ref().map(account_from_row).transpose()
+        convert_opt(row)
     }
 
     pub(super) async fn list(&self, f: &AccountFilter) -> StoreResult<(Vec<Account>, u64)> {
@@ -116,7 +113,7 @@ impl SqliteStore {
         .fetch_one(&self.pool)
         .await
         .map_err(map_err)?;
-        let rows = sqlx::query(account_select!(
+        let rows: Vec<AccountRow> = sqlx::query_as(account_select!(
             "WHERE (?1 IS NULL OR a.user_name_key = ?1) AND (?2 IS NULL OR a.email_key = ?2) \
              ORDER BY a.user_name_key LIMIT ?3 OFFSET ?4"
         ))
@@ -127,11 +124,7 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(map_err)?;
-        let items = rows
-            .iter()
-            .map(|r| account_from_row(r).map(|r| r.account))
-            .collect::<StoreResult<_>>()?;
-        Ok((items, total as u64))
+        Ok((accounts(rows)?, total as u64))
     }
 
     /// Reads the current row inside a write transaction and checks the revision.
@@ -140,13 +133,14 @@ impl SqliteStore {
         id: AccountId,
         expected_rev: Option<i64>,
     ) -> StoreResult<Account> {
-        let row = sqlx::query(account_select!("WHERE a.id = ?"))
+        let row: Option<AccountRow> = sqlx::query_as(account_select!("WHERE a.id = ?"))
             .bind(id.to_string())
             .fetch_optional(&mut **tx)
             .await
-            .map_err(map_err)?
-            .ok_or(StoreError::NotFound)?;
-        let account = account_from_row(&row)?.account;
+            .map_err(map_err)?;
+        let account = convert_opt::<_, AccountRecord>(row)?
+            .ok_or(StoreError::NotFound)?
+            .account;
         if expected_rev.is_some_and(|r| r != account.rev) {
             return Err(StoreError::RevisionMismatch);
         }
@@ -178,7 +172,7 @@ impl SqliteStore {
         .bind(dn.to_string())
         .bind(dn.normalized())
         .bind(&p.email)
-        .bind(lower(&p.email))
+        .bind(email_key(&p.email))
         .bind(&p.given_name)
         .bind(&p.sn)
         .bind(&p.display_name)

@@ -3,6 +3,7 @@
 use super::accounts::revoke_all;
 use super::records::{insert_audit, insert_outbox};
 use super::{SqliteStore, map_err};
+use crate::rows;
 use crate::timestamp::{duration_ms, to_ms};
 use latchkey_core::domain::{Account, AccountId};
 use latchkey_core::hashing::PasswordHash;
@@ -169,11 +170,6 @@ impl SqliteStore {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(map_err)?;
-        rows.iter()
-            .map(|h| {
-                PasswordHash::parse(h)
-                    .map_err(|_| StoreError::Other("corrupt stored history hash".into()))
-            })
-            .collect()
+        rows::history(rows)
     }
 }

@@ -1,11 +1,11 @@
 //! Outbox delivery state and expiry warnings.
 
-use super::records::{account_from_row, account_select, insert_outbox, parse_uuid};
+use super::records::insert_outbox;
 use super::{SqliteStore, map_err};
-use crate::timestamp::{duration_ms, from_ms, to_ms};
+use crate::rows::{AccountRow, OutboxRow, account_select, accounts, pending};
+use crate::timestamp::{duration_ms, to_ms};
 use latchkey_core::domain::{Account, AccountId};
-use latchkey_core::ports::{OutboxMessage, PendingMessage, StoreError, StoreResult};
-use sqlx::Row;
+use latchkey_core::ports::{OutboxMessage, PendingMessage, StoreResult};
 use std::time::Duration;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -19,7 +19,7 @@ impl SqliteStore {
     ) -> StoreResult<Vec<PendingMessage>> {
         // Claiming moves next_attempt_at past the lease: a crashed worker's messages come
         // due again when the lease ends (at-least-once).
-        let rows = sqlx::query(
+        let rows: Vec<OutboxRow> = sqlx::query_as(
             "UPDATE outbox SET next_attempt_at = ?1 WHERE seq IN \
              (SELECT seq FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?2 ORDER BY seq LIMIT ?3) \
              RETURNING id, kind, account_id, payload, created_at, attempts, seq",
@@ -30,32 +30,7 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(map_err)?;
-        let mut out = rows
-            .iter()
-            .map(|r| {
-                let payload: String = r.try_get("payload").map_err(map_err)?;
-                let seq: i64 = r.try_get("seq").map_err(map_err)?;
-                Ok((
-                    seq,
-                    PendingMessage {
-                        message: OutboxMessage {
-                            id: parse_uuid(&r.try_get::<String, _>("id").map_err(map_err)?)?,
-                            kind: r.try_get("kind").map_err(map_err)?,
-                            account_id: parse_uuid(
-                                &r.try_get::<String, _>("account_id").map_err(map_err)?,
-                            )?,
-                            created_at: from_ms(r.try_get("created_at").map_err(map_err)?),
-                            payload: serde_json::from_str(&payload)
-                                .map_err(|_| StoreError::Other("corrupt outbox payload".into()))?,
-                        },
-                        attempts: u32::try_from(r.try_get::<i64, _>("attempts").map_err(map_err)?)
-                            .unwrap_or(0),
-                    },
-                ))
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        out.sort_by_key(|(seq, _)| *seq);
-        Ok(out.into_iter().map(|(_, m)| m).collect())
+        pending(rows)
     }
 
     pub(super) async fn delivered(&self, id: Uuid, at: OffsetDateTime) -> StoreResult<()> {
@@ -96,7 +71,7 @@ impl SqliteStore {
         changed_before: OffsetDateTime,
         limit: u32,
     ) -> StoreResult<Vec<Account>> {
-        let rows = sqlx::query(account_select!(
+        let rows: Vec<AccountRow> = sqlx::query_as(account_select!(
             "WHERE a.password_hash IS NOT NULL AND a.password_never_expires = 0 AND a.federated = 0 AND a.disabled = 0 \
              AND a.password_changed_at < ?1 AND (a.expiry_warned_at IS NULL OR a.expiry_warned_at < a.password_changed_at) \
              ORDER BY a.password_changed_at LIMIT ?2"
@@ -106,9 +81,7 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(map_err)?;
-        rows.iter()
-            .map(|r| account_from_row(r).map(|r| r.account))
-            .collect()
+        accounts(rows)
     }
 
     pub(super) async fn expiry_warned(
@@ -118,13 +91,19 @@ impl SqliteStore {
         outbox: OutboxMessage,
     ) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE accounts SET expiry_warned_at = ? WHERE id = ?")
-            .bind(to_ms(at))
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        insert_outbox(&mut *tx, &outbox).await?;
+        // Only the first of several nodes running the same job queues the warning.
+        let marked = sqlx::query(
+            "UPDATE accounts SET expiry_warned_at = ?1 WHERE id = ?2 \
+             AND (expiry_warned_at IS NULL OR expiry_warned_at < password_changed_at)",
+        )
+        .bind(to_ms(at))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if marked.rows_affected() == 1 {
+            insert_outbox(&mut *tx, &outbox).await?;
+        }
         tx.commit().await.map_err(map_err)
     }
 }

@@ -1,30 +1,14 @@
 //! Recovery flows (steps advanced by compare-and-swap) and security answers.
 
-use super::records::{insert_audit, insert_outbox, parse_uuid};
+use super::records::{insert_audit, insert_outbox};
 use super::{SqliteStore, map_err};
-use crate::timestamp::{from_ms, to_ms};
+use crate::rows::{FlowRow, KbaRow, convert, convert_opt, stages_to_text};
+use crate::timestamp::to_ms;
 use latchkey_core::audit::AuditEvent;
 use latchkey_core::domain::AccountId;
-use latchkey_core::hashing::PasswordHash;
-use latchkey_core::ports::{FlowStep, KbaAnswer, RecoveryFlow, StoreError, StoreResult};
-use latchkey_core::recovery::Stage;
-use sqlx::Row;
+use latchkey_core::ports::{FlowStep, KbaAnswer, RecoveryFlow, StoreResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-fn stages_to_text(stages: &[Stage]) -> String {
-    stages
-        .iter()
-        .map(|s| s.name())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn stages_from_text(s: &str) -> StoreResult<Vec<Stage>> {
-    s.split(',')
-        .map(|n| Stage::parse(n).ok_or_else(|| StoreError::Other("corrupt stored stage".into())))
-        .collect()
-}
 
 impl SqliteStore {
     pub(super) async fn insert_flow_row(
@@ -62,39 +46,12 @@ impl SqliteStore {
     }
 
     pub(super) async fn flow_row(&self, id: Uuid) -> StoreResult<Option<RecoveryFlow>> {
-        let row = sqlx::query("SELECT * FROM recovery_flows WHERE id = ?")
+        let row: Option<FlowRow> = sqlx::query_as("SELECT * FROM recovery_flows WHERE id = ?")
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await
             .map_err(map_err)?;
-        let Some(r) = row else { return Ok(None) };
-        let int = |c: &str| {
-            r.try_get::<i64, _>(c)
-                .map_err(map_err)
-                .map(|v| u32::try_from(v).unwrap_or(0))
-        };
-        Ok(Some(RecoveryFlow {
-            id,
-            stages: stages_from_text(&r.try_get::<String, _>("stages").map_err(map_err)?)?,
-            stage_index: int("stage_index")?,
-            step: int("step")?,
-            account_id: r
-                .try_get::<Option<String>, _>("account_id")
-                .map_err(map_err)?
-                .map(|a| parse_uuid(&a))
-                .transpose()?,
-            decoy: r.try_get("decoy").map_err(map_err)?,
-            attempts: int("attempts")?,
-            code_digest: r.try_get("code_digest").map_err(map_err)?,
-            code_expires_at: r
-                .try_get::<Option<i64>, _>("code_expires_at")
-                .map_err(map_err)?
-                .map(from_ms),
-            proved_email: r.try_get("proved_email").map_err(map_err)?,
-            created_at: from_ms(r.try_get("created_at").map_err(map_err)?),
-            expires_at: from_ms(r.try_get("expires_at").map_err(map_err)?),
-            completed: r.try_get("completed").map_err(map_err)?,
-        }))
+        convert_opt(row)
     }
 
     pub(super) async fn advance_flow_row(&self, s: FlowStep) -> StoreResult<bool> {
@@ -154,22 +111,12 @@ impl SqliteStore {
     }
 
     pub(super) async fn kba_rows(&self, account: AccountId) -> StoreResult<Vec<KbaAnswer>> {
-        let rows = sqlx::query("SELECT question_id, custom_question, answer_hash FROM kba_answers WHERE account_id = ? ORDER BY position")
+        let rows: Vec<KbaRow> = sqlx::query_as("SELECT question_id, custom_question, answer_hash FROM kba_answers WHERE account_id = ? ORDER BY position")
             .bind(account.to_string())
             .fetch_all(&self.pool)
             .await
             .map_err(map_err)?;
-        rows.iter()
-            .map(|r| {
-                let hash: String = r.try_get("answer_hash").map_err(map_err)?;
-                Ok(KbaAnswer {
-                    question_id: r.try_get("question_id").map_err(map_err)?,
-                    custom_question: r.try_get("custom_question").map_err(map_err)?,
-                    answer_hash: PasswordHash::parse(&hash)
-                        .map_err(|_| StoreError::Other("corrupt stored answer hash".into()))?,
-                })
-            })
-            .collect()
+        convert(rows)
     }
 
     pub(super) async fn set_kba_rows(

@@ -1,0 +1,154 @@
+//! Recovery flows (steps advanced by compare-and-swap) and security answers.
+
+use super::records::{insert_audit, insert_outbox};
+use super::{PgStore, map_err};
+use crate::rows::{FlowRow, KbaRow, convert, convert_opt, stages_to_text};
+use crate::timestamp::to_ms;
+use latchkey_core::audit::AuditEvent;
+use latchkey_core::domain::AccountId;
+use latchkey_core::ports::{FlowStep, KbaAnswer, RecoveryFlow, StoreResult};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+impl PgStore {
+    pub(super) async fn insert_flow_row(
+        &self,
+        f: RecoveryFlow,
+        audit: AuditEvent,
+        outbox: Option<latchkey_core::ports::OutboxMessage>,
+    ) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO recovery_flows (id, stages, stage_index, step, account_id, decoy, attempts, code_digest, \
+             code_expires_at, proved_email, created_at, expires_at, completed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(f.id.to_string())
+        .bind(stages_to_text(&f.stages))
+        .bind(i64::from(f.stage_index))
+        .bind(i64::from(f.step))
+        .bind(f.account_id.map(|a| a.to_string()))
+        .bind(f.decoy)
+        .bind(i64::from(f.attempts))
+        .bind(f.code_digest)
+        .bind(f.code_expires_at.map(to_ms))
+        .bind(f.proved_email)
+        .bind(to_ms(f.created_at))
+        .bind(to_ms(f.expires_at))
+        .bind(f.completed)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        insert_audit(&mut *tx, &audit).await?;
+        if let Some(m) = &outbox {
+            insert_outbox(&mut *tx, m).await?;
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
+    pub(super) async fn flow_row(&self, id: Uuid) -> StoreResult<Option<RecoveryFlow>> {
+        let row: Option<FlowRow> = sqlx::query_as("SELECT * FROM recovery_flows WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        convert_opt(row)
+    }
+
+    pub(super) async fn advance_flow_row(&self, s: FlowStep) -> StoreResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(
+            "UPDATE recovery_flows SET step = step + 1, stage_index = $1, account_id = $2, decoy = $3, code_digest = $4, \
+             code_expires_at = $5, proved_email = $6 WHERE id = $7 AND step = $8 AND NOT completed",
+        )
+        .bind(i64::from(s.stage_index))
+        .bind(s.account_id.map(|a| a.to_string()))
+        .bind(s.decoy)
+        .bind(s.code_digest)
+        .bind(s.code_expires_at.map(to_ms))
+        .bind(s.proved_email)
+        .bind(s.flow_id.to_string())
+        .bind(i64::from(s.expected_step))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        for e in &s.audit {
+            insert_audit(&mut *tx, e).await?;
+        }
+        if let Some(m) = &s.outbox {
+            insert_outbox(&mut *tx, m).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
+    }
+
+    pub(super) async fn fail_flow_row(&self, id: Uuid, expected_step: u32) -> StoreResult<u32> {
+        let attempts: Option<i64> = sqlx::query_scalar(
+            "UPDATE recovery_flows SET attempts = attempts + 1 WHERE id = $1 AND step = $2 AND NOT completed RETURNING attempts",
+        )
+        .bind(id.to_string())
+        .bind(i64::from(expected_step))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(attempts.map_or(u32::MAX, |a| u32::try_from(a).unwrap_or(u32::MAX)))
+    }
+
+    pub(super) async fn recovery_failures_since(
+        &self,
+        account: AccountId,
+        since: OffsetDateTime,
+    ) -> StoreResult<u32> {
+        let n: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(attempts), 0) AS BIGINT) FROM recovery_flows WHERE account_id = $1 AND created_at >= $2")
+            .bind(account.to_string())
+            .bind(to_ms(since))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    pub(super) async fn kba_rows(&self, account: AccountId) -> StoreResult<Vec<KbaAnswer>> {
+        let rows: Vec<KbaRow> = sqlx::query_as("SELECT question_id, custom_question, answer_hash FROM kba_answers WHERE account_id = $1 ORDER BY position")
+            .bind(account.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        convert(rows)
+    }
+
+    pub(super) async fn set_kba_rows(
+        &self,
+        account: AccountId,
+        answers: Vec<KbaAnswer>,
+        audit: AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        // The account row is the lock that orders two writers of one account's answers.
+        sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
+            .bind(account.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query("DELETE FROM kba_answers WHERE account_id = $1")
+            .bind(account.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        for (i, a) in answers.iter().enumerate() {
+            sqlx::query("INSERT INTO kba_answers (account_id, position, question_id, custom_question, answer_hash) VALUES ($1, $2, $3, $4, $5)")
+                .bind(account.to_string())
+                .bind(i as i64)
+                .bind(&a.question_id)
+                .bind(&a.custom_question)
+                .bind(a.answer_hash.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        insert_audit(&mut *tx, &audit).await?;
+        tx.commit().await.map_err(map_err)
+    }
+}
