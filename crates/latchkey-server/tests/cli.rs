@@ -2,27 +2,17 @@
 //! check, and a scan of everything it logs for secrets.
 
 use serde_json::{Value, json};
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::Write as _;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 #[path = "api/smtp.rs"]
 mod smtp;
+#[path = "support/server.rs"]
+mod server;
 
-const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
-
-fn latchkey(dir: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env("LATCHKEY_HASHING__MEMORY_KIB", "64")
-        .env("LATCHKEY_HASHING__ITERATIONS", "1")
-        .env("LATCHKEY_LISTEN", "127.0.0.1:0")
-        .env("LATCHKEY_LOG__FORMAT", "json");
-    c
-}
+use server::{Server, latchkey};
 
 fn run(dir: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     let mut child = latchkey(dir)
@@ -46,87 +36,6 @@ fn run(dir: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String)
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-/// A running `latchkey serve`, its output collected as it comes.
-struct Server {
-    child: Child,
-    stdout: Arc<Mutex<String>>,
-    stderr: Arc<Mutex<String>>,
-    base: String,
-}
-
-impl Server {
-    fn start(dir: &Path, rust_log: &str) -> Self {
-        Self::start_with(dir, rust_log, &[])
-    }
-
-    fn start_with(dir: &Path, rust_log: &str, env: &[(&str, String)]) -> Self {
-        let mut child = latchkey(dir)
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .arg("serve")
-            .env("RUST_LOG", rust_log)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = Arc::new(Mutex::new(String::new()));
-        let stderr = Arc::new(Mutex::new(String::new()));
-        for (pipe, sink) in [
-            (
-                Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-                stdout.clone(),
-            ),
-            (Box::new(child.stderr.take().unwrap()), stderr.clone()),
-        ] {
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    let mut s = sink.lock().unwrap();
-                    s.push_str(&line);
-                    s.push('\n');
-                }
-            });
-        }
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let base = loop {
-            let found = stdout
-                .lock()
-                .unwrap()
-                .lines()
-                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-                .find(|l| l["message"] == "listening")
-                .and_then(|l| l["address"].as_str().map(str::to_owned));
-            if let Some(addr) = found {
-                break format!("http://{addr}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "server did not start: {}",
-                stderr.lock().unwrap()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        Self {
-            child,
-            stdout,
-            stderr,
-            base,
-        }
-    }
-
-    fn output(&self) -> (String, String) {
-        (
-            self.stdout.lock().unwrap().clone(),
-            self.stderr.lock().unwrap().clone(),
-        )
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[tokio::test]
