@@ -11,6 +11,7 @@ mod idm;
 mod imports;
 mod lockout;
 mod ops;
+mod outage;
 mod overload;
 mod ping;
 mod policy;

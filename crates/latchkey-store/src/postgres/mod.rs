@@ -29,8 +29,9 @@ pub struct PgStore {
 const MIGRATION_LOCK: i64 = 0x4c41_5443_484b_4559; // "LATCHKEY"
 
 impl PgStore {
-    /// Connects lazily: a node whose database is down starts, answers 503 and
-    /// `/readyz` fails until the database is back (the pool reconnects by itself).
+    /// Start-up needs the database (migrations run first). Afterwards a lost database
+    /// makes requests fail fast with "unavailable" (503) and `/readyz` fail; the pool
+    /// checks connections before use and reconnects by itself when it returns.
     pub async fn connect(url: &str, pool: &PoolSettings) -> Result<Self, sqlx::Error> {
         let options = PgConnectOptions::from_str(url)?.application_name("latchkey");
         let pool = PgPoolOptions::new()
