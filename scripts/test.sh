@@ -23,9 +23,10 @@ fi
 cargo test --workspace "$@"
 
 if [[ -n "${LK_TEST_POSTGRES_URL:-}" ]]; then
-  echo "== the store contract, the API suite and the multi-node test on PostgreSQL"
-  LK_TEST_STORE=postgres cargo test -p latchkey-store -p latchkey-server \
-    --test contract --test api --test nodes "$@"
+  echo "== the store contract, the API suite, the multi-node test and copy-store on PostgreSQL"
+  export LK_TEST_STORE=postgres
+  cargo test -p latchkey-store -p latchkey-server --test contract --test api --test nodes "$@"
+  cargo test -p latchkey-server --test cli copy_store "$@"
 else
   echo "!! SKIPPED the PostgreSQL suite: no PostgreSQL server binaries under" \
        "/usr/lib/postgresql and no LK_TEST_POSTGRES_URL" >&2

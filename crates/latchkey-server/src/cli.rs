@@ -42,6 +42,16 @@ pub enum Command {
     Serve,
     /// Bring the database schema up to date and exit.
     Migrate,
+    /// Copy every table of a SQLite store into a new, empty PostgreSQL database
+    /// (refuses a target that has any rows). Stop the SQLite node first.
+    CopyStore {
+        /// The SQLite store, e.g. `sqlite://latchkey.db`.
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL database, e.g. `postgres://latchkey@db/latchkey`.
+        #[arg(long)]
+        to: String,
+    },
     /// Configuration commands.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -189,12 +199,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve => serve(config).await,
         Command::Migrate => {
-            latchkey_store::open(
-                config.database.url.expose(),
-                &config.database.pool(),
-            )
-            .await?;
+            latchkey_store::open(config.database.url.expose(), &config.database.pool()).await?;
             println!("database is up to date");
+            Ok(())
+        }
+        Command::CopyStore { from, to } => {
+            let report = latchkey_store::copy_store(&from, &to).await?;
+            for (table, rows) in report {
+                println!("{table}: {rows} rows");
+            }
+            println!("copied; point database.url at the PostgreSQL database");
             Ok(())
         }
         Command::Hash => {
@@ -282,11 +296,7 @@ fn read_password(from_stdin: bool, confirm: bool) -> anyhow::Result<SecretString
 
 /// The core on the configured store, for commands that work on accounts.
 async fn open_core(config: &Config) -> anyhow::Result<Latchkey> {
-    let store = latchkey_store::open(
-        config.database.url.expose(),
-        &config.database.pool(),
-    )
-    .await?;
+    let store = latchkey_store::open(config.database.url.expose(), &config.database.pool()).await?;
     Latchkey::new(
         store,
         Arc::new(SystemClock),

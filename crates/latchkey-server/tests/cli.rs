@@ -7,10 +7,10 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-#[path = "api/smtp.rs"]
-mod smtp;
 #[path = "support/server.rs"]
 mod server;
+#[path = "api/smtp.rs"]
+mod smtp;
 
 use server::{Server, latchkey};
 
@@ -447,4 +447,103 @@ async fn a_notification_committed_before_a_crash_is_sent_after_the_restart() {
     let _again = Server::start_with(dir.path(), "info", &env);
     let mail = sink.wait_for("jdoe@example.com", 1).await;
     assert!(mail["subject"].as_str().unwrap().contains("changed"));
+}
+
+#[tokio::test]
+async fn copy_store_moves_a_sqlite_store_into_an_empty_postgres_database() {
+    if latchkey_store::testing::selected_store() != "postgres" {
+        eprintln!("skipped: copy-store is tested with LK_TEST_STORE=postgres");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let add = |name: &str| {
+        run(
+            dir.path(),
+            &[
+                "account",
+                "add",
+                name,
+                "--email",
+                &format!("{name}@example.com"),
+                "--password-stdin",
+            ],
+            Some("Mellow-Trout-41\n"),
+        )
+    };
+    assert!(add("jdoe").0);
+    assert!(add("rsmith").0);
+    let set = run(
+        dir.path(),
+        &["account", "set-password", "jdoe", "--password-stdin"],
+        Some("Velvet-Canyon-58\n"),
+    );
+    assert!(set.0, "{}", set.2);
+    assert!(run(dir.path(), &["account", "lock", "rsmith"], None).0);
+
+    let pg = latchkey_store::testing::TestDb::new().await;
+    let sqlite = format!("sqlite://{}", dir.path().join("latchkey.db").display());
+    let (ok, out, err) = run(
+        dir.path(),
+        &["copy-store", "--from", &sqlite, "--to", pg.url()],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("accounts: 2 rows"), "{out}");
+    assert!(out.contains("password_history: 1 rows"), "{out}");
+
+    // The copy is a working store: old data reads back, new rows get fresh ids.
+    let on_pg = |args: &[&str], stdin: Option<&str>| {
+        let mut c = latchkey(dir.path());
+        c.env("LATCHKEY_DATABASE__URL", pg.url()).args(args);
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        let o = child.wait_with_output().unwrap();
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let (ok, list) = on_pg(&["account", "list"], None);
+    assert!(
+        ok && list.contains("rsmith\t") && list.contains("locked"),
+        "{list}"
+    );
+    let (ok, _) = on_pg(
+        &["account", "add", "newbie", "--password-stdin"],
+        Some("Quartz-Meadow-73\n"),
+    );
+    assert!(
+        ok,
+        "a new account after the copy (SIDs and sequences continue)"
+    );
+    let server = Server::start_with(
+        dir.path(),
+        "info",
+        &[("LATCHKEY_DATABASE__URL", pg.url().to_owned())],
+    );
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/sessions", server.base))
+        .json(&json!({ "userName": "jdoe", "password": "Velvet-Canyon-58" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "the copied hash verifies");
+    drop(server);
+
+    let (ok, _, err) = run(
+        dir.path(),
+        &["copy-store", "--from", &sqlite, "--to", pg.url()],
+        None,
+    );
+    assert!(!ok && err.contains("not empty"), "{err}");
 }

@@ -7,10 +7,10 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-#[path = "api/smtp.rs"]
-mod smtp;
 #[path = "support/server.rs"]
 mod server;
+#[path = "api/smtp.rs"]
+mod smtp;
 
 use server::Server;
 use smtp::{SmtpSink, code_in};
@@ -149,7 +149,12 @@ async fn three_nodes_share_sessions_lockout_recovery_and_notifications() {
             )
             .await;
         assert_eq!(r.status(), StatusCode::CREATED);
-        ids.push(r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+        ids.push(
+            r.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
 
     // A session made on A works on B.

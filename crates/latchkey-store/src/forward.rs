@@ -31,7 +31,11 @@ macro_rules! forward_store {
                     self.count_account_rows().await
                 }
 
-                async fn insert_account(&self, new: NewAccount, domain: [u32; 3]) -> StoreResult<Account> {
+                async fn insert_account(
+                    &self,
+                    new: NewAccount,
+                    domain: [u32; 3],
+                ) -> StoreResult<Account> {
                     self.insert_account_tx(new, domain).await
                 }
 
@@ -39,7 +43,10 @@ macro_rules! forward_store {
                     self.account_where_id(id).await
                 }
 
-                async fn account_by_user_name(&self, key: &str) -> StoreResult<Option<AccountRecord>> {
+                async fn account_by_user_name(
+                    &self,
+                    key: &str,
+                ) -> StoreResult<Option<AccountRecord>> {
                     self.account_where("user_name_key", key).await
                 }
 
@@ -51,7 +58,10 @@ macro_rules! forward_store {
                     self.account_where("sid", &sid.to_string()).await
                 }
 
-                async fn list_accounts(&self, filter: &AccountFilter) -> StoreResult<(Vec<Account>, u64)> {
+                async fn list_accounts(
+                    &self,
+                    filter: &AccountFilter,
+                ) -> StoreResult<(Vec<Account>, u64)> {
                     self.list(filter).await
                 }
 
@@ -134,7 +144,10 @@ macro_rules! forward_store {
                     self.insert_session_row(session).await
                 }
 
-                async fn session_by_digest(&self, digest: &[u8]) -> StoreResult<Option<SessionRecord>> {
+                async fn session_by_digest(
+                    &self,
+                    digest: &[u8],
+                ) -> StoreResult<Option<SessionRecord>> {
                     self.session_row(digest).await
                 }
 
@@ -142,7 +155,11 @@ macro_rules! forward_store {
                     self.revoke_session_row(id).await
                 }
 
-                async fn insert_client(&self, client: ClientRecord, audit: AuditEvent) -> StoreResult<()> {
+                async fn insert_client(
+                    &self,
+                    client: ClientRecord,
+                    audit: AuditEvent,
+                ) -> StoreResult<()> {
                     self.insert_client_row(client, audit).await
                 }
 
@@ -158,7 +175,10 @@ macro_rules! forward_store {
                     self.list_audit_rows(query).await
                 }
 
-                async fn pending_outbox(&self, account_id: AccountId) -> StoreResult<Vec<OutboxMessage>> {
+                async fn pending_outbox(
+                    &self,
+                    account_id: AccountId,
+                ) -> StoreResult<Vec<OutboxMessage>> {
                     self.pending_outbox_rows(account_id).await
                 }
 

@@ -1,6 +1,7 @@
 //! Storage adapters behind `latchkey_core::ports::Store`: SQLite and PostgreSQL, each
 //! with its own SQL and migrations; one contract suite (`tests/contract.rs`) for both.
 
+mod copy;
 mod forward;
 pub mod postgres;
 mod rows;
@@ -12,6 +13,7 @@ mod timestamp;
 use latchkey_core::ports::Store;
 use std::sync::Arc;
 
+pub use copy::{CopyError, CopyReport, copy_store};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 use std::time::Duration;

@@ -108,7 +108,9 @@ async fn sqlx_connect(url: &str) -> sqlx::PgConnection {
 
 /// `url` with its database name replaced.
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let authority_end = base.find("://").map_or(0, |i| i + 3);
     let base = match base[authority_end..].find('/') {
         Some(slash) => &base[..authority_end + slash],
@@ -140,7 +142,10 @@ impl PgCluster {
             .map(|e| e.path().join("bin"))
             .collect();
         candidates.sort();
-        candidates.into_iter().rev().find(|b| b.join("initdb").exists())
+        candidates
+            .into_iter()
+            .rev()
+            .find(|b| b.join("initdb").exists())
     }
 
     pub fn start() -> std::io::Result<Self> {
@@ -154,7 +159,9 @@ impl PgCluster {
         if is_root() {
             run(Command::new("chown").arg("postgres").arg(dir.path()))?;
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let cluster = Self {
             data: dir.path().join("data"),
             bin,

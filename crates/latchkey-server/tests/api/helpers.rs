@@ -7,9 +7,9 @@ use latchkey_core::ports::Store;
 use latchkey_core::secret::ExposeSecret as _;
 use latchkey_server::config::{Config, DatabaseUrl};
 use latchkey_server::startup::Application;
+use latchkey_store::testing::TestDb;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
-use latchkey_store::testing::TestDb;
 use std::sync::Arc;
 
 pub struct TestApp {

@@ -1,8 +1,8 @@
 //! Account rows: insert (with SID allocation), reads, list, update, delete, lock.
 
 use super::records::insert_audit;
-use crate::rows::{AccountRow, account_select, accounts, convert_opt, email_key};
 use super::{PgStore, map_err};
+use crate::rows::{AccountRow, account_select, accounts, convert_opt, email_key};
 use crate::timestamp::to_ms;
 use latchkey_core::audit::AuditEvent;
 use latchkey_core::domain::{Account, AccountId, NORMALIZATION, Sid, UserName};
@@ -135,10 +135,10 @@ impl PgStore {
     ) -> StoreResult<Account> {
         let row: Option<AccountRow> =
             sqlx::query_as(account_select!("WHERE a.id = $1 FOR UPDATE OF a"))
-            .bind(id.to_string())
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(map_err)?;
+                .bind(id.to_string())
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(map_err)?;
         let account = convert_opt::<_, AccountRecord>(row)?
             .ok_or(StoreError::NotFound)?
             .account;

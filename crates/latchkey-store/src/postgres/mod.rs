@@ -62,6 +62,10 @@ impl PgStore {
         result
     }
 
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     async fn write_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
         self.pool.begin().await.map_err(map_err)
     }

@@ -1,17 +1,14 @@
 //! The audit log and outbox rows written inside other transactions.
 
 use super::map_err;
-use crate::rows::{audit_select, AuditRow, OutboxRow, convert};
+use crate::rows::{AuditRow, OutboxRow, audit_select, convert};
 use crate::timestamp::to_ms;
 use latchkey_core::audit::{AuditEvent, AuditQuery, AuditType};
 use latchkey_core::domain::AccountId;
 use latchkey_core::ports::{OutboxMessage, StoreResult};
 use sqlx::PgExecutor;
 
-pub(crate) async fn insert_audit<'e>(
-    db: impl PgExecutor<'e>,
-    e: &AuditEvent,
-) -> StoreResult<()> {
+pub(crate) async fn insert_audit<'e>(db: impl PgExecutor<'e>, e: &AuditEvent) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO audit_events (id, at, type, actor_id, target_id, surface, client_ip, request_id, outcome, reason) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

@@ -1,8 +1,8 @@
 //! Account rows: insert (with SID allocation), reads, list, update, delete, lock.
 
 use super::records::insert_audit;
-use crate::rows::{AccountRow, account_select, accounts, convert_opt, email_key};
 use super::{SqliteStore, map_err};
+use crate::rows::{AccountRow, account_select, accounts, convert_opt, email_key};
 use crate::timestamp::to_ms;
 use latchkey_core::audit::AuditEvent;
 use latchkey_core::domain::{Account, AccountId, NORMALIZATION, Sid, UserName};

@@ -48,6 +48,10 @@ impl SqliteStore {
 
     /// A write transaction that holds the write lock from its first statement, so that
     /// a read inside it can never be invalidated by another writer.
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         self.pool
             .begin_with("BEGIN IMMEDIATE")
@@ -81,7 +85,6 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
         _ => StoreError::Other(e.to_string()),
     }
 }
-
 
 /// The statements too small for a file of their own.
 impl SqliteStore {

@@ -1,7 +1,7 @@
 //! The audit log and outbox rows written inside other transactions.
 
 use super::map_err;
-use crate::rows::{audit_select, AuditRow, OutboxRow, convert};
+use crate::rows::{AuditRow, OutboxRow, audit_select, convert};
 use crate::timestamp::to_ms;
 use latchkey_core::audit::{AuditEvent, AuditQuery, AuditType};
 use latchkey_core::domain::AccountId;

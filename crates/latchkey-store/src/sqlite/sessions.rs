@@ -2,7 +2,7 @@
 
 use super::records::insert_audit;
 use super::{SqliteStore, map_err};
-use crate::rows::{ClientRow, SessionRow, convert_opt, session_select, scopes_to_text};
+use crate::rows::{ClientRow, SessionRow, convert_opt, scopes_to_text, session_select};
 use crate::timestamp::to_ms;
 use latchkey_core::audit::AuditEvent;
 use latchkey_core::ports::{ClientRecord, SessionRecord, StoreResult};
