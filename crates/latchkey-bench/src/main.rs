@@ -1,7 +1,9 @@
 //! Measures, in one run on a release build, how close the server gets to its hashing
 //! limit: (a) raw Argon2id hashes/s with production parameters on all cores, (b) sign-ins/s
-//! and (c) self-changes/s over loopback, each printed as a ratio of that limit (a sign-in
-//! costs one hash, a change two). Run: `cargo run --release -p latchkey-bench`.
+//! and (c) self-changes/s over loopback on SQLite and on PostgreSQL, each printed as a
+//! ratio of that limit (a sign-in costs one hash, a change two).
+//! Run: `cargo run --release -p latchkey-bench` (PostgreSQL: a throwaway cluster of its
+//! own, or `--postgres-url`; `--no-postgres` measures SQLite alone).
 #![allow(clippy::print_stdout)] // a benchmark reports
 
 use anyhow::Context as _;
@@ -11,6 +13,7 @@ use latchkey_core::hashing::{Hasher, HashingParams};
 use latchkey_core::secret::ExposeSecret as _;
 use latchkey_server::config::{Config, DatabaseUrl};
 use latchkey_server::startup::Application;
+use latchkey_store::testing::{PgCluster, TestDb};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -28,6 +31,13 @@ struct Args {
     /// Concurrent HTTP clients (default: 4 per core).
     #[arg(long)]
     concurrency: Option<usize>,
+    /// A PostgreSQL server to create the benchmark's database on (default: start a
+    /// throwaway cluster).
+    #[arg(long)]
+    postgres_url: Option<String>,
+    /// Measure SQLite only.
+    #[arg(long)]
+    no_postgres: bool,
 }
 
 fn cores() -> usize {
@@ -131,6 +141,111 @@ where
     ))
 }
 
+/// One server under load: its users, their sessions, and how many changes each made
+/// (which of the two passwords it has now).
+struct Target {
+    bench: Arc<Bench>,
+    tokens: Arc<Vec<String>>,
+    done: Arc<Vec<AtomicU64>>,
+}
+
+impl Target {
+    async fn start(database_url: String, workers: usize) -> anyhow::Result<Self> {
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse()?,
+            ..Default::default()
+        };
+        config.database.url = DatabaseUrl(database_url);
+        config.throttle.per_ip_per_minute = 0;
+        config.hashing.max_queue = 4 * workers;
+        let mut app = Application::build(config).await?;
+        let admin_pw = app
+            .initial_admin_password
+            .take()
+            .context("first admin")?
+            .expose_secret()
+            .to_owned();
+        let base = format!("http://{}", app.local_addr());
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(workers)
+            .build()?;
+        let mut bench = Bench {
+            base,
+            client,
+            admin: String::new(),
+        };
+        bench.admin = bench.sign_in("admin", &admin_pw).await?;
+        let mut tokens = vec![];
+        for w in 0..workers {
+            let name = format!("user{w}");
+            let r = bench
+                .post(
+                    "/api/v1/accounts",
+                    Some(&bench.admin),
+                    json!({ "userName": name, "password": "benchmark pass A" }),
+                )
+                .await?;
+            anyhow::ensure!(r.status() == 201, "create {name}: {}", r.status());
+            tokens.push(bench.sign_in(&name, "benchmark pass A").await?);
+        }
+        Ok(Self {
+            bench: Arc::new(bench),
+            tokens: Arc::new(tokens),
+            done: Arc::new((0..workers).map(|_| AtomicU64::new(0)).collect()),
+        })
+    }
+
+    fn current_password(done: &AtomicU64) -> (&'static str, &'static str) {
+        if done.load(Ordering::Relaxed) % 2 == 0 {
+            ("benchmark pass A", "benchmark pass B")
+        } else {
+            ("benchmark pass B", "benchmark pass A")
+        }
+    }
+
+    async fn sign_ins(&self, workers: usize, seconds: u64) -> anyhow::Result<(f64, u64)> {
+        let (b, d) = (self.bench.clone(), self.done.clone());
+        throughput(workers, seconds, move |w, _| {
+            let b = b.clone();
+            let (current, _) = Self::current_password(&d[w]);
+            async move {
+                let body = json!({ "userName": format!("user{w}"), "password": current });
+                Ok(b.post("/api/v1/sessions", None, body).await?.status() == 201)
+            }
+        })
+        .await
+    }
+
+    /// Changes alternate between two passwords so that every one is accepted.
+    async fn changes(&self, workers: usize, seconds: u64) -> anyhow::Result<(f64, u64)> {
+        let (b, t, d) = (self.bench.clone(), self.tokens.clone(), self.done.clone());
+        throughput(workers, seconds, move |w, _| {
+            let (b, tokens, done) = (b.clone(), t.clone(), d.clone());
+            let (from, to) = Self::current_password(&done[w]);
+            async move {
+                let body = json!({ "currentPassword": from, "newPassword": to });
+                let ok = b
+                    .post("/api/v1/me/password", Some(&tokens[w]), body)
+                    .await?
+                    .status()
+                    == 200;
+                if ok {
+                    done[w].fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(ok)
+            }
+        })
+        .await
+    }
+}
+
+#[derive(Default)]
+struct Rates {
+    sign_ins: f64,
+    changes: f64,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -148,115 +263,57 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let dir = tempfile::tempdir()?;
-    let mut config = Config {
-        listen: "127.0.0.1:0".parse()?,
-        ..Default::default()
-    };
-    config.database.url = DatabaseUrl(format!(
-        "sqlite://{}",
-        dir.path().join("bench.db").display()
-    ));
-    config.throttle.per_ip_per_minute = 0;
-    config.hashing.max_queue = 4 * workers;
-    let mut app = Application::build(config).await?;
-    let admin_pw = app
-        .initial_admin_password
-        .take()
-        .context("first admin")?
-        .expose_secret()
-        .to_owned();
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(workers)
-        .build()?;
-    let bench = Arc::new(Bench {
-        base,
-        client,
-        admin: String::new(),
-    });
-    let admin = bench.sign_in("admin", &admin_pw).await?;
-    let bench = Arc::new(Bench {
-        admin,
-        base: bench.base.clone(),
-        client: bench.client.clone(),
-    });
-
-    let mut tokens = vec![];
-    for w in 0..workers {
-        let name = format!("user{w}");
-        let r = bench
-            .post(
-                "/api/v1/accounts",
-                Some(&bench.admin),
-                json!({ "userName": name, "password": "benchmark pass A" }),
-            )
-            .await?;
-        anyhow::ensure!(r.status() == 201, "create {name}: {}", r.status());
-        tokens.push(bench.sign_in(&name, "benchmark pass A").await?);
+    let sqlite_url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let mut targets = vec![("SQLite", Target::start(sqlite_url, workers).await?)];
+    // Kept alive to the end: the cluster and database the PostgreSQL target uses.
+    let mut _postgres = None;
+    if !args.no_postgres {
+        let cluster = match &args.postgres_url {
+            Some(_) => None,
+            None => Some(PgCluster::start().context("a throwaway PostgreSQL cluster")?),
+        };
+        let server = args
+            .postgres_url
+            .clone()
+            .or_else(|| cluster.as_ref().map(PgCluster::url))
+            .context("a PostgreSQL server")?;
+        let db = TestDb::postgres(&server).await;
+        targets.push(("PostgreSQL", Target::start(db.url().to_owned(), workers).await?));
+        _postgres = Some((db, cluster));
     }
 
-    let tokens = Arc::new(tokens);
-    // Each account's number of completed changes: which of the two passwords it has now.
-    let done: Arc<Vec<AtomicU64>> = Arc::new((0..workers).map(|_| AtomicU64::new(0)).collect());
-    let (mut hash_rate, mut sign_ins, mut changes, mut failures) = (0.0, 0.0, 0.0, 0);
+    let rounds = f64::from(args.rounds);
+    let mut hash_rate = 0.0;
+    let mut rates: Vec<Rates> = targets.iter().map(|_| Rates::default()).collect();
+    let mut failures = 0;
     for _ in 0..args.rounds {
-        hash_rate += raw_hash_rate(args.seconds) / f64::from(args.rounds);
-        let (b, d) = (bench.clone(), done.clone());
-        let (rate, failed) = throughput(workers, args.seconds, move |w, _| {
-            let b = b.clone();
-            let current = if d[w].load(Ordering::Relaxed) % 2 == 0 {
-                "benchmark pass A"
-            } else {
-                "benchmark pass B"
-            };
-            async move {
-                let body = json!({ "userName": format!("user{w}"), "password": current });
-                Ok(b.post("/api/v1/sessions", None, body).await?.status() == 201)
-            }
-        })
-        .await?;
-        sign_ins += rate / f64::from(args.rounds);
-        failures += failed;
-        let (b, t, d) = (bench.clone(), tokens.clone(), done.clone());
-        let (rate, failed) = throughput(workers, args.seconds, move |w, _| {
-            let (b, tokens, done) = (b.clone(), t.clone(), d.clone());
-            // Alternate between two passwords so every change is accepted.
-            let (from, to) = if done[w].load(Ordering::Relaxed) % 2 == 0 {
-                ("benchmark pass A", "benchmark pass B")
-            } else {
-                ("benchmark pass B", "benchmark pass A")
-            };
-            async move {
-                let body = json!({ "currentPassword": from, "newPassword": to });
-                let ok = b
-                    .post("/api/v1/me/password", Some(&tokens[w]), body)
-                    .await?
-                    .status()
-                    == 200;
-                if ok {
-                    done[w].fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(ok)
-            }
-        })
-        .await?;
-        changes += rate / f64::from(args.rounds);
-        failures += failed;
+        hash_rate += raw_hash_rate(args.seconds) / rounds;
+        for ((_, target), rate) in targets.iter().zip(rates.iter_mut()) {
+            let (r, failed) = target.sign_ins(workers, args.seconds).await?;
+            rate.sign_ins += r / rounds;
+            failures += failed;
+            let (r, failed) = target.changes(workers, args.seconds).await?;
+            rate.changes += r / rounds;
+            failures += failed;
+        }
     }
 
     println!();
     println!("| measurement | per second | ratio of the hashing limit |");
     println!("|---|---|---|");
     println!("| raw Argon2id hashes, all cores | {hash_rate:.1} | 1.00 |");
-    println!(
-        "| sign-ins (1 hash each) | {sign_ins:.1} | {:.2} |",
-        sign_ins / hash_rate
-    );
-    println!(
-        "| self-changes (2 hashes each) | {changes:.1} | {:.2} |",
-        changes * 2.0 / hash_rate
-    );
+    for ((name, _), rate) in targets.iter().zip(&rates) {
+        println!(
+            "| sign-ins on {name} (1 hash each) | {:.1} | {:.2} |",
+            rate.sign_ins,
+            rate.sign_ins / hash_rate
+        );
+        println!(
+            "| self-changes on {name} (2 hashes each) | {:.1} | {:.2} |",
+            rate.changes,
+            rate.changes * 2.0 / hash_rate
+        );
+    }
     println!();
     println!("failed requests: {failures}");
     Ok(())
