@@ -278,7 +278,10 @@ async fn main() -> anyhow::Result<()> {
             .or_else(|| cluster.as_ref().map(PgCluster::url))
             .context("a PostgreSQL server")?;
         let db = TestDb::postgres(&server).await;
-        targets.push(("PostgreSQL", Target::start(db.url().to_owned(), workers).await?));
+        targets.push((
+            "PostgreSQL",
+            Target::start(db.url().to_owned(), workers).await?,
+        ));
         _postgres = Some((db, cluster));
     }
 

@@ -3,6 +3,7 @@
 //! to the current schema; the columns and their types are read from PostgreSQL's
 //! catalogue, so this file never repeats the schema.
 
+use crate::args::Arg;
 use crate::postgres::PgStore;
 use crate::sqlite::SqliteStore;
 use crate::{OpenError, PoolSettings};
@@ -60,13 +61,6 @@ enum Kind {
     Int,
     Bool,
     Bytes,
-}
-
-enum Value {
-    Text(Option<String>),
-    Int(Option<i64>),
-    Bool(Option<bool>),
-    Bytes(Option<Vec<u8>>),
 }
 
 pub async fn copy_store(from: &str, to: &str) -> Result<CopyReport, CopyError> {
@@ -129,10 +123,10 @@ pub async fn copy_store(from: &str, to: &str) -> Result<CopyReport, CopyError> {
             insert.push_values(values, |mut b, row| {
                 for v in row {
                     match v {
-                        Value::Text(x) => b.push_bind(x),
-                        Value::Int(x) => b.push_bind(x),
-                        Value::Bool(x) => b.push_bind(x),
-                        Value::Bytes(x) => b.push_bind(x),
+                        Arg::Text(x) => b.push_bind(x),
+                        Arg::Int(x) => b.push_bind(x),
+                        Arg::Bool(x) => b.push_bind(x),
+                        Arg::Bytes(x) => b.push_bind(x),
                     };
                 }
             });
@@ -188,17 +182,17 @@ async fn columns(
 }
 
 /// One SQLite row's values after the leading rowid.
-fn read_row(row: &SqliteRow, columns: &[(String, Kind)]) -> Result<Vec<Value>, sqlx::Error> {
+fn read_row(row: &SqliteRow, columns: &[(String, Kind)]) -> Result<Vec<Arg>, sqlx::Error> {
     columns
         .iter()
         .enumerate()
         .map(|(i, (_, kind))| {
             let i = i + 1;
             Ok(match kind {
-                Kind::Text => Value::Text(row.try_get(i)?),
-                Kind::Int => Value::Int(row.try_get(i)?),
-                Kind::Bool => Value::Bool(row.try_get(i)?),
-                Kind::Bytes => Value::Bytes(row.try_get(i)?),
+                Kind::Text => Arg::Text(row.try_get(i)?),
+                Kind::Int => Arg::Int(row.try_get(i)?),
+                Kind::Bool => Arg::Bool(row.try_get(i)?),
+                Kind::Bytes => Arg::Bytes(row.try_get(i)?),
             })
         })
         .collect()

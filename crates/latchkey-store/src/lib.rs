@@ -1,6 +1,7 @@
 //! Storage adapters behind `latchkey_core::ports::Store`: SQLite and PostgreSQL, each
 //! with its own SQL and migrations; one contract suite (`tests/contract.rs`) for both.
 
+mod args;
 mod copy;
 mod forward;
 pub mod postgres;

@@ -122,16 +122,21 @@ impl PgStore {
     }
 
     async fn setting_or_init_row(&self, key: &str, candidate: &str) -> StoreResult<String> {
-        // One statement: the row that won, whether it was ours or another node's.
-        sqlx::query_scalar(
-            "WITH ins AS (INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING value) \
-             SELECT value FROM ins UNION ALL SELECT value FROM settings WHERE key = $1 LIMIT 1",
+        // Two statements: the second's snapshot sees the row another node committed
+        // while the first waited on it.
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
         )
         .bind(key)
         .bind(candidate)
-        .fetch_one(&self.pool)
+        .execute(&self.pool)
         .await
-        .map_err(map_err)
+        .map_err(map_err)?;
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)
     }
 
     async fn count_account_rows(&self) -> StoreResult<u64> {

@@ -2,10 +2,11 @@
 
 use super::records::insert_audit;
 use super::{SqliteStore, map_err};
-use crate::rows::{AccountRow, account_select, accounts, convert_opt, email_key};
+use crate::args;
+use crate::rows::{AccountRow, account_select, accounts, convert_opt};
 use crate::timestamp::to_ms;
 use latchkey_core::audit::AuditEvent;
-use latchkey_core::domain::{Account, AccountId, NORMALIZATION, Sid, UserName};
+use latchkey_core::domain::{Account, AccountId, Sid, UserName};
 use latchkey_core::ports::{
     AccountChanges, AccountFilter, AccountRecord, NewAccount, StoreError, StoreResult,
 };
@@ -27,37 +28,11 @@ impl SqliteStore {
         let rid = u32::try_from(rid)
             .map_err(|_| StoreError::Other("relative id space exhausted".into()))?;
         let sid = Sid::for_account(domain, rid);
-        let p = &new.profile;
-        let changed_at = new.hash.as_ref().map(|_| to_ms(new.created_at));
-        sqlx::query(
+        sqlx::query_with(
             "INSERT INTO accounts (id, user_name, user_name_key, dn, dn_key, sid, email, email_key, given_name, sn, \
              display_name, telephone_number, locale, roles, federated, password_hash, password_normalization, \
              password_changed_at, must_change_password, password_never_expires, cannot_change_password, created_at, external_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(new.id.to_string())
-        .bind(new.user_name.as_str())
-        .bind(new.user_name.lookup_key())
-        .bind(new.dn.to_string())
-        .bind(new.dn.normalized())
-        .bind(sid.to_string())
-        .bind(&p.email)
-        .bind(email_key(&p.email))
-        .bind(&p.given_name)
-        .bind(&p.sn)
-        .bind(&p.display_name)
-        .bind(&p.telephone_number)
-        .bind(&p.locale)
-        .bind(new.roles.to_csv())
-        .bind(new.federated)
-        .bind(new.hash.as_ref().map(|h| h.as_str().to_owned()))
-        .bind(new.hash.as_ref().map(|_| NORMALIZATION))
-        .bind(changed_at)
-        .bind(new.must_change_password)
-        .bind(new.password_never_expires)
-        .bind(new.cannot_change_password)
-        .bind(to_ms(new.created_at))
-        .bind(&p.external_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", args::new_account(&new, &sid).encode::<sqlx::Sqlite>()?)
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
@@ -157,35 +132,11 @@ impl SqliteStore {
     ) -> StoreResult<Account> {
         let mut tx = self.write_tx().await?;
         let cur = Self::current_in_tx(&mut tx, id, expected_rev).await?;
-        let user_name = c.user_name.as_ref().unwrap_or(&cur.user_name);
-        let dn = c.dn.as_ref().unwrap_or(&cur.dn);
-        let p = c.profile.as_ref().unwrap_or(&cur.profile);
-        let roles = c.roles.as_ref().unwrap_or(&cur.roles);
-        sqlx::query(
+        sqlx::query_with(
             "UPDATE accounts SET user_name = ?, user_name_key = ?, dn = ?, dn_key = ?, email = ?, email_key = ?, \
              given_name = ?, sn = ?, display_name = ?, telephone_number = ?, locale = ?, roles = ?, disabled = ?, \
              federated = ?, must_change_password = ?, password_never_expires = ?, cannot_change_password = ?, \
-             external_id = ?, rev = rev + 1 WHERE id = ?",
-        )
-        .bind(user_name.as_str())
-        .bind(user_name.lookup_key())
-        .bind(dn.to_string())
-        .bind(dn.normalized())
-        .bind(&p.email)
-        .bind(email_key(&p.email))
-        .bind(&p.given_name)
-        .bind(&p.sn)
-        .bind(&p.display_name)
-        .bind(&p.telephone_number)
-        .bind(&p.locale)
-        .bind(roles.to_csv())
-        .bind(c.disabled.unwrap_or(cur.disabled))
-        .bind(c.federated.unwrap_or(cur.federated))
-        .bind(c.must_change_password.unwrap_or(cur.must_change_password))
-        .bind(c.password_never_expires.unwrap_or(cur.password_never_expires))
-        .bind(c.cannot_change_password.unwrap_or(cur.cannot_change_password))
-        .bind(&p.external_id)
-        .bind(id.to_string())
+             external_id = ?, rev = rev + 1 WHERE id = ?", args::account_update(&cur, c).encode::<sqlx::Sqlite>()?)
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;

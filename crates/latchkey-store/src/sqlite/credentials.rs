@@ -3,6 +3,7 @@
 use super::accounts::revoke_all;
 use super::records::{insert_audit, insert_outbox};
 use super::{SqliteStore, map_err};
+use crate::args;
 use crate::rows;
 use crate::timestamp::{duration_ms, to_ms};
 use latchkey_core::domain::{Account, AccountId};
@@ -95,21 +96,12 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
-        let updated = sqlx::query(
+        let updated = sqlx::query_with(
             "UPDATE accounts SET password_hash = ?1, password_normalization = ?2, password_changed_at = ?3, \
              must_change_password = COALESCE(?4, must_change_password), \
              password_never_expires = COALESCE(?5, password_never_expires), \
              cannot_change_password = COALESCE(?6, cannot_change_password), rev = rev + 1 \
-             WHERE id = ?7 AND rev = ?8",
-        )
-        .bind(w.new_hash.as_str())
-        .bind(w.normalization)
-        .bind(to_ms(w.changed_at))
-        .bind(w.must_change_password)
-        .bind(w.password_never_expires)
-        .bind(w.cannot_change_password)
-        .bind(&id)
-        .bind(w.expected_rev)
+             WHERE id = ?7 AND rev = ?8", args::password_update(&w).encode::<sqlx::Sqlite>()?)
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;

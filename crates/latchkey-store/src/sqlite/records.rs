@@ -1,6 +1,7 @@
 //! The audit log and outbox rows written inside other transactions.
 
 use super::map_err;
+use crate::args;
 use crate::rows::{AuditRow, OutboxRow, audit_select, convert};
 use crate::timestamp::to_ms;
 use latchkey_core::audit::{AuditEvent, AuditQuery, AuditType};
@@ -12,20 +13,9 @@ pub(crate) async fn insert_audit<'e>(
     db: impl SqliteExecutor<'e>,
     e: &AuditEvent,
 ) -> StoreResult<()> {
-    sqlx::query(
+    sqlx::query_with(
         "INSERT INTO audit_events (id, at, type, actor_id, target_id, surface, client_ip, request_id, outcome, reason) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(e.id.to_string())
-    .bind(to_ms(e.at))
-    .bind(e.kind.as_str())
-    .bind(&e.actor_id)
-    .bind(e.target_id.map(|t| t.to_string()))
-    .bind(&e.surface)
-    .bind(&e.client_ip)
-    .bind(&e.request_id)
-    .bind(e.outcome.as_str())
-    .bind(&e.reason)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", args::audit(e).encode::<sqlx::Sqlite>()?)
     .execute(db)
     .await
     .map_err(map_err)?;
@@ -54,15 +44,8 @@ pub(crate) async fn insert_outbox<'e>(
     db: impl SqliteExecutor<'e>,
     m: &OutboxMessage,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO outbox (id, kind, account_id, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(m.id.to_string())
-    .bind(&m.kind)
-    .bind(m.account_id.to_string())
-    .bind(m.payload.to_string())
-    .bind(to_ms(m.created_at))
-    .bind(to_ms(m.created_at))
+    sqlx::query_with(
+        "INSERT INTO outbox (id, kind, account_id, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)", args::outbox(m).encode::<sqlx::Sqlite>()?)
     .execute(db)
     .await
     .map_err(map_err)?;

@@ -2,7 +2,8 @@
 
 use super::records::{insert_audit, insert_outbox};
 use super::{SqliteStore, map_err};
-use crate::rows::{FlowRow, KbaRow, convert, convert_opt, stages_to_text};
+use crate::args;
+use crate::rows::{FlowRow, KbaRow, convert, convert_opt};
 use crate::timestamp::to_ms;
 use latchkey_core::audit::AuditEvent;
 use latchkey_core::domain::AccountId;
@@ -18,23 +19,9 @@ impl SqliteStore {
         outbox: Option<latchkey_core::ports::OutboxMessage>,
     ) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
-        sqlx::query(
+        sqlx::query_with(
             "INSERT INTO recovery_flows (id, stages, stage_index, step, account_id, decoy, attempts, code_digest, \
-             code_expires_at, proved_email, created_at, expires_at, completed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(f.id.to_string())
-        .bind(stages_to_text(&f.stages))
-        .bind(i64::from(f.stage_index))
-        .bind(i64::from(f.step))
-        .bind(f.account_id.map(|a| a.to_string()))
-        .bind(f.decoy)
-        .bind(i64::from(f.attempts))
-        .bind(f.code_digest)
-        .bind(f.code_expires_at.map(to_ms))
-        .bind(f.proved_email)
-        .bind(to_ms(f.created_at))
-        .bind(to_ms(f.expires_at))
-        .bind(f.completed)
+             code_expires_at, proved_email, created_at, expires_at, completed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", args::flow(&f).encode::<sqlx::Sqlite>()?)
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
@@ -56,18 +43,9 @@ impl SqliteStore {
 
     pub(super) async fn advance_flow_row(&self, s: FlowStep) -> StoreResult<bool> {
         let mut tx = self.write_tx().await?;
-        let done = sqlx::query(
+        let done = sqlx::query_with(
             "UPDATE recovery_flows SET step = step + 1, stage_index = ?, account_id = ?, decoy = ?, code_digest = ?, \
-             code_expires_at = ?, proved_email = ? WHERE id = ? AND step = ? AND completed = 0",
-        )
-        .bind(i64::from(s.stage_index))
-        .bind(s.account_id.map(|a| a.to_string()))
-        .bind(s.decoy)
-        .bind(s.code_digest)
-        .bind(s.code_expires_at.map(to_ms))
-        .bind(s.proved_email)
-        .bind(s.flow_id.to_string())
-        .bind(i64::from(s.expected_step))
+             code_expires_at = ?, proved_email = ? WHERE id = ? AND step = ? AND completed = 0", args::flow_step(&s).encode::<sqlx::Sqlite>()?)
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
@@ -132,12 +110,7 @@ impl SqliteStore {
             .await
             .map_err(map_err)?;
         for (i, a) in answers.iter().enumerate() {
-            sqlx::query("INSERT INTO kba_answers (account_id, position, question_id, custom_question, answer_hash) VALUES (?, ?, ?, ?, ?)")
-                .bind(account.to_string())
-                .bind(i as i64)
-                .bind(&a.question_id)
-                .bind(&a.custom_question)
-                .bind(a.answer_hash.as_str())
+            sqlx::query_with("INSERT INTO kba_answers (account_id, position, question_id, custom_question, answer_hash) VALUES (?, ?, ?, ?, ?)", args::kba(&account.to_string(), i, a).encode::<sqlx::Sqlite>()?)
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;

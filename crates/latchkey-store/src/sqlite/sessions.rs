@@ -2,26 +2,17 @@
 
 use super::records::insert_audit;
 use super::{SqliteStore, map_err};
-use crate::rows::{ClientRow, SessionRow, convert_opt, scopes_to_text, session_select};
-use crate::timestamp::to_ms;
+use crate::args;
+use crate::rows::{ClientRow, SessionRow, convert_opt, session_select};
 use latchkey_core::audit::AuditEvent;
 use latchkey_core::ports::{ClientRecord, SessionRecord, StoreResult};
 use uuid::Uuid;
 
 impl SqliteStore {
     pub(super) async fn insert_session_row(&self, s: SessionRecord) -> StoreResult<()> {
-        sqlx::query(
+        sqlx::query_with(
             "INSERT INTO sessions (id, token_digest, account_id, client_id, scopes, created_at, expires_at, change_only) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(s.id.to_string())
-        .bind(&s.token_digest)
-        .bind(s.account_id.map(|a| a.to_string()))
-        .bind(s.client_id.map(|c| c.to_string()))
-        .bind(scopes_to_text(&s.scopes))
-        .bind(to_ms(s.created_at))
-        .bind(to_ms(s.expires_at))
-        .bind(s.change_only)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)", args::session(&s).encode::<sqlx::Sqlite>()?)
         .execute(&self.pool)
         .await
         .map_err(map_err)?;
@@ -45,12 +36,7 @@ impl SqliteStore {
         audit: AuditEvent,
     ) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("INSERT INTO api_clients (id, name, secret_digest, scopes, created_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(c.id.to_string())
-            .bind(&c.name)
-            .bind(&c.secret_digest)
-            .bind(scopes_to_text(&c.scopes))
-            .bind(to_ms(c.created_at))
+        sqlx::query_with("INSERT INTO api_clients (id, name, secret_digest, scopes, created_at) VALUES (?, ?, ?, ?, ?)", args::client(&c).encode::<sqlx::Sqlite>()?)
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
