@@ -12,8 +12,9 @@ use latchkey_core::ports::{
 };
 use sqlx::{Arguments as _, Database, Encode, Type};
 
-/// One value of a column type both schemas have.
-pub(crate) enum Arg {
+/// One value of a column type both schemas have (`pub` only because the backend
+/// trait names it; the module is private).
+pub enum Arg {
     Text(Option<String>),
     Int(Option<i64>),
     Bool(Option<bool>),
@@ -22,7 +23,7 @@ pub(crate) enum Arg {
 
 /// An argument list, built once and encoded for either backend.
 #[derive(Default)]
-pub(crate) struct Args(Vec<Arg>);
+pub struct Args(Vec<Arg>);
 
 impl Args {
     pub(crate) fn push(mut self, value: Arg) -> Self {

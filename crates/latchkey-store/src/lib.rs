@@ -1,12 +1,13 @@
 //! Storage adapters behind `latchkey_core::ports::Store`: SQLite and PostgreSQL, each
-//! with its own SQL and migrations; one contract suite (`tests/contract.rs`) for both.
+//! with its own SQL and migrations, sharing one implementation of the store logic
+//! (`sql/`); one contract suite (`tests/contract.rs`) for both.
 
 mod args;
 mod copy;
-mod forward;
-pub mod postgres;
+mod postgres;
 mod rows;
-pub mod sqlite;
+mod sql;
+mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod timestamp;

@@ -1,0 +1,148 @@
+//! Account rows: insert (with SID allocation), list, update, delete, lock.
+
+use super::backend::Backend;
+use super::{SqlStore, commit, first, insert_audit};
+use crate::args::{self, Args};
+use crate::rows::{AccountRow, accounts, convert_opt};
+use crate::timestamp::to_ms;
+use latchkey_core::audit::AuditEvent;
+use latchkey_core::domain::{Account, AccountId, Sid, UserName};
+use latchkey_core::ports::{
+    AccountChanges, AccountFilter, AccountRecord, NewAccount, StoreError, StoreResult,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+impl<DB: Backend> SqlStore<DB> {
+    pub(super) async fn insert_account_tx(
+        &self,
+        new: NewAccount,
+        domain: [u32; 3],
+    ) -> StoreResult<Account> {
+        let mut tx = self.write().await?;
+        let (rid,): (i64,) = first::<DB, _>(&mut tx, DB::SQL.next_rid, Args::default())
+            .await?
+            .ok_or_else(|| StoreError::Other("no relative id counter".into()))?;
+        let rid = u32::try_from(rid)
+            .map_err(|_| StoreError::Other("relative id space exhausted".into()))?;
+        let sid = Sid::for_account(domain, rid);
+        DB::run(
+            &mut tx,
+            DB::SQL.insert_account,
+            args::new_account(&new, &sid),
+        )
+        .await?;
+        insert_audit::<DB>(&mut tx, &new.audit).await?;
+        commit(tx).await?;
+        self.must_read(new.id).await
+    }
+
+    pub(super) async fn must_read(&self, id: AccountId) -> StoreResult<Account> {
+        use latchkey_core::ports::Store as _;
+        Ok(self
+            .account_by_id(id)
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .account)
+    }
+
+    pub(super) async fn list(&self, f: &AccountFilter) -> StoreResult<(Vec<Account>, u64)> {
+        let filter = || {
+            Args::default()
+                .text(f.user_name.as_deref().map(UserName::key_of))
+                .text(f.email.as_ref().map(|e| e.to_lowercase()))
+        };
+        let total: Option<(i64,)> = self.row(DB::SQL.count_filtered, filter()).await?;
+        let page = filter().int(i64::from(f.limit)).int(i64::from(f.offset));
+        let rows: Vec<AccountRow> = self.rows(DB::SQL.list_filtered, page).await?;
+        Ok((accounts(rows)?, total.map_or(0, |(n,)| n as u64)))
+    }
+
+    pub(super) async fn update(
+        &self,
+        id: AccountId,
+        expected_rev: Option<i64>,
+        c: &AccountChanges,
+        revoke_sessions: bool,
+        audit: AuditEvent,
+    ) -> StoreResult<Account> {
+        let mut tx = self.write().await?;
+        let cur = current::<DB>(&mut tx, id, expected_rev).await?;
+        DB::run(
+            &mut tx,
+            DB::SQL.update_account,
+            args::account_update(&cur, c),
+        )
+        .await?;
+        if revoke_sessions {
+            revoke_all::<DB>(&mut tx, id, None, audit.at).await?;
+        }
+        insert_audit::<DB>(&mut tx, &audit).await?;
+        commit(tx).await?;
+        self.must_read(id).await
+    }
+
+    pub(super) async fn delete(
+        &self,
+        id: AccountId,
+        expected_rev: Option<i64>,
+        audit: AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        current::<DB>(&mut tx, id, expected_rev).await?;
+        DB::run(&mut tx, DB::SQL.delete_account, super::id(id)).await?;
+        insert_audit::<DB>(&mut tx, &audit).await?;
+        commit(tx).await
+    }
+
+    pub(super) async fn lock(
+        &self,
+        id: AccountId,
+        until: Option<OffsetDateTime>,
+        audit: AuditEvent,
+    ) -> StoreResult<Account> {
+        let mut tx = self.write().await?;
+        current::<DB>(&mut tx, id, None).await?;
+        let args = super::id(id).int(until.map(to_ms));
+        DB::run(&mut tx, DB::SQL.set_lock, args).await?;
+        if until.is_some() {
+            revoke_all::<DB>(&mut tx, id, None, audit.at).await?;
+        }
+        insert_audit::<DB>(&mut tx, &audit).await?;
+        commit(tx).await?;
+        self.must_read(id).await
+    }
+}
+
+/// Reads (and, where the backend needs it, locks) the current row inside a write
+/// transaction and checks the revision.
+async fn current<DB: Backend>(
+    conn: &mut DB::Connection,
+    id: AccountId,
+    expected_rev: Option<i64>,
+) -> StoreResult<Account> {
+    let row: Option<AccountRow> =
+        first::<DB, _>(conn, DB::SQL.account_for_update, super::id(id)).await?;
+    let account = convert_opt::<_, AccountRecord>(row)?
+        .ok_or(StoreError::NotFound)?
+        .account;
+    if expected_rev.is_some_and(|r| r != account.rev) {
+        return Err(StoreError::RevisionMismatch);
+    }
+    Ok(account)
+}
+
+/// Revokes every live session of an account except `keep`.
+pub(super) async fn revoke_all<DB: Backend>(
+    conn: &mut DB::Connection,
+    id: AccountId,
+    keep: Option<Uuid>,
+    at: OffsetDateTime,
+) -> StoreResult<()> {
+    let args = Args::default()
+        .int(to_ms(at))
+        .text(id.to_string())
+        .text(keep.map(|k| k.to_string()));
+    DB::run(conn, DB::SQL.revoke_sessions, args).await?;
+    Ok(())
+}

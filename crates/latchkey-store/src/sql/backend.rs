@@ -1,0 +1,128 @@
+//! What a backend gives the shared store logic: its SQL (one text per statement, in its
+//! own dialect), how it opens a write transaction, how it runs a statement, and how it
+//! reads its driver's errors. Nothing else differs between SQLite and PostgreSQL.
+
+use crate::args::Args;
+use latchkey_core::ports::{StoreError, StoreResult};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Database, FromRow, Pool, Transaction};
+
+/// A row type both backends can decode (the row types of `rows.rs`, and tuples).
+pub trait Rows:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
+{
+}
+
+impl<T> Rows for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
+{
+}
+
+/// The field a unique violation is about, from the constraint or index it names.
+pub(crate) fn duplicate_field(name: &str) -> &'static str {
+    if name.contains("user_name_key") {
+        "userName"
+    } else if name.contains("dn_key") {
+        "dn"
+    } else if name.contains("sid") {
+        "sid"
+    } else {
+        "record"
+    }
+}
+
+#[async_trait::async_trait]
+pub trait Backend: Database {
+    #[doc(hidden)]
+    const SQL: Statements;
+
+    /// Unique violations name the field; lost connections and time-outs are
+    /// "unavailable" (503, try again); the rest is internal (logged, never shown).
+    #[doc(hidden)]
+    fn map_err(e: sqlx::Error) -> StoreError;
+
+    /// A transaction whose reads no other writer can invalidate before it commits
+    /// (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: row locks taken by the statements).
+    #[doc(hidden)]
+    async fn begin_write(pool: &Pool<Self>) -> StoreResult<Transaction<'static, Self>>;
+
+    /// Runs a statement; returns the rows it changed.
+    #[doc(hidden)]
+    async fn run(conn: &mut Self::Connection, sql: &'static str, args: Args) -> StoreResult<u64>;
+
+    /// Runs a statement; returns the rows it read or returned.
+    #[doc(hidden)]
+    async fn rows<T: Rows>(
+        conn: &mut Self::Connection,
+        sql: &'static str,
+        args: Args,
+    ) -> StoreResult<Vec<T>>;
+}
+
+/// Every statement the store runs, each in the backend's dialect. The comment on a field
+/// says what it does when that is not plain from its name; the parameters are those of
+/// the matching list in `args.rs`, or named at the call site.
+#[doc(hidden)]
+pub struct Statements {
+    pub ping: &'static str,
+    pub init_setting: &'static str,
+    pub setting: &'static str,
+    pub count_accounts: &'static str,
+    /// Allocates the next SID relative id.
+    pub next_rid: &'static str,
+    pub insert_account: &'static str,
+    pub account_by_id: &'static str,
+    pub account_by_user_name: &'static str,
+    pub account_by_dn: &'static str,
+    pub account_by_sid: &'static str,
+    /// The account by id, locked against other writers until the transaction ends.
+    pub account_for_update: &'static str,
+    pub count_filtered: &'static str,
+    pub list_filtered: &'static str,
+    pub update_account: &'static str,
+    pub delete_account: &'static str,
+    pub set_lock: &'static str,
+    /// Every live session of an account but one.
+    pub revoke_sessions: &'static str,
+    pub revoke_session: &'static str,
+    /// Counts one proof attempt and says whether it may proceed, in one statement.
+    pub reserve_proof: &'static str,
+    pub record_failure: &'static str,
+    pub succeed_proof: &'static str,
+    pub unlock: &'static str,
+    pub complete_flow: &'static str,
+    /// Copies the current hash into the history if the revision still matches.
+    pub retire_password: &'static str,
+    pub write_password: &'static str,
+    pub account_rev: &'static str,
+    pub trim_history: &'static str,
+    pub history: &'static str,
+    pub clear_change_only: &'static str,
+    pub upgrade_hash: &'static str,
+    pub insert_session: &'static str,
+    pub session_by_digest: &'static str,
+    pub insert_client: &'static str,
+    pub client_by_id: &'static str,
+    pub insert_audit: &'static str,
+    pub list_audit: &'static str,
+    pub insert_outbox: &'static str,
+    pub pending_outbox: &'static str,
+    /// Leases due messages to this worker, skipping those another worker holds.
+    pub claim_outbox: &'static str,
+    pub outbox_delivered: &'static str,
+    pub outbox_failed: &'static str,
+    pub expiry_candidates: &'static str,
+    /// Marks an account warned unless another node already did.
+    pub mark_expiry_warned: &'static str,
+    pub insert_flow: &'static str,
+    pub flow: &'static str,
+    pub advance_flow: &'static str,
+    pub fail_flow: &'static str,
+    pub recovery_failures: &'static str,
+    pub kba_answers: &'static str,
+    /// Takes the account row's lock (orders two writers of one account's answers).
+    pub lock_account: &'static str,
+    pub delete_kba: &'static str,
+    pub insert_kba: &'static str,
+}

@@ -1,0 +1,447 @@
+//! The store logic, written once for both backends: which statements each port
+//! operation runs, in which transaction, and what their results mean. Each backend
+//! (`sqlite.rs`, `postgres.rs`) supplies its own SQL text for every statement.
+
+mod accounts;
+pub(crate) mod backend;
+mod passwords;
+mod recovery;
+
+use crate::args::{self, Args};
+use crate::rows::{
+    AccountRow, AuditRow, ClientRow, OutboxRow, SessionRow, accounts, convert, convert_opt, pending,
+};
+use crate::timestamp::{duration_ms, to_ms};
+use backend::{Backend, Rows};
+use latchkey_core::audit::{AuditEvent, AuditQuery, AuditType};
+use latchkey_core::domain::{Account, AccountId, Dn, Sid};
+use latchkey_core::hashing::PasswordHash;
+use latchkey_core::ports::{
+    AccountChanges, AccountFilter, AccountRecord, ClientRecord, FlowStep, KbaAnswer, NewAccount,
+    OutboxMessage, PasswordWrite, PendingMessage, ProofSlot, RecoveryFlow, SessionRecord, Store,
+    StoreResult,
+};
+use sqlx::pool::PoolConnection;
+use sqlx::{Pool, Transaction};
+use std::time::Duration;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A store on one SQL database; see [`crate::SqliteStore`] and [`crate::PgStore`].
+pub struct SqlStore<DB: Backend> {
+    pub(crate) pool: Pool<DB>,
+}
+
+impl<DB: Backend> Clone for SqlStore<DB> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+        }
+    }
+}
+
+/// The first row a statement returns, if any.
+async fn first<DB: Backend, T: Rows>(
+    conn: &mut DB::Connection,
+    sql: &'static str,
+    args: Args,
+) -> StoreResult<Option<T>> {
+    Ok(DB::rows(conn, sql, args).await?.into_iter().next())
+}
+
+fn id(id: Uuid) -> Args {
+    Args::default().text(id.to_string())
+}
+
+impl<DB: Backend> SqlStore<DB> {
+    pub(crate) fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
+
+    async fn conn(&self) -> StoreResult<PoolConnection<DB>> {
+        self.pool.acquire().await.map_err(DB::map_err)
+    }
+
+    async fn write(&self) -> StoreResult<Transaction<'static, DB>> {
+        DB::begin_write(&self.pool).await
+    }
+
+    /// One statement outside a transaction; returns the rows it changed.
+    async fn run(&self, sql: &'static str, args: Args) -> StoreResult<u64> {
+        DB::run(&mut *self.conn().await?, sql, args).await
+    }
+
+    async fn rows<T: Rows>(&self, sql: &'static str, args: Args) -> StoreResult<Vec<T>> {
+        DB::rows(&mut *self.conn().await?, sql, args).await
+    }
+
+    async fn row<T: Rows>(&self, sql: &'static str, args: Args) -> StoreResult<Option<T>> {
+        first::<DB, T>(&mut *self.conn().await?, sql, args).await
+    }
+
+    async fn account_where(
+        &self,
+        sql: &'static str,
+        key: String,
+    ) -> StoreResult<Option<AccountRecord>> {
+        convert_opt(
+            self.row::<AccountRow>(sql, Args::default().text(key))
+                .await?,
+        )
+    }
+}
+
+async fn commit<DB: Backend>(tx: Transaction<'static, DB>) -> StoreResult<()> {
+    tx.commit().await.map_err(DB::map_err)
+}
+
+async fn insert_audit<DB: Backend>(conn: &mut DB::Connection, e: &AuditEvent) -> StoreResult<()> {
+    DB::run(conn, DB::SQL.insert_audit, args::audit(e)).await?;
+    Ok(())
+}
+
+async fn insert_outbox<DB: Backend>(
+    conn: &mut DB::Connection,
+    m: &OutboxMessage,
+) -> StoreResult<()> {
+    DB::run(conn, DB::SQL.insert_outbox, args::outbox(m)).await?;
+    Ok(())
+}
+
+/// What a change writes besides its own rows: its audit events and its notification.
+async fn insert_effects<DB: Backend>(
+    conn: &mut DB::Connection,
+    audit: &[AuditEvent],
+    outbox: Option<&OutboxMessage>,
+) -> StoreResult<()> {
+    for e in audit {
+        insert_audit::<DB>(conn, e).await?;
+    }
+    if let Some(m) = outbox {
+        insert_outbox::<DB>(conn, m).await?;
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl<DB: Backend> Store for SqlStore<DB> {
+    async fn ping(&self) -> StoreResult<()> {
+        self.run(DB::SQL.ping, Args::default()).await?;
+        Ok(())
+    }
+
+    async fn setting_or_init(&self, key: &str, candidate: &str) -> StoreResult<String> {
+        // Two statements: the second's snapshot sees the row another node committed
+        // while the first waited on it.
+        self.run(
+            DB::SQL.init_setting,
+            Args::default().str(key).str(candidate),
+        )
+        .await?;
+        let (value,): (String,) = self
+            .row(DB::SQL.setting, Args::default().str(key))
+            .await?
+            .ok_or(latchkey_core::ports::StoreError::NotFound)?;
+        Ok(value)
+    }
+
+    async fn count_accounts(&self) -> StoreResult<u64> {
+        let n: Option<(i64,)> = self.row(DB::SQL.count_accounts, Args::default()).await?;
+        Ok(n.map_or(0, |(n,)| n as u64))
+    }
+
+    async fn insert_account(&self, new: NewAccount, domain: [u32; 3]) -> StoreResult<Account> {
+        self.insert_account_tx(new, domain).await
+    }
+
+    async fn account_by_id(&self, id: AccountId) -> StoreResult<Option<AccountRecord>> {
+        self.account_where(DB::SQL.account_by_id, id.to_string())
+            .await
+    }
+
+    async fn account_by_user_name(&self, key: &str) -> StoreResult<Option<AccountRecord>> {
+        self.account_where(DB::SQL.account_by_user_name, key.to_owned())
+            .await
+    }
+
+    async fn account_by_dn(&self, dn: &Dn) -> StoreResult<Option<AccountRecord>> {
+        self.account_where(DB::SQL.account_by_dn, dn.normalized())
+            .await
+    }
+
+    async fn account_by_sid(&self, sid: &Sid) -> StoreResult<Option<AccountRecord>> {
+        self.account_where(DB::SQL.account_by_sid, sid.to_string())
+            .await
+    }
+
+    async fn list_accounts(&self, filter: &AccountFilter) -> StoreResult<(Vec<Account>, u64)> {
+        self.list(filter).await
+    }
+
+    async fn update_account(
+        &self,
+        id: AccountId,
+        expected_rev: Option<i64>,
+        changes: &AccountChanges,
+        revoke_sessions: bool,
+        audit: AuditEvent,
+    ) -> StoreResult<Account> {
+        self.update(id, expected_rev, changes, revoke_sessions, audit)
+            .await
+    }
+
+    async fn delete_account(
+        &self,
+        id: AccountId,
+        expected_rev: Option<i64>,
+        audit: AuditEvent,
+    ) -> StoreResult<()> {
+        self.delete(id, expected_rev, audit).await
+    }
+
+    /// One statement, so parallel attempts are counted one by one: each reserves its
+    /// slot before its hash is checked.
+    async fn begin_proof(
+        &self,
+        id: AccountId,
+        now: OffsetDateTime,
+        window: Duration,
+        max: u32,
+    ) -> StoreResult<ProofSlot> {
+        let args = Args::default()
+            .text(id.to_string())
+            .int(to_ms(now))
+            .int(duration_ms(window));
+        let row: Option<(i64, Option<i64>)> = self.row(DB::SQL.reserve_proof, args).await?;
+        Ok(match row {
+            Some((failures, None)) if failures <= i64::from(max) => ProofSlot::Allowed,
+            _ => ProofSlot::Locked,
+        })
+    }
+
+    /// Locks the account once the limit is reached; true if this call locked it.
+    async fn fail_proof(
+        &self,
+        id: AccountId,
+        now: OffsetDateTime,
+        max: u32,
+        lock_for: Duration,
+    ) -> StoreResult<bool> {
+        let args = Args::default()
+            .int(to_ms(now).saturating_add(duration_ms(lock_for)))
+            .text(id.to_string())
+            .int(i64::from(max))
+            .int(to_ms(now));
+        Ok(self.run(DB::SQL.record_failure, args).await? == 1)
+    }
+
+    async fn succeed_proof(&self, id: AccountId) -> StoreResult<()> {
+        self.run(DB::SQL.succeed_proof, self::id(id)).await?;
+        Ok(())
+    }
+
+    async fn set_lock(
+        &self,
+        id: AccountId,
+        until: Option<OffsetDateTime>,
+        audit: AuditEvent,
+    ) -> StoreResult<Account> {
+        self.lock(id, until, audit).await
+    }
+
+    async fn write_password(&self, write: PasswordWrite) -> StoreResult<Account> {
+        self.write_password_tx(write).await
+    }
+
+    async fn upgrade_hash(
+        &self,
+        id: AccountId,
+        old: &PasswordHash,
+        new: &PasswordHash,
+    ) -> StoreResult<()> {
+        let args = Args::default()
+            .str(new.as_str())
+            .text(id.to_string())
+            .str(old.as_str());
+        self.run(DB::SQL.upgrade_hash, args).await?;
+        Ok(())
+    }
+
+    async fn password_history(
+        &self,
+        id: AccountId,
+        limit: usize,
+    ) -> StoreResult<Vec<PasswordHash>> {
+        let args = self::id(id).int(i64::try_from(limit).unwrap_or(i64::MAX));
+        let rows: Vec<(String,)> = self.rows(DB::SQL.history, args).await?;
+        crate::rows::history(rows.into_iter().map(|(h,)| h).collect())
+    }
+
+    async fn insert_session(&self, session: SessionRecord) -> StoreResult<()> {
+        self.run(DB::SQL.insert_session, args::session(&session))
+            .await?;
+        Ok(())
+    }
+
+    async fn session_by_digest(&self, digest: &[u8]) -> StoreResult<Option<SessionRecord>> {
+        let args = Args::default().bytes(Some(digest.to_vec()));
+        convert_opt(
+            self.row::<SessionRow>(DB::SQL.session_by_digest, args)
+                .await?,
+        )
+    }
+
+    async fn revoke_session(&self, id: Uuid) -> StoreResult<()> {
+        self.run(DB::SQL.revoke_session, self::id(id)).await?;
+        Ok(())
+    }
+
+    async fn insert_client(&self, client: ClientRecord, audit: AuditEvent) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        DB::run(&mut tx, DB::SQL.insert_client, args::client(&client)).await?;
+        insert_audit::<DB>(&mut tx, &audit).await?;
+        commit(tx).await
+    }
+
+    async fn client_by_id(&self, id: Uuid) -> StoreResult<Option<ClientRecord>> {
+        convert_opt(
+            self.row::<ClientRow>(DB::SQL.client_by_id, self::id(id))
+                .await?,
+        )
+    }
+
+    async fn append_audit(&self, event: AuditEvent) -> StoreResult<()> {
+        insert_audit::<DB>(&mut *self.conn().await?, &event).await
+    }
+
+    async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
+        let args = Args::default()
+            .text(q.account_id.map(|a| a.to_string()))
+            .text(q.kind.map(|k| AuditType::as_str(k).to_owned()))
+            .int(q.since.map(to_ms))
+            .int(i64::from(q.limit));
+        convert(self.rows::<AuditRow>(DB::SQL.list_audit, args).await?)
+    }
+
+    async fn pending_outbox(&self, account_id: AccountId) -> StoreResult<Vec<OutboxMessage>> {
+        convert(
+            self.rows::<OutboxRow>(DB::SQL.pending_outbox, self::id(account_id))
+                .await?,
+        )
+    }
+
+    /// Claiming moves next_attempt_at past the lease: a crashed worker's messages come
+    /// due again when the lease ends (at-least-once).
+    async fn claim_outbox(
+        &self,
+        now: OffsetDateTime,
+        lease: Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<PendingMessage>> {
+        let args = Args::default()
+            .int(to_ms(now).saturating_add(duration_ms(lease)))
+            .int(to_ms(now))
+            .int(i64::from(limit));
+        pending(self.rows::<OutboxRow>(DB::SQL.claim_outbox, args).await?)
+    }
+
+    async fn outbox_delivered(&self, id: Uuid, at: OffsetDateTime) -> StoreResult<()> {
+        let args = Args::default().int(to_ms(at)).text(id.to_string());
+        self.run(DB::SQL.outbox_delivered, args).await?;
+        Ok(())
+    }
+
+    async fn outbox_failed(
+        &self,
+        id: Uuid,
+        attempts: u32,
+        retry_at: OffsetDateTime,
+        error: &str,
+        give_up: bool,
+    ) -> StoreResult<()> {
+        // A message given up on keeps sent_at NULL but is pushed out of reach; the error
+        // says why.
+        let next = if give_up { i64::MAX } else { to_ms(retry_at) };
+        let args = Args::default()
+            .int(i64::from(attempts))
+            .int(next)
+            .str(error)
+            .text(id.to_string());
+        self.run(DB::SQL.outbox_failed, args).await?;
+        Ok(())
+    }
+
+    async fn expiry_candidates(
+        &self,
+        changed_before: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Account>> {
+        let args = Args::default()
+            .int(to_ms(changed_before))
+            .int(i64::from(limit));
+        accounts(
+            self.rows::<AccountRow>(DB::SQL.expiry_candidates, args)
+                .await?,
+        )
+    }
+
+    async fn mark_expiry_warned(
+        &self,
+        id: AccountId,
+        at: OffsetDateTime,
+        outbox: OutboxMessage,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        // Only the first of several nodes running the same job queues the warning.
+        let args = Args::default().int(to_ms(at)).text(id.to_string());
+        if DB::run(&mut tx, DB::SQL.mark_expiry_warned, args).await? == 1 {
+            insert_outbox::<DB>(&mut tx, &outbox).await?;
+        }
+        commit(tx).await
+    }
+
+    async fn insert_flow(
+        &self,
+        flow: RecoveryFlow,
+        audit: AuditEvent,
+        outbox: Option<OutboxMessage>,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        DB::run(&mut tx, DB::SQL.insert_flow, args::flow(&flow)).await?;
+        insert_effects::<DB>(&mut tx, &[audit], outbox.as_ref()).await?;
+        commit(tx).await
+    }
+
+    async fn flow(&self, id: Uuid) -> StoreResult<Option<RecoveryFlow>> {
+        self.flow_row(id).await
+    }
+
+    async fn advance_flow(&self, step: FlowStep) -> StoreResult<bool> {
+        self.advance_flow_row(step).await
+    }
+
+    async fn fail_flow(&self, id: Uuid, expected_step: u32) -> StoreResult<u32> {
+        self.fail_flow_row(id, expected_step).await
+    }
+
+    async fn recovery_failures(
+        &self,
+        account: AccountId,
+        since: OffsetDateTime,
+    ) -> StoreResult<u32> {
+        self.recovery_failures_since(account, since).await
+    }
+
+    async fn kba_answers(&self, account: AccountId) -> StoreResult<Vec<KbaAnswer>> {
+        self.kba_rows(account).await
+    }
+
+    async fn set_kba_answers(
+        &self,
+        account: AccountId,
+        answers: Vec<KbaAnswer>,
+        audit: AuditEvent,
+    ) -> StoreResult<()> {
+        self.set_kba_rows(account, answers, audit).await
+    }
+}

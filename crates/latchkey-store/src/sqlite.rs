@@ -1,0 +1,183 @@
+//! The SQLite backend: one file, WAL, writes serialised by `BEGIN IMMEDIATE` (so a read
+//! inside a write transaction can never be invalidated by another writer).
+
+use crate::PoolSettings;
+use crate::args::Args;
+use crate::rows::{account_select, audit_select, session_select};
+use crate::sql::SqlStore;
+use crate::sql::backend::{Backend, Rows, Statements, duplicate_field};
+use latchkey_core::ports::{StoreError, StoreResult};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Pool, Sqlite, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub type SqliteStore = SqlStore<Sqlite>;
+
+impl SqlStore<Sqlite> {
+    pub async fn connect(url: &str, pool: &PoolSettings) -> Result<Self, sqlx::Error> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(pool.max_connections.max(1))
+            .acquire_timeout(pool.acquire_timeout)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        sqlx::migrate!("./migrations/sqlite").run(&self.pool).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for Sqlite {
+    const SQL: Statements = SQL;
+
+    fn map_err(e: sqlx::Error) -> StoreError {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Duplicate(duplicate_field(db.message()))
+            }
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                StoreError::Unavailable(e.to_string())
+            }
+            // SQLITE_BUSY: the busy timeout ran out.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("5") => {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Other(e.to_string()),
+        }
+    }
+
+    async fn begin_write(pool: &Pool<Self>) -> StoreResult<Transaction<'static, Self>> {
+        pool.begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(Self::map_err)
+    }
+
+    async fn run(conn: &mut SqliteConnection, sql: &'static str, args: Args) -> StoreResult<u64> {
+        let done = sqlx::query_with(sql, args.encode::<Self>()?)
+            .execute(conn)
+            .await
+            .map_err(Self::map_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn rows<T: Rows>(
+        conn: &mut SqliteConnection,
+        sql: &'static str,
+        args: Args,
+    ) -> StoreResult<Vec<T>> {
+        sqlx::query_as_with(sql, args.encode::<Self>()?)
+            .fetch_all(conn)
+            .await
+            .map_err(Self::map_err)
+    }
+}
+
+const SQL: Statements = Statements {
+    ping: "SELECT 1",
+    init_setting: "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+    setting: "SELECT value FROM settings WHERE key = ?1",
+    count_accounts: "SELECT COUNT(*) FROM accounts",
+    next_rid: "UPDATE counters SET value = value + 1 WHERE name = 'rid' RETURNING value",
+    insert_account: "INSERT INTO accounts (id, user_name, user_name_key, dn, dn_key, sid, email, email_key, given_name, sn, \
+        display_name, telephone_number, locale, roles, federated, password_hash, password_normalization, \
+        password_changed_at, must_change_password, password_never_expires, cannot_change_password, created_at, external_id) \
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    account_by_id: account_select!("WHERE a.id = ?1"),
+    account_by_user_name: account_select!("WHERE a.user_name_key = ?1"),
+    account_by_dn: account_select!("WHERE a.dn_key = ?1"),
+    account_by_sid: account_select!("WHERE a.sid = ?1"),
+    account_for_update: account_select!("WHERE a.id = ?1"),
+    count_filtered: "SELECT COUNT(*) FROM accounts WHERE (?1 IS NULL OR user_name_key = ?1) AND (?2 IS NULL OR email_key = ?2)",
+    list_filtered: account_select!(
+        "WHERE (?1 IS NULL OR a.user_name_key = ?1) AND (?2 IS NULL OR a.email_key = ?2) \
+         ORDER BY a.user_name_key LIMIT ?3 OFFSET ?4"
+    ),
+    update_account: "UPDATE accounts SET user_name = ?, user_name_key = ?, dn = ?, dn_key = ?, email = ?, email_key = ?, \
+        given_name = ?, sn = ?, display_name = ?, telephone_number = ?, locale = ?, roles = ?, disabled = ?, \
+        federated = ?, must_change_password = ?, password_never_expires = ?, cannot_change_password = ?, \
+        external_id = ?, rev = rev + 1 WHERE id = ?",
+    delete_account: "DELETE FROM accounts WHERE id = ?1",
+    set_lock: "INSERT INTO lockout_counters (account_id, failures, window_start, locked_until) VALUES (?1, 0, NULL, ?2) \
+        ON CONFLICT (account_id) DO UPDATE SET failures = 0, window_start = NULL, locked_until = ?2",
+    revoke_sessions: "UPDATE sessions SET revoked_at = ?1 WHERE account_id = ?2 AND revoked_at IS NULL AND (?3 IS NULL OR id <> ?3)",
+    revoke_session: "UPDATE sessions SET revoked_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000 WHERE id = ?1 AND revoked_at IS NULL",
+    reserve_proof: "INSERT INTO lockout_counters (account_id, failures, window_start, locked_until) VALUES (?1, 1, ?2, NULL) \
+        ON CONFLICT (account_id) DO UPDATE SET \
+          failures = CASE \
+            WHEN locked_until > ?2 THEN failures \
+            WHEN locked_until IS NOT NULL OR window_start IS NULL OR window_start <= ?2 - ?3 THEN 1 \
+            ELSE failures + 1 END, \
+          window_start = CASE \
+            WHEN locked_until > ?2 THEN window_start \
+            WHEN locked_until IS NOT NULL OR window_start IS NULL OR window_start <= ?2 - ?3 THEN ?2 \
+            ELSE window_start END, \
+          locked_until = CASE WHEN locked_until > ?2 THEN locked_until ELSE NULL END \
+        RETURNING failures, locked_until",
+    record_failure: "UPDATE lockout_counters SET locked_until = ?1 \
+        WHERE account_id = ?2 AND failures >= ?3 AND (locked_until IS NULL OR locked_until <= ?4)",
+    succeed_proof: "UPDATE lockout_counters SET failures = 0, window_start = NULL WHERE account_id = ?1",
+    unlock: "UPDATE lockout_counters SET failures = 0, window_start = NULL, locked_until = NULL WHERE account_id = ?1",
+    complete_flow: "UPDATE recovery_flows SET step = step + 1, completed = 1 WHERE id = ?1 AND step = ?2 AND completed = 0",
+    retire_password: "INSERT INTO password_history (account_id, password_hash, normalization, retired_at) \
+        SELECT id, password_hash, COALESCE(password_normalization, 'nfkc'), ?1 FROM accounts \
+        WHERE id = ?2 AND rev = ?3 AND password_hash IS NOT NULL",
+    write_password: "UPDATE accounts SET password_hash = ?1, password_normalization = ?2, password_changed_at = ?3, \
+        must_change_password = COALESCE(?4, must_change_password), \
+        password_never_expires = COALESCE(?5, password_never_expires), \
+        cannot_change_password = COALESCE(?6, cannot_change_password), rev = rev + 1 \
+        WHERE id = ?7 AND rev = ?8",
+    account_rev: "SELECT rev FROM accounts WHERE id = ?1",
+    trim_history: "DELETE FROM password_history WHERE account_id = ?1 AND seq NOT IN \
+        (SELECT seq FROM password_history WHERE account_id = ?1 ORDER BY seq DESC LIMIT ?2)",
+    history: "SELECT password_hash FROM password_history WHERE account_id = ?1 ORDER BY seq DESC LIMIT ?2",
+    clear_change_only: "UPDATE sessions SET change_only = 0 WHERE id = ?1",
+    upgrade_hash: "UPDATE accounts SET password_hash = ?1 WHERE id = ?2 AND password_hash = ?3",
+    insert_session: "INSERT INTO sessions (id, token_digest, account_id, client_id, scopes, created_at, expires_at, change_only) \
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    session_by_digest: session_select!("WHERE token_digest = ?1 AND revoked_at IS NULL"),
+    insert_client: "INSERT INTO api_clients (id, name, secret_digest, scopes, created_at) VALUES (?, ?, ?, ?, ?)",
+    client_by_id: "SELECT id, name, secret_digest, scopes, created_at FROM api_clients WHERE id = ?1",
+    insert_audit: "INSERT INTO audit_events (id, at, type, actor_id, target_id, surface, client_ip, request_id, outcome, reason) \
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    list_audit: audit_select!(
+        "WHERE (?1 IS NULL OR target_id = ?1) AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR at >= ?3) \
+         ORDER BY seq LIMIT ?4"
+    ),
+    insert_outbox: "INSERT INTO outbox (id, kind, account_id, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
+    pending_outbox: "SELECT id, kind, account_id, payload, created_at FROM outbox WHERE account_id = ?1 AND sent_at IS NULL ORDER BY seq",
+    claim_outbox: "UPDATE outbox SET next_attempt_at = ?1 WHERE seq IN \
+        (SELECT seq FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?2 ORDER BY seq LIMIT ?3) \
+        RETURNING id, kind, account_id, payload, created_at, attempts, seq",
+    outbox_delivered: "UPDATE outbox SET sent_at = ?1, last_error = NULL WHERE id = ?2",
+    outbox_failed: "UPDATE outbox SET attempts = ?1, next_attempt_at = ?2, last_error = ?3 WHERE id = ?4",
+    expiry_candidates: account_select!(
+        "WHERE a.password_hash IS NOT NULL AND a.password_never_expires = 0 AND a.federated = 0 AND a.disabled = 0 \
+         AND a.password_changed_at < ?1 AND (a.expiry_warned_at IS NULL OR a.expiry_warned_at < a.password_changed_at) \
+         ORDER BY a.password_changed_at LIMIT ?2"
+    ),
+    mark_expiry_warned: "UPDATE accounts SET expiry_warned_at = ?1 WHERE id = ?2 \
+        AND (expiry_warned_at IS NULL OR expiry_warned_at < password_changed_at)",
+    insert_flow: "INSERT INTO recovery_flows (id, stages, stage_index, step, account_id, decoy, attempts, code_digest, \
+        code_expires_at, proved_email, created_at, expires_at, completed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    flow: "SELECT * FROM recovery_flows WHERE id = ?1",
+    advance_flow: "UPDATE recovery_flows SET step = step + 1, stage_index = ?, account_id = ?, decoy = ?, code_digest = ?, \
+        code_expires_at = ?, proved_email = ? WHERE id = ? AND step = ? AND completed = 0",
+    fail_flow: "UPDATE recovery_flows SET attempts = attempts + 1 WHERE id = ?1 AND step = ?2 AND completed = 0 RETURNING attempts",
+    recovery_failures: "SELECT COALESCE(SUM(attempts), 0) FROM recovery_flows WHERE account_id = ?1 AND created_at >= ?2",
+    kba_answers: "SELECT question_id, custom_question, answer_hash FROM kba_answers WHERE account_id = ?1 ORDER BY position",
+    // BEGIN IMMEDIATE already holds the database's write lock.
+    lock_account: "SELECT id FROM accounts WHERE id = ?1",
+    delete_kba: "DELETE FROM kba_answers WHERE account_id = ?1",
+    insert_kba: "INSERT INTO kba_answers (account_id, position, question_id, custom_question, answer_hash) VALUES (?, ?, ?, ?, ?)",
+};
