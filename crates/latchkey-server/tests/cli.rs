@@ -15,7 +15,18 @@ mod smtp;
 use server::{Server, latchkey};
 
 fn run(dir: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    run_with(dir, &[], args, stdin)
+}
+
+/// `run` with extra environment (configuration keys).
+fn run_with(
+    dir: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (bool, String, String) {
     let mut child = latchkey(dir)
+        .envs(env.iter().copied())
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -493,25 +504,9 @@ async fn copy_store_moves_a_sqlite_store_into_an_empty_postgres_database() {
 
     // The copy is a working store: old data reads back, new rows get fresh ids.
     let on_pg = |args: &[&str], stdin: Option<&str>| {
-        let mut c = latchkey(dir.path());
-        c.env("LATCHKEY_DATABASE__URL", pg.url()).args(args);
-        c.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        if let Some(input) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-        }
-        let o = child.wait_with_output().unwrap();
-        (
-            o.status.success(),
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-        )
+        let env = [("LATCHKEY_DATABASE__URL", pg.url())];
+        let (ok, out, _) = run_with(dir.path(), &env, args, stdin);
+        (ok, out)
     };
     let (ok, list) = on_pg(&["account", "list"], None);
     assert!(

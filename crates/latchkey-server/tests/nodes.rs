@@ -3,78 +3,31 @@
 //! `LK_TEST_STORE=postgres` (scripts/test.sh); on SQLite there is one node by design.
 
 use latchkey_store::testing::{TestDb, selected_store};
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
 
+#[path = "support/http.rs"]
+mod http;
 #[path = "support/server.rs"]
 mod server;
 #[path = "api/smtp.rs"]
 mod smtp;
 
+use http::Http;
 use server::Server;
 use smtp::{SmtpSink, code_in};
 
 struct Node {
     server: Server,
-    client: Client,
+    http: Http,
 }
 
-impl Node {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.server.base)
-    }
+impl std::ops::Deref for Node {
+    type Target = Http;
 
-    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> reqwest::Response {
-        let mut r = self.client.post(self.url(path)).json(&body);
-        if let Some(t) = token {
-            r = r.bearer_auth(t);
-        }
-        r.send().await.unwrap()
-    }
-
-    async fn get(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn sign_in(&self, user: &str, password: &str) -> reqwest::Response {
-        self.post(
-            "/api/v1/sessions",
-            None,
-            json!({ "userName": user, "password": password }),
-        )
-        .await
-    }
-
-    async fn token(&self, user: &str, password: &str) -> String {
-        let r = self.sign_in(user, password).await;
-        assert_eq!(r.status(), StatusCode::CREATED, "sign-in of {user}");
-        r.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    async fn recover(&self, token: Option<&str>, input: Value) -> reqwest::Response {
-        let mut body = json!({ "input": input });
-        if let Some(t) = token {
-            body["token"] = json!(t);
-        }
-        self.post("/api/v1/recovery", None, body).await
-    }
-
-    async fn recover_ok(&self, token: Option<&str>, input: Value) -> String {
-        let r = self.recover(token, input).await;
-        assert_eq!(r.status(), StatusCode::OK);
-        r.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+    fn deref(&self) -> &Http {
+        &self.http
     }
 }
 
@@ -99,9 +52,10 @@ fn start_nodes(db: &TestDb, smtp_port: u16, n: usize) -> Vec<Node> {
             .collect();
         started
             .into_iter()
-            .map(|h| Node {
-                server: h.join().unwrap(),
-                client: Client::new(),
+            .map(|h| {
+                let server = h.join().unwrap();
+                let http = Http::new(server.base.clone());
+                Node { server, http }
             })
             .collect()
     })
@@ -138,14 +92,14 @@ async fn three_nodes_share_sessions_lockout_recovery_and_notifications() {
     let sink = SmtpSink::start();
     let nodes = start_nodes(&db, sink.port, 3);
     let (a, b, c) = (&nodes[0], &nodes[1], &nodes[2]);
-    let admin = a.token("admin", &announced_admin_password(&nodes)).await;
+    let admin = a.sign_in("admin", &announced_admin_password(&nodes)).await;
     let mut ids = vec![];
     for user in ["jdoe", "mallory", "rsmith"] {
         let r = b
             .post(
                 "/api/v1/accounts",
                 Some(&admin),
-                json!({ "userName": user, "password": "Mellow-Trout-41", "email": format!("{user}@example.com") }),
+                &json!({ "userName": user, "password": "Mellow-Trout-41", "email": format!("{user}@example.com") }),
             )
             .await;
         assert_eq!(r.status(), StatusCode::CREATED);
@@ -158,49 +112,59 @@ async fn three_nodes_share_sessions_lockout_recovery_and_notifications() {
     }
 
     // A session made on A works on B.
-    let on_a = a.token("jdoe", "Mellow-Trout-41").await;
-    assert_eq!(b.get("/api/v1/me", &on_a).await.status(), StatusCode::OK);
+    let on_a = a.sign_in("jdoe", "Mellow-Trout-41").await;
+    assert_eq!(
+        b.get("/api/v1/me", Some(&on_a)).await.status(),
+        StatusCode::OK
+    );
 
     // A change on A: the old password fails everywhere, the other sessions end.
-    let on_b = b.token("jdoe", "Mellow-Trout-41").await;
-    let on_c = c.token("jdoe", "Mellow-Trout-41").await;
+    let on_b = b.sign_in("jdoe", "Mellow-Trout-41").await;
+    let on_c = c.sign_in("jdoe", "Mellow-Trout-41").await;
     let r = a
         .post(
             "/api/v1/me/password",
             Some(&on_a),
-            json!({ "currentPassword": "Mellow-Trout-41", "newPassword": "Velvet-Canyon-58" }),
+            &json!({ "currentPassword": "Mellow-Trout-41", "newPassword": "Velvet-Canyon-58" }),
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
-        b.sign_in("jdoe", "Mellow-Trout-41").await.status(),
+        b.try_sign_in("jdoe", "Mellow-Trout-41").await.status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        b.get("/api/v1/me", &on_b).await.status(),
+        b.get("/api/v1/me", Some(&on_b)).await.status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        c.get("/api/v1/me", &on_c).await.status(),
+        c.get("/api/v1/me", Some(&on_c)).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(c.get("/api/v1/me", &on_a).await.status(), StatusCode::OK);
-    c.token("jdoe", "Velvet-Canyon-58").await;
+    assert_eq!(
+        c.get("/api/v1/me", Some(&on_a)).await.status(),
+        StatusCode::OK
+    );
+    c.sign_in("jdoe", "Velvet-Canyon-58").await;
 
     // Five wrong passwords spread over A, B and C lock the account for all three.
     for (i, node) in [a, b, c, a, b].into_iter().enumerate() {
-        let r = node.sign_in("mallory", &format!("wrong guess {i}")).await;
+        let r = node
+            .try_sign_in("mallory", &format!("wrong guess {i}"))
+            .await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
     for node in [a, b, c] {
         assert_eq!(
-            node.sign_in("mallory", "Mellow-Trout-41").await.status(),
+            node.try_sign_in("mallory", "Mellow-Trout-41")
+                .await
+                .status(),
             StatusCode::UNAUTHORIZED,
             "locked on every node"
         );
     }
     let shown: Value = c
-        .get(&format!("/api/v1/accounts/{}", ids[1]), &admin)
+        .get(&format!("/api/v1/accounts/{}", ids[1]), Some(&admin))
         .await
         .json()
         .await
@@ -208,9 +172,9 @@ async fn three_nodes_share_sessions_lockout_recovery_and_notifications() {
     assert_eq!(shown["status"], "locked");
 
     // A recovery token issued on A advances on B; its replay on C fails.
-    let t1 = a.recover_ok(None, json!({ "userName": "rsmith" })).await;
+    let (_, t1) = a.recover_ok(None, json!({ "userName": "rsmith" })).await;
     let code = code_in(&sink.wait_for("rsmith@example.com", 1).await);
-    let t2 = b.recover_ok(Some(&t1), json!({ "code": code })).await;
+    let (_, t2) = b.recover_ok(Some(&t1), json!({ "code": code })).await;
     assert_eq!(
         c.recover(Some(&t1), json!({ "code": code })).await.status(),
         StatusCode::BAD_REQUEST
@@ -224,7 +188,7 @@ async fn three_nodes_share_sessions_lockout_recovery_and_notifications() {
     let mut statuses = [ra.status().as_u16(), rb.status().as_u16()];
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 400]);
-    c.token("rsmith", "Quartz-Meadow-73").await;
+    c.sign_in("rsmith", "Quartz-Meadow-73").await;
 
     // Each notification is sent exactly once, though three workers poll the outbox.
     sink.wait_for("jdoe@example.com", 1).await;

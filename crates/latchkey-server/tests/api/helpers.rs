@@ -1,6 +1,7 @@
 //! `spawn_app()`: the real server on a random port, a fresh database per test (SQLite,
 //! or PostgreSQL under `LK_TEST_STORE=postgres`), cheap hashing, and a signed-in admin.
 
+use crate::http::Http;
 use latchkey_core::clock::{Clock, ManualClock, SystemClock};
 use latchkey_core::hashing::HashingParams;
 use latchkey_core::ports::Store;
@@ -13,8 +14,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 pub struct TestApp {
-    pub base: String,
-    pub client: reqwest::Client,
+    pub http: Http,
     pub admin_token: String,
     pub clock: Arc<ManualClock>,
     pub core: Arc<latchkey_core::Latchkey>,
@@ -58,13 +58,8 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let base = format!("http://{}", app.local_addr());
     let core = app.core();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
     let mut t = TestApp {
-        base,
-        client,
+        http: Http::new(base),
         admin_token: String::new(),
         clock,
         core,
@@ -75,45 +70,16 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     t
 }
 
+/// Every `Http` request is a `TestApp` request.
+impl std::ops::Deref for TestApp {
+    type Target = Http;
+
+    fn deref(&self) -> &Http {
+        &self.http
+    }
+}
+
 impl TestApp {
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
-        let mut r = self.client.post(self.url(path)).json(body);
-        if let Some(t) = token {
-            r = r.bearer_auth(t);
-        }
-        r.send().await.unwrap()
-    }
-
-    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
-        let mut r = self.client.get(self.url(path));
-        if let Some(t) = token {
-            r = r.bearer_auth(t);
-        }
-        r.send().await.unwrap()
-    }
-
-    pub async fn try_sign_in(&self, user: &str, password: &str) -> Response {
-        self.post(
-            "/api/v1/sessions",
-            None,
-            &json!({ "userName": user, "password": password }),
-        )
-        .await
-    }
-
-    pub async fn sign_in(&self, user: &str, password: &str) -> String {
-        let r = self.try_sign_in(user, password).await;
-        assert_eq!(r.status(), StatusCode::CREATED, "sign-in of {user}");
-        r.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
     /// Creates an account as admin and returns its JSON.
     pub async fn create_account(&self, body: Value) -> Value {
         let r = self
@@ -175,26 +141,4 @@ pub fn use_smtp(c: &mut Config, port: u16) {
     c.smtp.port = port;
     c.smtp.tls = latchkey_server::config::SmtpTls::None;
     c.smtp.retry_initial = std::time::Duration::from_millis(100);
-}
-
-impl TestApp {
-    /// One recovery request.
-    pub async fn recover(&self, token: Option<&str>, input: Value) -> Response {
-        let mut body = json!({ "input": input });
-        if let Some(t) = token {
-            body["token"] = json!(t);
-        }
-        self.post("/api/v1/recovery", None, &body).await
-    }
-
-    /// One recovery step that must succeed: returns (stage, token).
-    pub async fn recover_ok(&self, token: Option<&str>, input: Value) -> (String, String) {
-        let r = self.recover(token, input).await;
-        assert_eq!(r.status(), StatusCode::OK);
-        let v: Value = r.json().await.unwrap();
-        (
-            v["stage"].as_str().unwrap().to_owned(),
-            v["token"].as_str().unwrap_or_default().to_owned(),
-        )
-    }
 }

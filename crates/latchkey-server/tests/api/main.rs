@@ -6,6 +6,8 @@ mod bad_input;
 mod change;
 mod clients;
 mod helpers;
+#[path = "../support/http.rs"]
+mod http;
 mod ibm;
 mod idm;
 mod imports;
