@@ -97,6 +97,8 @@ const SQL: Statements = Statements {
     account_by_user_name: account_select!("WHERE a.user_name_key = ?1"),
     account_by_dn: account_select!("WHERE a.dn_key = ?1"),
     account_by_sid: account_select!("WHERE a.sid = ?1"),
+    // BEGIN IMMEDIATE already holds the database's write lock: this read and
+    // `lock_account` need no row lock of their own.
     account_for_update: account_select!("WHERE a.id = ?1"),
     count_filtered: "SELECT COUNT(*) FROM accounts WHERE (?1 IS NULL OR user_name_key = ?1) AND (?2 IS NULL OR email_key = ?2)",
     list_filtered: account_select!(
@@ -176,7 +178,6 @@ const SQL: Statements = Statements {
     fail_flow: "UPDATE recovery_flows SET attempts = attempts + 1 WHERE id = ?1 AND step = ?2 AND completed = 0 RETURNING attempts",
     recovery_failures: "SELECT COALESCE(SUM(attempts), 0) FROM recovery_flows WHERE account_id = ?1 AND created_at >= ?2",
     kba_answers: "SELECT question_id, custom_question, answer_hash FROM kba_answers WHERE account_id = ?1 ORDER BY position",
-    // BEGIN IMMEDIATE already holds the database's write lock.
     lock_account: "SELECT id FROM accounts WHERE id = ?1",
     delete_kba: "DELETE FROM kba_answers WHERE account_id = ?1",
     insert_kba: "INSERT INTO kba_answers (account_id, position, question_id, custom_question, answer_hash) VALUES (?, ?, ?, ?, ?)",

@@ -34,25 +34,20 @@ pub(crate) fn duplicate_field(name: &str) -> &'static str {
 
 #[async_trait::async_trait]
 pub trait Backend: Database {
-    #[doc(hidden)]
     const SQL: Statements;
 
     /// Unique violations name the field; lost connections and time-outs are
     /// "unavailable" (503, try again); the rest is internal (logged, never shown).
-    #[doc(hidden)]
     fn map_err(e: sqlx::Error) -> StoreError;
 
     /// A transaction whose reads no other writer can invalidate before it commits
     /// (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: row locks taken by the statements).
-    #[doc(hidden)]
     async fn begin_write(pool: &Pool<Self>) -> StoreResult<Transaction<'static, Self>>;
 
     /// Runs a statement; returns the rows it changed.
-    #[doc(hidden)]
     async fn run(conn: &mut Self::Connection, sql: &'static str, args: Args) -> StoreResult<u64>;
 
     /// Runs a statement; returns the rows it read or returned.
-    #[doc(hidden)]
     async fn rows<T: Rows>(
         conn: &mut Self::Connection,
         sql: &'static str,
@@ -63,7 +58,6 @@ pub trait Backend: Database {
 /// Every statement the store runs, each in the backend's dialect. The comment on a field
 /// says what it does when that is not plain from its name; the parameters are those of
 /// the matching list in `args.rs`, or named at the call site.
-#[doc(hidden)]
 pub struct Statements {
     pub ping: &'static str,
     pub init_setting: &'static str,

@@ -19,7 +19,7 @@ use latchkey_core::hashing::PasswordHash;
 use latchkey_core::ports::{
     AccountChanges, AccountFilter, AccountRecord, ClientRecord, FlowStep, KbaAnswer, NewAccount,
     OutboxMessage, PasswordWrite, PendingMessage, ProofSlot, RecoveryFlow, SessionRecord, Store,
-    StoreResult,
+    StoreError, StoreResult,
 };
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
@@ -141,7 +141,7 @@ impl<DB: Backend> Store for SqlStore<DB> {
         let (value,): (String,) = self
             .row(DB::SQL.setting, Args::default().str(key))
             .await?
-            .ok_or(latchkey_core::ports::StoreError::NotFound)?;
+            .ok_or(StoreError::NotFound)?;
         Ok(value)
     }
 
