@@ -94,10 +94,16 @@ pub enum Principal {
 }
 
 impl Principal {
+    /// What this principal may do. A change-only session (SPEC §10: a password that
+    /// expired or that an admin set with `mustChangePassword`) may only run the dry-run
+    /// check until it has changed its own password, whatever its roles.
     pub fn may(&self, p: Permission) -> bool {
         match self {
             Principal::System => true,
             Principal::Proven { .. } => false,
+            Principal::User {
+                change_only: true, ..
+            } => p == Permission::CheckPasswords,
             Principal::User { roles, .. } => {
                 let helpdesk_may =
                     matches!(p, Permission::ResetPasswords | Permission::CheckPasswords);
@@ -123,9 +129,22 @@ impl Principal {
         match self {
             Principal::System => true,
             Principal::Proven { .. } => false,
-            Principal::User { roles, .. } => roles.is_admin(),
+            Principal::User {
+                roles, change_only, ..
+            } => roles.is_admin() && !change_only,
             Principal::Client { scopes, .. } => scopes.contains(&Scope::All),
         }
+    }
+
+    /// A session that may only change its own password (and check and sign out).
+    pub fn change_only(&self) -> bool {
+        matches!(
+            self,
+            Principal::User {
+                change_only: true,
+                ..
+            }
+        )
     }
 
     pub fn account_id(&self) -> Option<AccountId> {
@@ -166,6 +185,27 @@ mod tests {
         assert!(user(vec![Role::Helpdesk]).may(Permission::ResetPasswords));
         assert!(!user(vec![Role::Helpdesk]).may(Permission::ReadAudit));
         assert!(user(vec![Role::Admin]).may(Permission::ManageClients));
+    }
+
+    #[test]
+    fn a_change_only_admin_may_only_check() {
+        let admin = Principal::User {
+            account_id: Uuid::nil(),
+            roles: Roles::new(vec![Role::Admin]),
+            session_id: Uuid::nil(),
+            change_only: true,
+        };
+        assert!(admin.may(Permission::CheckPasswords));
+        for p in [
+            Permission::ReadAccounts,
+            Permission::WriteAccounts,
+            Permission::ResetPasswords,
+            Permission::ReadAudit,
+            Permission::ManageClients,
+        ] {
+            assert!(!admin.may(p), "{p:?}");
+        }
+        assert!(!admin.has_admin_power());
     }
 
     #[test]

@@ -53,7 +53,20 @@ pub enum HashFormatError {
     Unsupported,
     #[error("invalid hashing parameters")]
     Parameters,
+    /// An imported hash so costly that one proof against it would take seconds or
+    /// gigabytes; names the bound it exceeds.
+    #[error("the hash's cost exceeds the import bound: {0}")]
+    TooCostly(String),
 }
+
+/// The most an imported hash may cost (one proof must not take seconds or gigabytes).
+const MAX_ARGON2_MEMORY_KIB: u32 = 1024 * 1024;
+const MAX_ARGON2_ITERATIONS: u32 = 16;
+const MAX_BCRYPT_COST: u32 = 14;
+const MAX_PBKDF2_ITERATIONS: u32 = 2_000_000;
+
+/// bcrypt reads at most this many bytes of a password; anything longer never verifies.
+const BCRYPT_MAX_BYTES: usize = 72;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Scheme {
@@ -119,6 +132,62 @@ impl PasswordHash {
         })
     }
 
+    /// An imported hash: parsed as [`PasswordHash::parse`], and refused when its cost
+    /// exceeds the import bounds (Argon2 memory over 4 × `configured` or 1 GiB, over 16
+    /// iterations; bcrypt cost over 14; PBKDF2 over 2,000,000 iterations).
+    pub fn parse_imported(raw: &str, configured: &HashingParams) -> Result<Self, HashFormatError> {
+        let hash = Self::parse(raw)?;
+        let too = |what: String| Err(HashFormatError::TooCostly(what));
+        match hash.scheme {
+            Scheme::Argon2 => {
+                let phc = phc::PasswordHash::new(&hash.encoded)
+                    .map_err(|_| HashFormatError::Unsupported)?;
+                let p = Params::try_from(&phc).map_err(|_| HashFormatError::Unsupported)?;
+                let max_m = configured
+                    .memory_kib
+                    .saturating_mul(4)
+                    .min(MAX_ARGON2_MEMORY_KIB);
+                if p.m_cost() > max_m {
+                    return too(format!(
+                        "Argon2 memory m={} KiB is over {max_m} KiB (4 × hashing.memory_kib, at most 1 GiB)",
+                        p.m_cost()
+                    ));
+                }
+                if p.t_cost() > MAX_ARGON2_ITERATIONS {
+                    return too(format!(
+                        "Argon2 iterations t={} is over {MAX_ARGON2_ITERATIONS}",
+                        p.t_cost()
+                    ));
+                }
+            }
+            Scheme::Bcrypt => {
+                let cost = hash
+                    .encoded
+                    .parse::<bcrypt::HashParts>()
+                    .map_err(|_| HashFormatError::Unsupported)?
+                    .get_cost();
+                if cost > MAX_BCRYPT_COST {
+                    return too(format!("bcrypt cost {cost} is over {MAX_BCRYPT_COST}"));
+                }
+            }
+            Scheme::Pbkdf2 => {
+                let phc = phc::PasswordHash::new(&hash.encoded)
+                    .map_err(|_| HashFormatError::Unsupported)?;
+                let rounds = phc
+                    .params
+                    .get_decimal("i")
+                    .ok_or(HashFormatError::Unsupported)?;
+                if rounds > MAX_PBKDF2_ITERATIONS {
+                    return too(format!(
+                        "PBKDF2 iterations i={rounds} is over {MAX_PBKDF2_ITERATIONS}"
+                    ));
+                }
+            }
+            Scheme::Ssha(_) => {}
+        }
+        Ok(hash)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.encoded
     }
@@ -131,7 +200,11 @@ impl PasswordHash {
                 .is_ok_and(|h| Argon2::default().verify_password(pw, &h).is_ok()),
             Scheme::Pbkdf2 => phc::PasswordHash::new(&self.encoded)
                 .is_ok_and(|h| pbkdf2::Pbkdf2::default().verify_password(pw, &h).is_ok()),
-            Scheme::Bcrypt => bcrypt::verify(pw, &self.encoded).unwrap_or(false),
+            // bcrypt itself would compare only the first 72 bytes: a longer password is
+            // refused, after the same work, so that it never matches its prefix.
+            Scheme::Bcrypt => {
+                bcrypt::verify(pw, &self.encoded).unwrap_or(false) && pw.len() <= BCRYPT_MAX_BYTES
+            }
             Scheme::Ssha(kind) => legacy::verify_ssha(&self.encoded, kind, pw),
         }
     }
@@ -261,6 +334,49 @@ mod tests {
         let h = PasswordHash::parse(&a2i).unwrap();
         assert!(h.verify(&pw(CHB)));
         assert!(h.needs_upgrade(&HashingParams::TESTING));
+    }
+
+    #[test]
+    fn bcrypt_never_matches_a_longer_password_by_its_first_72_bytes() {
+        let long = "a".repeat(72);
+        let h = PasswordHash::parse(&bcrypt::hash(&long, 4).unwrap()).unwrap();
+        assert!(h.verify(&pw(&long)));
+        assert!(!h.verify(&pw(&format!("{long}b"))));
+        assert!(!h.verify(&pw(&format!("{long}{}", "x".repeat(100)))));
+    }
+
+    #[test]
+    fn imported_hashes_over_the_cost_bounds_are_refused_naming_the_bound() {
+        let cfg = HashingParams::TESTING;
+        let bc4 = bcrypt::hash(CHB, 4).unwrap();
+        let bc15 = bc4.replacen("$04$", "$15$", 1);
+        let e = PasswordHash::parse_imported(&bc15, &cfg).unwrap_err();
+        assert!(e.to_string().contains("bcrypt cost 15 is over 14"), "{e}");
+        assert!(PasswordHash::parse_imported(&bc4, &cfg).is_ok());
+        let argon = |m: u32, t: u32| {
+            Argon2::new(
+                Algorithm::Argon2id,
+                Version::V0x13,
+                Params::new(m, t, 1, None).unwrap(),
+            )
+            .hash_password(CHB.as_bytes())
+            .unwrap()
+            .to_string()
+        };
+        assert!(PasswordHash::parse_imported(&argon(256, 1), &cfg).is_ok());
+        let e = PasswordHash::parse_imported(&argon(257, 1), &cfg).unwrap_err();
+        assert!(
+            e.to_string().contains("memory m=257 KiB is over 256 KiB"),
+            "{e}"
+        );
+        let e = PasswordHash::parse_imported(&argon(64, 17), &cfg).unwrap_err();
+        assert!(e.to_string().contains("iterations t=17 is over 16"), "{e}");
+        let pb = |i: u32| {
+            format!("$pbkdf2-sha256$i={i}$c2FsdHNhbHQ$ZmFrZWhhc2hmYWtlaGFzaGZha2VoYXNoZmFrZWhhc2g")
+        };
+        assert!(PasswordHash::parse_imported(&pb(2_000_000), &cfg).is_ok());
+        let e = PasswordHash::parse_imported(&pb(2_000_001), &cfg).unwrap_err();
+        assert!(e.to_string().contains("PBKDF2 iterations i=2000001"), "{e}");
     }
 
     #[test]

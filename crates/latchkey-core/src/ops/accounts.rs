@@ -87,7 +87,7 @@ impl Latchkey {
                     .await?,
             ),
             (None, Some(h)) => Some(
-                PasswordHash::parse(h)
+                PasswordHash::parse_imported(h, &self.settings.hashing)
                     .map_err(|e| CoreError::Invalid(format!("passwordHash: {e}")))?,
             ),
             (None, None) => None,
@@ -370,8 +370,12 @@ impl Latchkey {
                 .visible_account(principal, r.account.id, permission)
                 .await?
                 .account),
-            None if principal.may(permission) => Err(CoreError::NotFound),
-            None => Err(CoreError::Forbidden(crate::error::NOT_ALLOWED)),
+            None => {
+                if !principal.may(permission) {
+                    self.full_rights(principal)?;
+                }
+                self.found_or_hidden(principal, None).map(|r| r.account)
+            }
         }
     }
 
@@ -431,6 +435,7 @@ impl Latchkey {
                 )
                 .await;
         }
+        self.full_rights(principal)?;
         let audit = self.event(
             ctx,
             AuditType::AccountUpdate,

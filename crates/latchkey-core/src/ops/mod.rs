@@ -57,6 +57,8 @@ pub struct Latchkey {
     pool: HashPool,
     /// Verified for unknown accounts so that they cost what a real proof costs.
     dummy_hash: PasswordHash,
+    /// Verified in place of input that is not a password, so that it costs a real hash.
+    unreadable_stand_in: Arc<crate::domain::Password>,
     policies: Policies,
     settings: CoreSettings,
     /// The SID domain part of this installation.
@@ -80,6 +82,10 @@ impl Latchkey {
         let dummy_password = crate::domain::Password::parse(&random_token(24))
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         let dummy_hash = hasher.hash(&dummy_password);
+        let unreadable_stand_in = Arc::new(
+            crate::domain::Password::parse(&random_token(24))
+                .map_err(|e| CoreError::Internal(e.to_string()))?,
+        );
         let domain = installation_domain(store.as_ref()).await?;
         settings.recovery.validate().map_err(CoreError::Invalid)?;
         let token_keys = if settings.recovery.token_keys.is_empty() {
@@ -101,6 +107,7 @@ impl Latchkey {
             clock,
             hasher,
             dummy_hash,
+            unreadable_stand_in,
             settings,
             domain,
             token_keys,
@@ -152,7 +159,19 @@ impl Latchkey {
         }
     }
 
+    /// The one place a change-only session is stopped: every operation that acts with
+    /// a role or scope, or on another account, passes through here.
+    fn full_rights(&self, principal: &Principal) -> Result<(), CoreError> {
+        if principal.change_only() {
+            return Err(CoreError::PasswordChangeRequired);
+        }
+        Ok(())
+    }
+
     fn require(&self, principal: &Principal, p: Permission) -> Result<(), CoreError> {
+        if p != Permission::CheckPasswords {
+            self.full_rights(principal)?;
+        }
         if principal.may(p) {
             Ok(())
         } else {
@@ -168,12 +187,27 @@ impl Latchkey {
         p: Permission,
     ) -> Result<AccountRecord, CoreError> {
         let own = principal.account_id() == Some(id);
-        if !own && !principal.may(p) {
-            return Err(CoreError::Forbidden(crate::error::NOT_ALLOWED));
+        if !own {
+            self.full_rights(principal)?;
+            if !principal.may(p) {
+                return Err(CoreError::Forbidden(crate::error::NOT_ALLOWED));
+            }
         }
-        self.store
-            .account_by_id(id)
-            .await?
-            .ok_or(CoreError::NotFound)
+        let found = self.store.account_by_id(id).await?;
+        self.found_or_hidden(principal, found)
+    }
+
+    /// A miss is `NotFound` only for a caller who may read accounts; any other caller
+    /// gets the same 403 as for an account it may not touch (SPEC §10).
+    fn found_or_hidden(
+        &self,
+        principal: &Principal,
+        found: Option<AccountRecord>,
+    ) -> Result<AccountRecord, CoreError> {
+        match found {
+            Some(r) => Ok(r),
+            None if principal.may(Permission::ReadAccounts) => Err(CoreError::NotFound),
+            None => Err(CoreError::Forbidden(crate::error::NOT_ALLOWED)),
+        }
     }
 }

@@ -149,9 +149,7 @@ impl Latchkey {
         new: Option<&str>,
     ) -> Result<ProvedChange, CoreError> {
         let Some(record) = self.record_by_name(name).await? else {
-            if let Ok(p) = Password::parse(current) {
-                self.prove(ctx, None, Arc::new(p), false).await?.ok();
-            }
+            self.prove(ctx, None, current, false).await?.ok();
             return Err(CoreError::InvalidCredentials);
         };
         let generated = match new {
@@ -196,11 +194,19 @@ impl Latchkey {
             notify,
         } = target;
         let account_id = &account_id;
-        let record = self
-            .store
-            .account_by_id(*account_id)
+        // Proof first: until it succeeds, nothing about the target shows (federated,
+        // cannot-change, policy, a malformed new password) — every failure is the same.
+        let record = self.store.account_by_id(*account_id).await?;
+        if self
+            .prove(ctx, record.as_ref(), current, false)
             .await?
-            .ok_or(CoreError::InvalidCredentials)?;
+            .is_err()
+        {
+            return self.wrong_current(ctx, principal, *account_id).await;
+        }
+        let record = record.ok_or(CoreError::InvalidCredentials)?;
+        let current =
+            Arc::new(Password::parse(current).map_err(|_| CoreError::InvalidCredentials)?);
         let refuse = |why: &'static str| async move {
             self.audit(self.event(
                 ctx,
@@ -228,17 +234,6 @@ impl Latchkey {
                 new,
             )
             .await?;
-        let current = match Password::parse(current) {
-            Ok(p) => Arc::new(p),
-            Err(_) => return self.wrong_current(ctx, principal, *account_id).await,
-        };
-        if self
-            .prove(ctx, Some(&record), Arc::clone(&current), false)
-            .await?
-            .is_err()
-        {
-            return self.wrong_current(ctx, principal, *account_id).await;
-        }
         let (hash, report) = self
             .evaluate_and_hash(&record, new, Some(current), Entry::SelfChange)
             .await?;
@@ -277,6 +272,7 @@ impl Latchkey {
         target: AccountId,
         options: ResetOptions,
     ) -> Result<ResetOutcome, CoreError> {
+        self.full_rights(principal)?;
         let record = self
             .visible_account(principal, target, Permission::ResetPasswords)
             .await?;
@@ -285,10 +281,9 @@ impl Latchkey {
                 "resetting a password needs the helpdesk or admin role",
             ));
         }
+        // The same answer as for an unknown id: a helpdesk learns nothing of admins.
         if record.account.roles.is_admin() && !principal.has_admin_power() {
-            return Err(CoreError::Forbidden(
-                "a helpdesk may not reset an administrator's password",
-            ));
+            return Err(CoreError::Forbidden(crate::error::NOT_ALLOWED));
         }
         if record.account.federated {
             self.audit(self.event(
@@ -328,6 +323,14 @@ impl Latchkey {
         let (hash, report) = self
             .evaluate_and_hash(&record, new, None, Entry::Reset)
             .await?;
+        if report
+            .refusals()
+            .any(|r| matches!(r.rule, "not-current" | "history"))
+        {
+            // The refusal told the actor something about the target's passwords: it
+            // counts as a failed proof against the target's lockout.
+            self.guessed_against(ctx, record.account.id).await?;
+        }
         let hash = self
             .refuse_on_policy(
                 ctx,
@@ -417,8 +420,9 @@ impl Latchkey {
         let hasher = self.hasher.clone();
         let account = record.account.clone();
         let now = self.clock.now();
-        // On a reset the current password is unknown: compare against its hash.
-        let current_hash = if current.is_none() {
+        // On a reset the current password is unknown: compare against its hash — only
+        // with `policy.history_on_reset`, else "reset to X" would answer "is X current?".
+        let current_hash = if current.is_none() && with_history {
             record.hash.clone()
         } else {
             None

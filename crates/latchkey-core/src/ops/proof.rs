@@ -31,16 +31,22 @@ impl ProofFailure {
 }
 
 impl Latchkey {
-    /// Checks `password` against the account. On failure, always costs one hash.
-    /// `upgrade` re-hashes an outdated hash after success (sign-in; a change writes a
-    /// new hash anyway).
+    /// Checks `raw` against the account. On failure, always costs one hash; input that
+    /// is not a password at all (empty, over 4 KiB, control characters) is a wrong
+    /// password like any other — counted against the lockout, at the same cost, and never
+    /// hashed itself. `upgrade` re-hashes an outdated hash after success (sign-in; a
+    /// change writes a new hash anyway).
     pub(super) async fn prove(
         &self,
         ctx: &RequestContext,
         record: Option<&AccountRecord>,
-        password: Arc<Password>,
+        raw: &str,
         upgrade: bool,
     ) -> Result<Result<(), ProofFailure>, CoreError> {
+        let readable = Password::parse(raw).ok().map(Arc::new);
+        let password = readable
+            .clone()
+            .unwrap_or_else(|| Arc::clone(&self.unreadable_stand_in));
         let Some(record) = record else {
             self.burn_dummy(password).await?;
             return Ok(Err(ProofFailure::UnknownAccount));
@@ -70,26 +76,9 @@ impl Latchkey {
         }
         let checked = hash.clone();
         let pw = Arc::clone(&password);
-        let ok = self.pool.run(move || checked.verify(&pw)).await?;
+        let ok = self.pool.run(move || checked.verify(&pw)).await? && readable.is_some();
         if !ok {
-            let locked = self
-                .store
-                .fail_proof(account.id, now, lockout.max_failures, lockout.duration)
-                .await?;
-            if locked {
-                let reason = format!("{} consecutive failed proofs", lockout.max_failures);
-                self.audit(AuditEvent::new(
-                    ctx,
-                    now,
-                    AuditType::AccountLock,
-                    None,
-                    Some(account.id),
-                    Outcome::Success,
-                    Some(&reason),
-                ))
-                .await;
-                metrics::counter!("latchkey_account_locks_total").increment(1);
-            }
+            self.count_failed_proof(ctx, account.id, now).await?;
             return Ok(Err(ProofFailure::WrongPassword));
         }
         self.store.succeed_proof(account.id).await?;
@@ -106,6 +95,55 @@ impl Latchkey {
             }
         }
         Ok(Ok(()))
+    }
+
+    /// A failed proof of the target's password that was not a sign-in (a reset refused
+    /// for reusing its current or a previous password): reserved and counted alike.
+    pub(super) async fn guessed_against(
+        &self,
+        ctx: &RequestContext,
+        id: crate::domain::AccountId,
+    ) -> Result<(), CoreError> {
+        let lockout = &self.settings.lockout;
+        let now = self.clock.now();
+        if self
+            .store
+            .begin_proof(id, now, lockout.window, lockout.max_failures)
+            .await?
+            == ProofSlot::Allowed
+        {
+            self.count_failed_proof(ctx, id, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Records a failed proof of a reserved attempt; locks the account at the limit.
+    pub(super) async fn count_failed_proof(
+        &self,
+        ctx: &RequestContext,
+        id: crate::domain::AccountId,
+        now: time::OffsetDateTime,
+    ) -> Result<(), CoreError> {
+        let lockout = &self.settings.lockout;
+        let locked = self
+            .store
+            .fail_proof(id, now, lockout.max_failures, lockout.duration)
+            .await?;
+        if locked {
+            let reason = format!("{} consecutive failed proofs", lockout.max_failures);
+            self.audit(AuditEvent::new(
+                ctx,
+                now,
+                AuditType::AccountLock,
+                None,
+                Some(id),
+                Outcome::Success,
+                Some(&reason),
+            ))
+            .await;
+            metrics::counter!("latchkey_account_locks_total").increment(1);
+        }
+        Ok(())
     }
 
     async fn burn_dummy(&self, password: Arc<Password>) -> Result<(), CoreError> {

@@ -97,6 +97,7 @@ impl Latchkey {
         principal: &Principal,
         id: AccountId,
     ) -> Result<(), CoreError> {
+        self.full_rights(principal)?;
         let record = self
             .visible_account(principal, id, Permission::ResetPasswords)
             .await?;
@@ -106,9 +107,7 @@ impl Latchkey {
             ));
         }
         if record.account.roles.is_admin() && !principal.has_admin_power() {
-            return Err(CoreError::Forbidden(
-                "a helpdesk may not reset an administrator's password",
-            ));
+            return Err(CoreError::Forbidden(crate::error::NOT_ALLOWED));
         }
         if !eligible(&record.account) {
             return Err(CoreError::Refused(
@@ -660,6 +659,7 @@ impl Latchkey {
                 "an API client has no security questions",
             ));
         };
+        self.full_rights(principal)?;
         if answers.is_empty() || answers.len() > 10 {
             return Err(CoreError::Invalid("give 1 to 10 answers".into()));
         }
@@ -698,9 +698,8 @@ impl Latchkey {
             .account_by_id(*account_id)
             .await?
             .ok_or(CoreError::InvalidCredentials)?;
-        let current = Password::parse(current).map_err(|_| CoreError::InvalidCredentials)?;
         if self
-            .prove(ctx, Some(&record), Arc::new(current), false)
+            .prove(ctx, Some(&record), current, false)
             .await?
             .is_err()
         {

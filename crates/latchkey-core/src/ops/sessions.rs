@@ -4,10 +4,9 @@ use super::Latchkey;
 use crate::CoreError;
 use crate::audit::{AuditEvent, AuditType, Outcome, RequestContext};
 use crate::auth::Principal;
-use crate::domain::{AccountId, Password, UserName};
+use crate::domain::{AccountId, UserName};
 use crate::ports::SessionRecord;
 use crate::secret::{SecretString, random_token, token_digest};
-use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -46,7 +45,7 @@ impl Latchkey {
                 scopes: vec![],
                 created_at: now,
                 expires_at,
-                change_only: expired,
+                change_only: expired || account.must_change_password,
             })
             .await?;
         Ok(SignedIn {
@@ -78,11 +77,7 @@ impl Latchkey {
             }
         };
         let target = record.as_ref().map(|r| r.account.id);
-        let outcome = match Password::parse(password) {
-            Ok(pw) => self.prove(ctx, record.as_ref(), Arc::new(pw), true).await?,
-            // Unreadable input cannot match any hash: refused before hashing.
-            Err(_) => Err(super::proof::ProofFailure::WrongPassword),
-        };
+        let outcome = self.prove(ctx, record.as_ref(), password, true).await?;
         let now = self.clock.now();
         let (record, ()) = match (record, outcome) {
             (Some(r), Ok(())) => (r, ()),
@@ -134,7 +129,7 @@ impl Latchkey {
             account_id: account.id,
             roles: account.roles,
             session_id: Uuid::nil(),
-            change_only: expired,
+            change_only: expired || account.must_change_password,
         })
     }
 
@@ -162,7 +157,8 @@ impl Latchkey {
                     account_id,
                     roles: record.account.roles,
                     session_id: session.id,
-                    change_only: session.change_only,
+                    // An admin may set must-change on an account with live sessions.
+                    change_only: session.change_only || record.account.must_change_password,
                 })
             }
             (None, Some(client_id)) => {

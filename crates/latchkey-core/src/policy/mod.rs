@@ -157,29 +157,29 @@ impl Policy {
             _ => raw.chars().count(),
         };
         let mut rules = vec![
-            RuleResult {
-                rule: "min-length",
-                description: MinLength(self.settings.min_length).description(),
-                params: MinLength(self.settings.min_length).params(),
-                mode: RuleMode::Enforce,
-                satisfied: chars >= self.settings.min_length,
-            },
-            RuleResult {
-                rule: "max-length",
-                description: MaxLength(self.settings.max_length).description(),
-                params: MaxLength(self.settings.max_length).params(),
-                mode: RuleMode::Enforce,
-                satisfied: chars <= self.settings.max_length,
-            },
+            RuleResult::new(
+                "min-length",
+                MinLength(self.settings.min_length).description(),
+                MinLength(self.settings.min_length).params(),
+                RuleMode::Enforce,
+                chars >= self.settings.min_length,
+            ),
+            RuleResult::new(
+                "max-length",
+                MaxLength(self.settings.max_length).description(),
+                MaxLength(self.settings.max_length).params(),
+                RuleMode::Enforce,
+                chars <= self.settings.max_length,
+            ),
         ];
         if matches!(error, PasswordError::ControlCharacter) {
-            rules.push(RuleResult {
-                rule: "deny-pattern",
-                description: "Must not contain control characters".to_owned(),
-                params: json!({ "pattern": "[\\x00-\\x1f\\x7f]" }),
-                mode: RuleMode::Enforce,
-                satisfied: false,
-            });
+            rules.push(RuleResult::new(
+                "deny-pattern",
+                "Must not contain control characters".to_owned(),
+                json!({ "pattern": "[\\x00-\\x1f\\x7f]" }),
+                RuleMode::Enforce,
+                false,
+            ));
         }
         ValidationReport::from_rules(rules)
     }

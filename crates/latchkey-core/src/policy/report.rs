@@ -18,6 +18,46 @@ pub struct RuleResult {
     pub params: Value,
     pub mode: RuleMode,
     pub satisfied: bool,
+    /// For a warn-mode rule that is not satisfied: what the user is warned of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+impl RuleResult {
+    /// A rule's result; an unsatisfied warn-mode rule carries its warning text.
+    pub fn new(
+        rule: &'static str,
+        description: String,
+        params: Value,
+        mode: RuleMode,
+        satisfied: bool,
+    ) -> Self {
+        let warning =
+            (mode == RuleMode::Warn && !satisfied).then(|| warning_text(rule, &description));
+        Self {
+            rule,
+            description,
+            params,
+            mode,
+            satisfied,
+            warning,
+        }
+    }
+}
+
+/// What an unsatisfied warn-mode rule tells the user (the password is still accepted).
+fn warning_text(rule: &str, description: &str) -> String {
+    match rule {
+        "dictionary" => {
+            "This password is a common one or in the organisation's list of banned words: \
+             it is accepted, but easy to guess."
+                .to_owned()
+        }
+        "breached" => "This password has appeared in a data breach: it is accepted, but \
+             attackers try such passwords first."
+            .to_owned(),
+        _ => format!("Not satisfied (accepted with a warning): {description}"),
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -44,10 +84,11 @@ impl ValidationReport {
     pub fn warnings(&self) -> Vec<Warning> {
         self.rules
             .iter()
-            .filter(|r| r.mode == RuleMode::Warn && !r.satisfied)
-            .map(|r| Warning {
-                rule: r.rule,
-                message: r.description.clone(),
+            .filter_map(|r| {
+                Some(Warning {
+                    rule: r.rule,
+                    message: r.warning.clone()?,
+                })
             })
             .collect()
     }

@@ -1,6 +1,8 @@
 //! Recovery state tokens: XChaCha20-Poly1305 under a server key. They carry the flow, the
-//! step reached, the account (or none, for a decoy) and the expiry, and reveal nothing.
-//! Several keys may be configured: the first seals, all open (rotation).
+//! step reached, the account (or none, for a decoy) and the expiry, and reveal nothing —
+//! not even by their length: the payload has one fixed size, so a decoy's token looks
+//! exactly like a real one. Several keys may be configured: the first seals, all open
+//! (rotation).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -8,24 +10,43 @@ use chacha20poly1305::aead::Aead as _;
 use chacha20poly1305::{KeyInit as _, XChaCha20Poly1305, XNonce};
 use hmac::Mac as _;
 use rand::Rng as _;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-const VERSION: u8 = 1;
-const AAD: &[u8] = b"latchkey-recovery-token-v1";
+const VERSION: u8 = 2;
+const AAD: &[u8] = b"latchkey-recovery-token-v2";
+/// flow (16) · step (4) · account, nil for none (16) · expiry (8), big-endian.
+const PAYLOAD_LEN: usize = 16 + 4 + 16 + 8;
 
 /// What a token says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claims {
-    #[serde(rename = "f")]
     pub flow: Uuid,
-    #[serde(rename = "s")]
     pub step: u32,
-    #[serde(rename = "a")]
     pub account: Option<Uuid>,
     /// Unix seconds.
-    #[serde(rename = "e")]
     pub expires: i64,
+}
+
+impl Claims {
+    fn to_bytes(&self) -> [u8; PAYLOAD_LEN] {
+        let mut out = [0u8; PAYLOAD_LEN];
+        out[..16].copy_from_slice(self.flow.as_bytes());
+        out[16..20].copy_from_slice(&self.step.to_be_bytes());
+        out[20..36].copy_from_slice(self.account.unwrap_or(Uuid::nil()).as_bytes());
+        out[36..].copy_from_slice(&self.expires.to_be_bytes());
+        out
+    }
+
+    fn from_bytes(b: &[u8]) -> Option<Self> {
+        let b: &[u8; PAYLOAD_LEN] = b.try_into().ok()?;
+        let account = Uuid::from_slice(&b[20..36]).ok()?;
+        Some(Self {
+            flow: Uuid::from_slice(&b[..16]).ok()?,
+            step: u32::from_be_bytes(b[16..20].try_into().ok()?),
+            account: (!account.is_nil()).then_some(account),
+            expires: i64::from_be_bytes(b[36..].try_into().ok()?),
+        })
+    }
 }
 
 /// The 32-byte keys; the first seals.
@@ -71,7 +92,7 @@ impl TokenKeys {
     }
 
     pub fn seal(&self, claims: &Claims) -> String {
-        let plain = serde_json::to_vec(claims).unwrap_or_default();
+        let plain = claims.to_bytes();
         let mut nonce = [0u8; 24];
         rand::rng().fill_bytes(&mut nonce);
         let cipher = XChaCha20Poly1305::new_from_slice(&self.0[0]).expect("32-byte key");
@@ -109,7 +130,7 @@ impl TokenKeys {
                     },
                 )
                 .ok()?;
-            serde_json::from_slice(&plain).ok()
+            Claims::from_bytes(&plain)
         })
     }
 
@@ -173,6 +194,18 @@ mod tests {
         assert_eq!(k.open(&t), Some(c.clone()));
         assert!(!t.contains(&c.flow.simple().to_string()));
         assert_ne!(k.seal(&c), t, "a fresh nonce each time");
+    }
+
+    #[test]
+    fn a_decoy_token_has_the_length_of_a_real_one() {
+        let k = keys(1);
+        let real = k.seal(&claims());
+        let decoy = k.seal(&Claims {
+            account: None,
+            ..claims()
+        });
+        assert_eq!(real.len(), decoy.len());
+        assert_eq!(k.open(&decoy).unwrap().account, None);
     }
 
     #[test]

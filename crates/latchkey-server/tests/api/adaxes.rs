@@ -158,7 +158,9 @@ async fn a_helpdesk_resets_by_guid_sid_or_dn_and_options_follow_adaxes() {
             .unwrap()
             .contains("min-length")
     );
-    adaxes_error(
+    // A helpdesk learns nothing from an unknown id: the same 403, byte for byte, as for
+    // an administrator's account it may not touch.
+    let unknown = adaxes_error(
         reset(
             "00000000-0000-4000-8000-000000000000".into(),
             "Fourth-Reset-44",
@@ -166,9 +168,26 @@ async fn a_helpdesk_resets_by_guid_sid_or_dn_and_options_follow_adaxes() {
         )
         .await
         .unwrap(),
-        404,
+        403,
     )
     .await;
+    let admin_id = app
+        .get("/api/v1/me", Some(&app.admin_token))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin = adaxes_error(
+        reset(admin_id, "Fourth-Reset-44", Value::Null)
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+    assert_eq!(unknown, admin);
     for bad in ["S-1-5-x", "7a4267ce-d354", "not a dn"] {
         adaxes_error(
             reset(bad.into(), "Fourth-Reset-44", Value::Null)

@@ -65,12 +65,12 @@ pub trait Rule: Send + Sync + std::fmt::Debug {
 
     fn evaluate(&self, candidate: &Candidate<'_>) -> Option<RuleResult> {
         let satisfied = self.check(candidate)?;
-        Some(RuleResult {
-            rule: self.name(),
-            description: self.description(),
-            params: self.params(),
-            mode: self.mode(),
+        Some(RuleResult::new(
+            self.name(),
+            self.description(),
+            self.params(),
+            self.mode(),
             satisfied,
-        })
+        ))
     }
 }

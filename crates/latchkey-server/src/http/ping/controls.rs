@@ -161,7 +161,12 @@ fn requirement(r: &RuleResult) -> Value {
     if !properties.is_empty() {
         q["client-side-validation-properties"] = Value::Object(properties);
     }
-    json!({ "password-quality-requirement": q, "requirement-satisfied": r.satisfied })
+    let mut entry =
+        json!({ "password-quality-requirement": q, "requirement-satisfied": r.satisfied });
+    if let Some(w) = &r.warning {
+        entry["additional-info"] = json!(w);
+    }
+    entry
 }
 
 /// The draft-behera error for a refused report.
