@@ -64,6 +64,16 @@ pub struct AccountChanges {
     pub cannot_change_password: Option<bool>,
 }
 
+/// What an account update writes besides the row: session revocation, the end of the
+/// account's open recovery flows, a notification — all in its transaction.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateEffects {
+    pub revoke_sessions: bool,
+    /// Ends every open recovery flow of the account, with this reason (audit only).
+    pub end_flows: Option<&'static str>,
+    pub outbox: Option<OutboxMessage>,
+}
+
 /// Everything one password change or reset writes, in one transaction.
 #[derive(Debug, Clone)]
 pub struct PasswordWrite {
@@ -148,6 +158,37 @@ pub struct RecoveryFlow {
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub completed: bool,
+    /// Why the flow was ended before completion (superseded, password changed, ...):
+    /// for the audit log only.
+    pub ended: Option<String>,
+}
+
+/// A recovery code mail, sent only within the budget of mails per account and per
+/// client network (`recovery.max_mails_per_*` within `recovery.mail_window`). The store
+/// counts and writes in one transaction, and does the same work for a decoy (whose
+/// message is written already discarded), so that neither count nor time tells them apart.
+#[derive(Debug, Clone)]
+pub struct RecoveryMail {
+    pub message: OutboxMessage,
+    /// False for a decoy: the same work, never delivered.
+    pub deliver: bool,
+    /// The client network (`/24` or `/64`) the flow was started from.
+    pub network: String,
+    pub since: OffsetDateTime,
+    pub max_per_source: u32,
+    pub max_per_account: u32,
+}
+
+/// What became of a recovery step's mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailFate {
+    /// No mail at this step.
+    None,
+    Queued,
+    /// A decoy's: written discarded.
+    Discarded,
+    OverSourceBudget,
+    OverAccountBudget,
 }
 
 /// What one successful recovery step writes, if the flow is still at `expected_step`.
@@ -162,7 +203,8 @@ pub struct FlowStep {
     pub code_expires_at: Option<OffsetDateTime>,
     pub proved_email: bool,
     pub audit: Vec<AuditEvent>,
-    pub outbox: Option<OutboxMessage>,
+    /// The code mail of a step into `emailValidation`.
+    pub mail: Option<RecoveryMail>,
 }
 
 /// A security answer: a system question by id or the user's own question, answer hashed.
@@ -209,13 +251,13 @@ pub trait Store: Send + Sync + 'static {
     async fn account_by_sid(&self, sid: &Sid) -> StoreResult<Option<AccountRecord>>;
     async fn list_accounts(&self, filter: &AccountFilter) -> StoreResult<(Vec<Account>, u64)>;
     /// Applies the changes if the revision matches (when given), bumps `_rev`, writes the
-    /// audit event, and revokes every session when `revoke_sessions`.
+    /// audit event and the effects (see [`UpdateEffects`]).
     async fn update_account(
         &self,
         id: AccountId,
         expected_rev: Option<i64>,
         changes: &AccountChanges,
-        revoke_sessions: bool,
+        effects: UpdateEffects,
         audit: AuditEvent,
     ) -> StoreResult<Account>;
     async fn delete_account(
@@ -242,7 +284,8 @@ pub trait Store: Send + Sync + 'static {
         max: u32,
         lock_for: Duration,
     ) -> StoreResult<bool>;
-    /// A successful proof: the consecutive-failure count starts over.
+    /// A successful proof: the consecutive-failure count starts over, and the account's
+    /// open recovery flows end (its owner knows the password).
     async fn succeed_proof(&self, id: AccountId) -> StoreResult<()>;
     /// Sets or clears an administrative lock.
     async fn set_lock(
@@ -312,7 +355,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
 
     /// Inserts a new flow with its audit event and, for a flow that starts by mailing a
-    /// code (admin-triggered), its notification.
+    /// code (admin-triggered), its notification; a flow that mails ends the account's
+    /// other open flows.
     async fn insert_flow(
         &self,
         flow: RecoveryFlow,
@@ -320,8 +364,9 @@ pub trait Store: Send + Sync + 'static {
         outbox: Option<OutboxMessage>,
     ) -> StoreResult<()>;
     async fn flow(&self, id: Uuid) -> StoreResult<Option<RecoveryFlow>>;
-    /// Advances the flow if it is still at `expected_step`; false if another use won.
-    async fn advance_flow(&self, step: FlowStep) -> StoreResult<bool>;
+    /// Advances the flow if it is still at `expected_step` (`None` if another use won),
+    /// with its mail if any: a mail actually queued ends the account's other open flows.
+    async fn advance_flow(&self, step: FlowStep) -> StoreResult<Option<MailFate>>;
     /// Counts a refused input of the flow at `expected_step`; returns the attempts so far.
     async fn fail_flow(&self, id: Uuid, expected_step: u32) -> StoreResult<u32>;
     /// Refused inputs over all of an account's flows created since `since`.

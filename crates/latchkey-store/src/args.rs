@@ -173,7 +173,7 @@ pub(crate) fn audit(e: &AuditEvent) -> Args {
 }
 
 /// `outbox`: id, kind, account_id, payload, created_at, next_attempt_at.
-pub(crate) fn outbox(m: &OutboxMessage) -> Args {
+pub(crate) fn outbox(m: &OutboxMessage, held: Option<&str>) -> Args {
     Args::default()
         .text(m.id.to_string())
         .text(m.kind.clone())
@@ -181,6 +181,8 @@ pub(crate) fn outbox(m: &OutboxMessage) -> Args {
         .text(m.payload.to_string())
         .int(to_ms(m.created_at))
         .int(to_ms(m.created_at))
+        .int(held.map(|_| to_ms(m.created_at)))
+        .text(held.map(|h| format!("not sent: {h}")))
 }
 
 /// `recovery_flows`: id, stages, stage_index, step, account_id, decoy, attempts,

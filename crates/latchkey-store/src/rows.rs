@@ -270,6 +270,7 @@ pub(crate) struct FlowRow {
     created_at: i64,
     expires_at: i64,
     completed: bool,
+    ended_reason: Option<String>,
 }
 
 impl TryFrom<FlowRow> for RecoveryFlow {
@@ -290,6 +291,7 @@ impl TryFrom<FlowRow> for RecoveryFlow {
             created_at: from_ms(r.created_at),
             expires_at: from_ms(r.expires_at),
             completed: r.completed,
+            ended: r.ended_reason,
         })
     }
 }

@@ -156,7 +156,13 @@ const SQL: Statements = Statements {
         "WHERE (?1 IS NULL OR target_id = ?1) AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR at >= ?3) \
          ORDER BY seq LIMIT ?4"
     ),
-    insert_outbox: "INSERT INTO outbox (id, kind, account_id, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
+    insert_outbox: "INSERT INTO outbox (id, kind, account_id, payload, created_at, next_attempt_at, sent_at, last_error) \
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    end_flows: "UPDATE recovery_flows SET completed = 1, ended_reason = ?1 \
+        WHERE account_id = ?2 AND completed = 0 AND decoy = 0 AND (?3 IS NULL OR id <> ?3)",
+    recovery_mails: "SELECT COUNT(*), COALESCE(SUM(CASE WHEN mail_network = ?3 THEN 1 ELSE 0 END), 0) \
+        FROM recovery_flows WHERE account_id = ?1 AND mailed_at >= ?2",
+    mark_flow_mailed: "UPDATE recovery_flows SET mailed_at = ?1, mail_network = ?2 WHERE id = ?3",
     pending_outbox: "SELECT id, kind, account_id, payload, created_at FROM outbox WHERE account_id = ?1 AND sent_at IS NULL ORDER BY seq",
     claim_outbox: "UPDATE outbox SET next_attempt_at = ?1 WHERE seq IN \
         (SELECT seq FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?2 ORDER BY seq LIMIT ?3) \

@@ -390,6 +390,7 @@ fn flow(id: Uuid, account: Option<Uuid>) -> latchkey_core::ports::RecoveryFlow {
         created_at: T0,
         expires_at: T0 + Duration::from_secs(1800),
         completed: false,
+        ended: None,
     }
 }
 
@@ -404,8 +405,101 @@ fn step(id: Uuid, expected: u32) -> latchkey_core::ports::FlowStep {
         code_expires_at: Some(T0),
         proved_email: false,
         audit: vec![],
-        outbox: None,
+        mail: None,
     }
+}
+
+/// A step into `emailValidation` that mails `account`'s code from `network`.
+fn mailing_step(id: Uuid, account: Uuid, network: &str) -> latchkey_core::ports::FlowStep {
+    use latchkey_core::ports::{OutboxMessage, RecoveryMail};
+    latchkey_core::ports::FlowStep {
+        account_id: Some(account),
+        decoy: false,
+        mail: Some(RecoveryMail {
+            message: OutboxMessage {
+                id: Uuid::new_v4(),
+                kind: "recovery-code".into(),
+                account_id: account,
+                created_at: T0,
+                payload: serde_json::json!({}),
+            },
+            deliver: true,
+            network: network.into(),
+            since: T0 - Duration::from_secs(3600),
+            max_per_source: 2,
+            max_per_account: 3,
+        }),
+        ..step(id, 0)
+    }
+}
+
+#[tokio::test]
+async fn recovery_mails_stay_within_budget_in_parallel_and_a_sent_one_supersedes() {
+    use latchkey_core::ports::MailFate;
+    let f = fresh().await;
+    let a = f
+        .store
+        .insert_account(new_account("jdoe"), [1, 2, 3])
+        .await
+        .unwrap();
+    let flows: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
+    for id in &flows {
+        f.store
+            .insert_flow(flow(*id, None), event(AuditType::RecoveryStart, None), None)
+            .await
+            .unwrap();
+    }
+    let tasks: Vec<_> = flows
+        .iter()
+        .map(|id| {
+            let (s, id) = (Arc::clone(&f.store), *id);
+            tokio::spawn(async move {
+                s.advance_flow(mailing_step(id, a.id, "192.0.2.0/24"))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut fates = vec![];
+    for t in tasks {
+        fates.push(t.await.unwrap().unwrap());
+    }
+    let queued = fates.iter().filter(|f| **f == MailFate::Queued).count();
+    assert_eq!(queued, 2, "{fates:?}");
+    assert!(fates.iter().all(|f| matches!(f, MailFate::Queued | MailFate::OverSourceBudget)));
+    // Only the last mail sent leaves its flow open; the others are superseded.
+    let mut open = vec![];
+    for id in &flows {
+        let fl = f.store.flow(*id).await.unwrap().unwrap();
+        if fl.ended.is_none() {
+            open.push(*id);
+        }
+    }
+    assert!(open.len() >= 1, "the newest mailed flow stays open");
+    assert_eq!(f.store.pending_outbox(a.id).await.unwrap().len(), 2);
+    // Another network has its own budget, up to the account's total of 3.
+    let more: Vec<Uuid> = (0..2).map(|_| Uuid::new_v4()).collect();
+    let mut fates = vec![];
+    for id in &more {
+        f.store
+            .insert_flow(flow(*id, None), event(AuditType::RecoveryStart, None), None)
+            .await
+            .unwrap();
+        fates.push(
+            f.store
+                .advance_flow(mailing_step(*id, a.id, "198.51.100.0/24"))
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    assert_eq!(fates, [MailFate::Queued, MailFate::OverAccountBudget]);
+    // A password write ends the open flows.
+    let before = f.store.flow(more[0]).await.unwrap().unwrap();
+    assert!(before.ended.is_none());
+    f.store.succeed_proof(a.id).await.unwrap();
+    let after = f.store.flow(more[0]).await.unwrap().unwrap();
+    assert_eq!(after.ended.as_deref(), Some("signed in with the password"));
 }
 
 #[tokio::test]
@@ -424,7 +518,7 @@ async fn a_flow_step_advances_exactly_once_even_in_parallel() {
         .collect();
     let mut won = 0;
     for t in tasks {
-        won += usize::from(t.await.unwrap());
+        won += usize::from(t.await.unwrap().is_some());
     }
     assert_eq!(won, 1);
     let stored = f.store.flow(id).await.unwrap().unwrap();
@@ -433,7 +527,7 @@ async fn a_flow_step_advances_exactly_once_even_in_parallel() {
         (1, 1, true)
     );
     assert!(
-        !f.store.advance_flow(step(id, 0)).await.unwrap(),
+        f.store.advance_flow(step(id, 0)).await.unwrap().is_none(),
         "a replay of step 0 fails"
     );
     assert_eq!(f.store.fail_flow(id, 1).await.unwrap(), 1);

@@ -1,6 +1,7 @@
 //! Domain types, each constructed only through `parse`, so a value that exists is valid.
 
 mod account;
+mod contact;
 mod dn;
 mod password;
 mod role;
@@ -8,6 +9,7 @@ mod sid;
 mod username;
 
 pub use account::{Account, AccountId, AccountStatus, Profile};
+pub use contact::{ContactError, MAX_EMAIL_OCTETS, check_email};
 pub use dn::{Dn, DnError};
 pub use password::{MAX_PASSWORD_BYTES, NORMALIZATION, Password, PasswordError};
 pub use role::{Role, RoleError, Roles};

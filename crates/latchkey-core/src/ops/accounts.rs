@@ -8,7 +8,7 @@ use crate::auth::{Permission, Principal};
 use crate::domain::{Account, AccountId, Dn, Password, Profile, Role, Roles, Sid, UserName};
 use crate::hashing::PasswordHash;
 use crate::policy::{Candidate, Entry};
-use crate::ports::{AccountChanges, AccountFilter, NewAccount};
+use crate::ports::{AccountFilter, NewAccount};
 use crate::secret::{ExposeSecret as _, SecretString};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -57,6 +57,9 @@ impl Latchkey {
         }
         let user_name =
             UserName::parse(&req.user_name).map_err(|e| CoreError::Invalid(e.to_string()))?;
+        req.profile
+            .check()
+            .map_err(|e| CoreError::Invalid(e.to_string()))?;
         let dn = match &req.dn {
             Some(raw) => Dn::parse(raw),
             None => Dn::from_template(&self.settings.dn_template, user_name.as_str()),
@@ -239,51 +242,6 @@ impl Latchkey {
         })
     }
 
-    pub async fn update_account(
-        &self,
-        ctx: &RequestContext,
-        principal: &Principal,
-        id: AccountId,
-        expected_rev: Option<i64>,
-        changes: AccountChanges,
-    ) -> Result<Account, CoreError> {
-        self.require(principal, Permission::WriteAccounts)?;
-        let current = self
-            .store
-            .account_by_id(id)
-            .await?
-            .ok_or(CoreError::NotFound)?
-            .account;
-        let touches_admin = current.roles.iter().any(|r| r != Role::User)
-            || changes
-                .roles
-                .as_ref()
-                .is_some_and(|r| r.iter().any(|r| r != Role::User));
-        if touches_admin && !principal.has_admin_power() {
-            return Err(CoreError::Forbidden(
-                "only an administrator changes privileged accounts or roles",
-            ));
-        }
-        if changes.federated == Some(true) && !current.federated && current.has_password {
-            // Becoming federated drops nothing silently: the local password stays unusable.
-            tracing::info!(account = %id, "account made federated; its local password no longer signs in");
-        }
-        // Disabling an account ends its sessions at once.
-        let revoke = changes.disabled == Some(true);
-        let audit = self.event(
-            ctx,
-            AuditType::AccountUpdate,
-            principal,
-            Some(id),
-            Outcome::Success,
-            None,
-        );
-        Ok(self
-            .store
-            .update_account(id, expected_rev, &changes, revoke, audit)
-            .await?)
-    }
-
     pub async fn delete_account(
         &self,
         ctx: &RequestContext,
@@ -407,50 +365,5 @@ impl Latchkey {
             Err(CoreError::Duplicate(_)) => Ok(None),
             Err(e) => Err(e),
         }
-    }
-}
-
-impl Latchkey {
-    /// Changes profile attributes only (not identity, roles or flags): the account itself
-    /// may, and so may account writers (privileged targets only by an administrator).
-    pub async fn update_profile(
-        &self,
-        ctx: &RequestContext,
-        principal: &Principal,
-        id: AccountId,
-        expected_rev: Option<i64>,
-        profile: Profile,
-    ) -> Result<Account, CoreError> {
-        if principal.account_id() != Some(id) {
-            return self
-                .update_account(
-                    ctx,
-                    principal,
-                    id,
-                    expected_rev,
-                    AccountChanges {
-                        profile: Some(profile),
-                        ..Default::default()
-                    },
-                )
-                .await;
-        }
-        self.full_rights(principal)?;
-        let audit = self.event(
-            ctx,
-            AuditType::AccountUpdate,
-            principal,
-            Some(id),
-            Outcome::Success,
-            Some("own profile"),
-        );
-        let changes = AccountChanges {
-            profile: Some(profile),
-            ..Default::default()
-        };
-        Ok(self
-            .store
-            .update_account(id, expected_rev, &changes, false, audit)
-            .await?)
     }
 }

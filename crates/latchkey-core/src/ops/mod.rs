@@ -7,6 +7,7 @@ mod clients;
 mod generate;
 mod notify;
 mod password;
+mod profile;
 mod proof;
 mod recovery;
 mod sessions;
@@ -15,6 +16,7 @@ pub use accounts::{AccountPage, CreateAccount};
 pub use clients::{ClientToken, NewClient};
 pub use notify::Notification;
 pub use password::{Notify, ProvedChange, ResetOptions, ResetOutcome};
+pub use profile::CONTACT_PROOF_REQUIRED;
 pub use recovery::{QuestionRef, RecoveryStep};
 pub use sessions::SignedIn;
 

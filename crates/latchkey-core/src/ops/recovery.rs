@@ -9,7 +9,7 @@ use crate::audit::{AuditEvent, AuditType, Outcome, RequestContext};
 use crate::auth::{Permission, Principal};
 use crate::domain::{Account, AccountId, Password, UserName};
 use crate::policy::Entry;
-use crate::ports::{AccountFilter, FlowStep, OutboxMessage, RecoveryFlow};
+use crate::ports::{AccountFilter, FlowStep, MailFate, OutboxMessage, RecoveryFlow, RecoveryMail};
 use crate::recovery::filter::{Attr, Filter};
 use crate::recovery::{Claims, CodeFormat, Stage, StrictObject, requirements};
 use crate::secret::{SecretString, constant_time_eq, random_token};
@@ -58,6 +58,7 @@ impl Latchkey {
                     created_at: now,
                     expires_at: now + r.flow_ttl,
                     completed: false,
+                    ended: None,
                 };
                 let audit = AuditEvent::new(
                     ctx,
@@ -129,8 +130,10 @@ impl Latchkey {
             created_at: now,
             expires_at: now + self.settings.recovery.flow_ttl,
             completed: false,
+            ended: None,
         };
         let (digest, expires, mail) = self.code_for(&flow, 0, Some(&record.account));
+        let mail = Some(mail);
         flow.code_digest = Some(digest);
         flow.code_expires_at = Some(expires);
         let audit = self.event(
@@ -189,6 +192,9 @@ impl Latchkey {
         let account = flow.account_id;
         if claims.expires <= now.unix_timestamp() || flow.expires_at <= now {
             return Err(self.fail(ctx, account, "expired flow").await);
+        }
+        if let Some(why) = &flow.ended {
+            return Err(self.fail(ctx, account, why).await);
         }
         if flow.completed || flow.step != claims.step {
             return Err(self.fail(ctx, account, "token already used").await);
@@ -253,10 +259,20 @@ impl Latchkey {
             proved_email,
             ..flow.clone()
         };
-        let (mut code_digest, mut code_expires_at, mut outbox) = (None, None, None);
+        let (mut code_digest, mut code_expires_at, mut mail) = (None, None, None);
         if next == Stage::EmailValidation {
-            let (d, e, mail) = self.code_for(&advanced, advanced.step, account.filter(|_| !decoy));
-            (code_digest, code_expires_at, outbox) = (Some(d), Some(e), mail);
+            let (d, e, message) =
+                self.code_for(&advanced, advanced.step, account.filter(|_| !decoy));
+            let r = &self.settings.recovery;
+            mail = Some(RecoveryMail {
+                message,
+                deliver: !decoy,
+                network: client_network(ctx.client_ip),
+                since: self.clock.now() - r.mail_window,
+                max_per_source: r.max_mails_per_source,
+                max_per_account: r.max_mails_per_account,
+            });
+            (code_digest, code_expires_at) = (Some(d), Some(e));
         }
         let audit = vec![AuditEvent::new(
             ctx,
@@ -277,9 +293,9 @@ impl Latchkey {
             code_expires_at,
             proved_email,
             audit,
-            outbox,
+            mail,
         };
-        if !self.store.advance_flow(step).await? {
+        let Some(fate) = self.store.advance_flow(step).await? else {
             return Err(self
                 .fail(
                     ctx,
@@ -287,6 +303,33 @@ impl Latchkey {
                     "token already used (a parallel submission won)",
                 )
                 .await);
+        };
+        let r = &self.settings.recovery;
+        let held = match fate {
+            MailFate::OverSourceBudget => Some(format!(
+                "no mail sent: {} recovery mails from this network within {}s already",
+                r.max_mails_per_source,
+                r.mail_window.as_secs()
+            )),
+            MailFate::OverAccountBudget => Some(format!(
+                "no mail sent: {} recovery mails for this account within {}s already",
+                r.max_mails_per_account,
+                r.mail_window.as_secs()
+            )),
+            MailFate::None | MailFate::Queued | MailFate::Discarded => None,
+        };
+        if let Some(reason) = held {
+            metrics::counter!("latchkey_recovery_mails_held_total").increment(1);
+            self.audit(AuditEvent::new(
+                ctx,
+                self.clock.now(),
+                AuditType::RecoveryFailure,
+                None,
+                advanced.account_id,
+                Outcome::Failure,
+                Some(&reason),
+            ))
+            .await;
         }
         advanced.code_digest = code_digest;
         Ok(RecoveryStep::Next {
@@ -296,14 +339,15 @@ impl Latchkey {
         })
     }
 
-    /// A fresh code for the flow at `step`, its digest and expiry, and — for a real
-    /// account — the sealed `recovery-code` message. A decoy gets the same work, no mail.
+    /// A fresh code for the flow at `step`, its digest and expiry, and the sealed
+    /// `recovery-code` message — for a decoy too (addressed to nobody, never delivered),
+    /// so that it costs the same.
     fn code_for(
         &self,
         flow: &RecoveryFlow,
         step: u32,
         account: Option<&Account>,
-    ) -> (Vec<u8>, time::OffsetDateTime, Option<OutboxMessage>) {
+    ) -> (Vec<u8>, time::OffsetDateTime, OutboxMessage) {
         let code = match self.settings.recovery.code_format {
             CodeFormat::Digits => format!("{:08}", rand::rng().random_range(0..100_000_000u32)),
             CodeFormat::Token => random_token(18),
@@ -316,13 +360,13 @@ impl Latchkey {
                 .to_string()
                 .as_bytes(),
         );
-        let mail = account.map(|a| OutboxMessage {
+        let mail = OutboxMessage {
             id: Uuid::new_v4(),
             kind: "recovery-code".to_owned(),
-            account_id: a.id,
+            account_id: account.map_or(Uuid::nil(), |a| a.id),
             created_at: now,
             payload: json!({ "sealed": sealed, "expiresAt": (now + self.settings.recovery.code_ttl).unix_timestamp() }),
-        });
+        };
         (digest, now + self.settings.recovery.code_ttl, mail)
     }
 
@@ -786,6 +830,25 @@ fn normalise_answer(a: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The network a request came from, as the mail budget counts it: the /24 of an IPv4
+/// address, the /64 of an IPv6 one.
+fn client_network(ip: Option<std::net::IpAddr>) -> String {
+    match ip {
+        Some(std::net::IpAddr::V4(v4)) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        Some(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => client_network(Some(v4.into())),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        None => "unknown".to_owned(),
+    }
 }
 
 /// Who can recover: an active, local account with an e-mail address.

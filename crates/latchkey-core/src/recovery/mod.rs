@@ -45,6 +45,12 @@ pub struct RecoverySettings {
     /// in the store, shared by every node.
     pub token_keys: Vec<String>,
     pub code_format: CodeFormat,
+    /// Recovery mails per account and client network (/24, /64) within `mail_window`.
+    pub max_mails_per_source: u32,
+    /// Recovery mails per account within `mail_window`, from all networks together.
+    pub max_mails_per_account: u32,
+    #[serde(with = "duration")]
+    pub mail_window: Duration,
 }
 
 impl Default for RecoverySettings {
@@ -67,6 +73,9 @@ impl Default for RecoverySettings {
             max_attempts: 5,
             token_keys: vec![],
             code_format: CodeFormat::Digits,
+            max_mails_per_source: 3,
+            max_mails_per_account: 10,
+            mail_window: Duration::from_secs(3600),
         }
     }
 }

@@ -82,10 +82,12 @@ impl Mailer {
             .account
             .as_ref()
             .ok_or(("the account no longer exists".to_owned(), true))?;
-        let to = account
-            .profile
-            .email
-            .as_deref()
+        // `email-changed` goes to the old address, carried in the message.
+        let to = n
+            .payload
+            .get("to")
+            .and_then(|v| v.as_str())
+            .or(account.profile.email.as_deref())
             .ok_or(("the account has no e-mail address".to_owned(), true))?;
         let to: lettre::message::Mailbox = to
             .parse()

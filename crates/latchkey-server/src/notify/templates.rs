@@ -39,7 +39,31 @@ const BUILT_IN: &[(&str, &str)] = &[
         "password-expiring.de.txt",
         include_str!("../../templates/password-expiring.de.txt"),
     ),
+    (
+        "email-changed.en.txt",
+        include_str!("../../templates/email-changed.en.txt"),
+    ),
+    (
+        "email-changed.de.txt",
+        include_str!("../../templates/email-changed.de.txt"),
+    ),
 ];
+
+/// Every value a template prints is written on one line: a control character (a line
+/// break above all) becomes a space, so no stored value can start a new line or header.
+fn one_line(
+    out: &mut minijinja::Output,
+    _: &mut minijinja::State,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    let text: String = value
+        .to_string()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    out.write_str(&text)
+        .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+}
 
 pub struct Templates {
     env: Environment<'static>,
@@ -62,6 +86,7 @@ fn safe_segment(s: &str) -> bool {
 impl Templates {
     pub fn new(dir: Option<PathBuf>) -> Self {
         let mut env = Environment::new();
+        env.set_formatter(one_line);
         env.set_loader(move |name: &str| {
             if let Some(d) = &dir {
                 match std::fs::read_to_string(d.join(name)) {
@@ -144,6 +169,7 @@ impl Templates {
             "password-reset",
             "recovery-code",
             "password-expiring",
+            "email-changed",
         ] {
             self.render(kind, None, None, minijinja::context! { display_name => "x", user_name => "x", code => "1", link => "x", valid_minutes => 1, expires_at => "x", surface => "x" })?;
         }
@@ -179,6 +205,21 @@ mod tests {
                 .contains("changed")
         );
         assert!(t.check().is_ok());
+    }
+
+    #[test]
+    fn no_stored_value_starts_a_new_line_or_header() {
+        let t = Templates::new(None);
+        let r = t
+            .render(
+                "password-changed",
+                None,
+                None,
+                minijinja::context! { display_name => "Jo\r\nBcc: evil@example.com", user_name => "jo\nx" },
+            )
+            .unwrap();
+        assert!(!r.body.contains("\nBcc:") && !r.body.contains("\rBcc"), "{}", r.body);
+        assert!(r.body.contains("Jo  Bcc: evil@example.com"), "{}", r.body);
     }
 
     #[test]

@@ -1,15 +1,14 @@
 //! Account rows: insert (with SID allocation), list, update, delete, lock.
 
 use super::backend::Backend;
-use super::{SqlStore, commit, first, insert_audit};
+use super::{SqlStore, commit, first, insert_audit, insert_effects};
 use crate::args::{self, Args};
 use crate::rows::{AccountRow, accounts, convert_opt};
 use crate::timestamp::to_ms;
 use latchkey_core::audit::AuditEvent;
 use latchkey_core::domain::{Account, AccountId, Sid, UserName};
 use latchkey_core::ports::{
-    AccountChanges, AccountFilter, AccountRecord, NewAccount, StoreError, StoreResult,
-};
+    AccountChanges, AccountFilter, AccountRecord, NewAccount, StoreError, StoreResult, UpdateEffects};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -63,7 +62,7 @@ impl<DB: Backend> SqlStore<DB> {
         id: AccountId,
         expected_rev: Option<i64>,
         c: &AccountChanges,
-        revoke_sessions: bool,
+        effects: UpdateEffects,
         audit: AuditEvent,
     ) -> StoreResult<Account> {
         let mut tx = self.write().await?;
@@ -74,10 +73,13 @@ impl<DB: Backend> SqlStore<DB> {
             args::account_update(&cur, c),
         )
         .await?;
-        if revoke_sessions {
+        if effects.revoke_sessions {
             revoke_all::<DB>(&mut tx, id, None, audit.at).await?;
         }
-        insert_audit::<DB>(&mut tx, &audit).await?;
+        if let Some(reason) = effects.end_flows {
+            DB::run(&mut tx, DB::SQL.end_flows, super::end_flows_args(id, reason, None)).await?;
+        }
+        insert_effects::<DB>(&mut tx, &[audit], effects.outbox.as_ref()).await?;
         commit(tx).await?;
         self.must_read(id).await
     }

@@ -100,7 +100,15 @@ pub struct Statements {
     pub client_by_id: &'static str,
     pub insert_audit: &'static str,
     pub list_audit: &'static str,
+    /// id, kind, account_id, payload, created_at, next_attempt_at, sent_at, last_error:
+    /// a message held back (a decoy's, or over a budget) is written already settled.
     pub insert_outbox: &'static str,
+    /// Ends the open flows of account ?2 (reason ?1), except flow ?3 if given.
+    pub end_flows: &'static str,
+    /// Mails of account ?1 since ?2: all, and those from network ?3.
+    pub recovery_mails: &'static str,
+    /// Records when (?1) and from where (?2) flow ?3's code was mailed.
+    pub mark_flow_mailed: &'static str,
     pub pending_outbox: &'static str,
     /// Leases due messages to this worker, skipping those another worker holds.
     pub claim_outbox: &'static str,

@@ -19,7 +19,7 @@ use latchkey_core::hashing::PasswordHash;
 use latchkey_core::ports::{
     AccountChanges, AccountFilter, AccountRecord, ClientRecord, FlowStep, KbaAnswer, NewAccount,
     OutboxMessage, PasswordWrite, PendingMessage, ProofSlot, RecoveryFlow, SessionRecord, Store,
-    StoreError, StoreResult,
+    StoreError, StoreResult, MailFate, UpdateEffects,
 };
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
@@ -104,8 +104,16 @@ async fn insert_outbox<DB: Backend>(
     conn: &mut DB::Connection,
     m: &OutboxMessage,
 ) -> StoreResult<()> {
-    DB::run(conn, DB::SQL.insert_outbox, args::outbox(m)).await?;
+    DB::run(conn, DB::SQL.insert_outbox, args::outbox(m, None)).await?;
     Ok(())
+}
+
+/// `end_flows`: the reason, the account, the flow to keep.
+pub(super) fn end_flows_args(account: AccountId, reason: &str, keep: Option<Uuid>) -> Args {
+    Args::default()
+        .text(reason.to_owned())
+        .text(account.to_string())
+        .text(keep.map(|k| k.to_string()))
 }
 
 /// What a change writes besides its own rows: its audit events and its notification.
@@ -183,11 +191,10 @@ impl<DB: Backend> Store for SqlStore<DB> {
         id: AccountId,
         expected_rev: Option<i64>,
         changes: &AccountChanges,
-        revoke_sessions: bool,
+        effects: UpdateEffects,
         audit: AuditEvent,
     ) -> StoreResult<Account> {
-        self.update(id, expected_rev, changes, revoke_sessions, audit)
-            .await
+        self.update(id, expected_rev, changes, effects, audit).await
     }
 
     async fn delete_account(
@@ -237,6 +244,8 @@ impl<DB: Backend> Store for SqlStore<DB> {
 
     async fn succeed_proof(&self, id: AccountId) -> StoreResult<()> {
         self.run(DB::SQL.succeed_proof, self::id(id)).await?;
+        let end = end_flows_args(id, "signed in with the password", None);
+        self.run(DB::SQL.end_flows, end).await?;
         Ok(())
     }
 
@@ -408,6 +417,10 @@ impl<DB: Backend> Store for SqlStore<DB> {
     ) -> StoreResult<()> {
         let mut tx = self.write().await?;
         DB::run(&mut tx, DB::SQL.insert_flow, args::flow(&flow)).await?;
+        if let (Some(account), Some(_)) = (flow.account_id, &outbox) {
+            let end = end_flows_args(account, "superseded by a newer flow", Some(flow.id));
+            DB::run(&mut tx, DB::SQL.end_flows, end).await?;
+        }
         insert_effects::<DB>(&mut tx, &[audit], outbox.as_ref()).await?;
         commit(tx).await
     }
@@ -416,7 +429,7 @@ impl<DB: Backend> Store for SqlStore<DB> {
         self.flow_row(id).await
     }
 
-    async fn advance_flow(&self, step: FlowStep) -> StoreResult<bool> {
+    async fn advance_flow(&self, step: FlowStep) -> StoreResult<Option<MailFate>> {
         self.advance_flow_row(step).await
     }
 

@@ -41,6 +41,9 @@ impl<DB: Backend> SqlStore<DB> {
         if w.unlock {
             DB::run(&mut tx, DB::SQL.unlock, id()).await?;
         }
+        // A new password ends every open recovery flow (the completing one is done).
+        let end = super::end_flows_args(w.account_id, "password changed", None);
+        DB::run(&mut tx, DB::SQL.end_flows, end).await?;
         insert_effects::<DB>(&mut tx, &w.audit, w.outbox.as_ref()).await?;
         commit(tx).await?;
         self.must_read(w.account_id).await

@@ -1,29 +1,77 @@
 //! Recovery flows (steps advanced by compare-and-swap) and security answers.
 
 use super::backend::Backend;
-use super::{SqlStore, commit, id, insert_audit, insert_effects};
+use super::{SqlStore, commit, first, id, insert_audit, insert_effects};
 use crate::args;
 use crate::rows::{FlowRow, KbaRow, convert, convert_opt};
 use crate::timestamp::to_ms;
 use latchkey_core::audit::AuditEvent;
 use latchkey_core::domain::AccountId;
-use latchkey_core::ports::{FlowStep, KbaAnswer, RecoveryFlow, StoreResult};
+use latchkey_core::ports::{FlowStep, KbaAnswer, MailFate, RecoveryFlow, RecoveryMail, StoreResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+/// Counts the account's recent mails (its row locked, so parallel flows count in turn)
+/// and queues the mail within budget — ending the account's other open flows — or
+/// writes it settled, unsent. A decoy runs the same statements on nobody's rows.
+async fn mail_within_budget<DB: Backend>(
+    conn: &mut DB::Connection,
+    flow: Uuid,
+    mail: &RecoveryMail,
+) -> StoreResult<MailFate> {
+    let owner = mail.message.account_id;
+    DB::run(conn, DB::SQL.lock_account, id(owner)).await?;
+    let counts = id(owner)
+        .int(to_ms(mail.since))
+        .text(mail.network.clone());
+    let (total, here): (i64, i64) = first::<DB, _>(conn, DB::SQL.recovery_mails, counts)
+        .await?
+        .unwrap_or((0, 0));
+    let fate = if !mail.deliver {
+        MailFate::Discarded
+    } else if here >= i64::from(mail.max_per_source) {
+        MailFate::OverSourceBudget
+    } else if total >= i64::from(mail.max_per_account) {
+        MailFate::OverAccountBudget
+    } else {
+        MailFate::Queued
+    };
+    let queued = fate == MailFate::Queued;
+    let mailed = args::Args::default()
+        .int(queued.then(|| to_ms(mail.message.created_at)))
+        .text(queued.then(|| mail.network.clone()))
+        .text(flow.to_string());
+    DB::run(conn, DB::SQL.mark_flow_mailed, mailed).await?;
+    // Nobody's flows end for a mail that is not sent: strangers cannot end the owner's.
+    let ended = if queued { owner } else { Uuid::nil() };
+    let end = super::end_flows_args(ended, "superseded by a newer flow", Some(flow));
+    DB::run(conn, DB::SQL.end_flows, end).await?;
+    let held = match fate {
+        MailFate::Queued => None,
+        MailFate::Discarded => Some("decoy"),
+        _ => Some("over the recovery mail budget"),
+    };
+    DB::run(conn, DB::SQL.insert_outbox, args::outbox(&mail.message, held)).await?;
+    Ok(fate)
+}
 
 impl<DB: Backend> SqlStore<DB> {
     pub(super) async fn flow_row(&self, flow: Uuid) -> StoreResult<Option<RecoveryFlow>> {
         convert_opt(self.row::<FlowRow>(DB::SQL.flow, id(flow)).await?)
     }
 
-    pub(super) async fn advance_flow_row(&self, s: FlowStep) -> StoreResult<bool> {
+    pub(super) async fn advance_flow_row(&self, s: FlowStep) -> StoreResult<Option<MailFate>> {
         let mut tx = self.write().await?;
         if DB::run(&mut tx, DB::SQL.advance_flow, args::flow_step(&s)).await? != 1 {
-            return Ok(false);
+            return Ok(None);
         }
-        insert_effects::<DB>(&mut tx, &s.audit, s.outbox.as_ref()).await?;
+        let fate = match &s.mail {
+            Some(mail) => mail_within_budget::<DB>(&mut tx, s.flow_id, mail).await?,
+            None => MailFate::None,
+        };
+        insert_effects::<DB>(&mut tx, &s.audit, None).await?;
         commit(tx).await?;
-        Ok(true)
+        Ok(Some(fate))
     }
 
     /// Counts a failed attempt at the expected step; `u32::MAX` when the flow moved on.

@@ -46,7 +46,7 @@ pub async fn info_login(
                 "authorization": {
                     "userRolesProperty": "authzRoles", "component": "managed/user", "authLogin": false,
                     "authenticationIdProperty": "username", "roles": roles_of(&p), "ipAddress": ip,
-                    "authenticationId": a.user_name.as_str(), "protectedAttributeList": ["password"],
+                    "authenticationId": a.user_name.as_str(), "protectedAttributeList": ["password", "mail", "telephoneNumber"],
                     "id": a.id, "moduleId": "MANAGED_USER", "queryId": "credential-query"
                 }
             })
@@ -297,10 +297,20 @@ async fn patch(
             };
             *slot = value.clone();
         }
+        // The core asks for the reauthentication password when an account changes its
+        // own contact data (as IDM does for protected attributes).
         state
             .core
-            .update_profile(&ctx, &principal, account.id, expected, profile)
-            .await?;
+            .update_profile(
+                &ctx,
+                &principal,
+                account.id,
+                expected,
+                profile,
+                reauth.as_deref(),
+            )
+            .await
+            .map_err(reauth_failed)?;
     }
     if let Some(disabled) = patch.status {
         if own {
@@ -314,7 +324,7 @@ async fn patch(
         };
         state
             .core
-            .update_account(&ctx, &principal, account.id, None, changes)
+            .update_account(&ctx, &principal, account.id, None, changes, None)
             .await?;
     }
     if let Some(answers) = patch.kba {
@@ -354,11 +364,15 @@ async fn patch(
     Ok(axum::Json(user_object(state, &principal, &fresh).await?))
 }
 
-/// A wrong reauthentication password is IDM's 403, not a 401.
+/// A wrong reauthentication password is IDM's 403, not a 401; a missing one is the
+/// 403 IDM answers for a protected attribute.
 fn reauth_failed(e: latchkey_core::CoreError) -> IdmError {
     match e {
         latchkey_core::CoreError::InvalidCredentials => {
             IdmError::forbidden("Reauthentication failed")
+        }
+        latchkey_core::CoreError::Forbidden(latchkey_core::ops::CONTACT_PROOF_REQUIRED) => {
+            IdmError::forbidden("Reauthentication required: send X-OpenIDM-Reauth-Password")
         }
         other => other.into(),
     }

@@ -259,6 +259,10 @@ pub struct AccountPatch {
     password_never_expires: Option<bool>,
     #[schema(nullable = false)]
     cannot_change_password: Option<bool>,
+    /// The caller's current password: needed when an account changes its own `email` or
+    /// `telephoneNumber` (never stored, never echoed).
+    #[schema(nullable = false, format = Password)]
+    current_password: Option<String>,
 }
 
 #[derive(ToSchema)]
@@ -269,7 +273,8 @@ pub enum PatchStatus {
     Disabled,
 }
 
-const PATCHABLE: [&str; 14] = [
+const PATCHABLE: [&str; 15] = [
+    "currentPassword",
     "userName",
     "dn",
     "email",
@@ -379,11 +384,20 @@ pub async fn patch_account(
     let id = parse_id(&id)?;
     let current = state.core.get_account(&principal, id).await?;
     let changes = changes_from_patch(&current, &patch)?;
+    let proof = match patch.get("currentPassword") {
+        None => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "currentPassword must be a string".into(),
+            ));
+        }
+    };
     // Without If-Match, the revision read above guards the merge against a lost update.
     let expected = if_match.or(Some(current.rev));
     let account = state
         .core
-        .update_account(&ctx.0, &principal, id, expected, changes)
+        .update_account(&ctx.0, &principal, id, expected, changes, proof)
         .await?;
     Ok((
         etag(account.rev),

@@ -457,6 +457,7 @@ pub async fn create(
                     disabled: Some(true),
                     ..Default::default()
                 },
+                None,
             )
             .await?;
     }
@@ -494,7 +495,14 @@ async fn write(
     };
     let mut a = state
         .core
-        .update_account(&ctx, p, current.id, expected.or(Some(current.rev)), changes)
+        .update_account(
+            &ctx,
+            p,
+            current.id,
+            expected.or(Some(current.rev)),
+            changes,
+            None,
+        )
         .await?;
     if let Some(pw) = m.password {
         let options = ResetOptions {

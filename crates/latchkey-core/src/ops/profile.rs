@@ -1,0 +1,185 @@
+//! Account updates: profile, roles and flags. The contact data that recovery mails go to
+//! is a credential: an account changing its own e-mail address or telephone number proves
+//! its current password (admins too), and every change of the e-mail address tells the
+//! old address, in the same transaction. Disabling an account or changing its address
+//! ends its open recovery flows.
+
+use super::Latchkey;
+use crate::CoreError;
+use crate::audit::{AuditType, Outcome, RequestContext};
+use crate::auth::{Permission, Principal};
+use crate::domain::{Account, AccountId, Profile, Role};
+use crate::ports::{AccountChanges, AccountRecord, OutboxMessage, UpdateEffects};
+use serde_json::json;
+use uuid::Uuid;
+
+/// The refusal when an account changes its own contact data without proof.
+pub const CONTACT_PROOF_REQUIRED: &str =
+    "changing your own e-mail address or telephone number needs your current password";
+
+/// The profile fields a change touches, by their wire names (never their values).
+fn changed_fields(old: &Profile, new: &Profile) -> Vec<&'static str> {
+    let norm = |v: &Option<String>| v.as_deref().map(str::to_lowercase);
+    [
+        ("email", norm(&old.email) != norm(&new.email)),
+        ("givenName", old.given_name != new.given_name),
+        ("sn", old.sn != new.sn),
+        ("displayName", old.display_name != new.display_name),
+        ("telephoneNumber", old.telephone_number != new.telephone_number),
+        ("locale", old.locale != new.locale),
+        ("externalId", old.external_id != new.external_id),
+    ]
+    .into_iter()
+    .filter_map(|(name, changed)| changed.then_some(name))
+    .collect()
+}
+
+impl Latchkey {
+    /// An account writer changes an account. `proof` is the caller's current password,
+    /// needed only when the caller changes its own contact data.
+    pub async fn update_account(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        id: AccountId,
+        expected_rev: Option<i64>,
+        changes: AccountChanges,
+        proof: Option<&str>,
+    ) -> Result<Account, CoreError> {
+        self.require(principal, Permission::WriteAccounts)?;
+        let record = self
+            .store
+            .account_by_id(id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        let current = &record.account;
+        let touches_admin = current.roles.iter().any(|r| r != Role::User)
+            || changes
+                .roles
+                .as_ref()
+                .is_some_and(|r| r.iter().any(|r| r != Role::User));
+        if touches_admin && !principal.has_admin_power() {
+            return Err(CoreError::Forbidden(
+                "only an administrator changes privileged accounts or roles",
+            ));
+        }
+        if changes.federated == Some(true) && !current.federated && current.has_password {
+            // Becoming federated drops nothing silently: the local password stays unusable.
+            tracing::info!(account = %id, "account made federated; its local password no longer signs in");
+        }
+        self.apply_update(ctx, principal, &record, expected_rev, changes, proof)
+            .await
+    }
+
+    /// Changes profile attributes only (not identity, roles or flags): the account itself
+    /// may, and so may account writers (privileged targets only by an administrator).
+    pub async fn update_profile(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        id: AccountId,
+        expected_rev: Option<i64>,
+        profile: Profile,
+        proof: Option<&str>,
+    ) -> Result<Account, CoreError> {
+        let changes = AccountChanges {
+            profile: Some(profile),
+            ..Default::default()
+        };
+        if principal.account_id() != Some(id) {
+            return self
+                .update_account(ctx, principal, id, expected_rev, changes, proof)
+                .await;
+        }
+        self.full_rights(principal)?;
+        let record = self
+            .store
+            .account_by_id(id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        self.apply_update(ctx, principal, &record, expected_rev, changes, proof)
+            .await
+    }
+
+    /// The one write path of account updates: clean data, the proof of one's own
+    /// contact data, and the effects (revocation, flows ended, notification).
+    async fn apply_update(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        record: &AccountRecord,
+        mut expected_rev: Option<i64>,
+        changes: AccountChanges,
+        proof: Option<&str>,
+    ) -> Result<Account, CoreError> {
+        let current = &record.account;
+        let id = current.id;
+        let fields = match &changes.profile {
+            Some(p) => {
+                p.check().map_err(|e| CoreError::Invalid(e.to_string()))?;
+                changed_fields(&current.profile, p)
+            }
+            None => vec![],
+        };
+        let contact = fields.contains(&"email") || fields.contains(&"telephoneNumber");
+        if contact && principal.account_id() == Some(id) {
+            let Some(proof) = proof else {
+                return Err(CoreError::Forbidden(CONTACT_PROOF_REQUIRED));
+            };
+            if self.prove(ctx, Some(record), proof, false).await?.is_err() {
+                self.audit(self.event(
+                    ctx,
+                    AuditType::AccountUpdate,
+                    principal,
+                    Some(id),
+                    Outcome::Failure,
+                    Some("wrong current password for a contact data change"),
+                ))
+                .await;
+                return Err(CoreError::InvalidCredentials);
+            }
+        }
+        let email_changed = fields.contains(&"email");
+        let disabled = changes.disabled == Some(true) && !current.disabled;
+        let now = self.clock.now();
+        let outbox = match (&current.profile.email, email_changed) {
+            (Some(old), true) => {
+                // The old address is read under this revision; a concurrent write fails.
+                expected_rev = expected_rev.or(Some(current.rev));
+                Some(OutboxMessage {
+                    id: Uuid::new_v4(),
+                    kind: "email-changed".to_owned(),
+                    account_id: id,
+                    created_at: now,
+                    payload: json!({ "to": old, "surface": ctx.surface, "requestId": ctx.request_id }),
+                })
+            }
+            _ => None,
+        };
+        let effects = UpdateEffects {
+            // Disabling an account ends its sessions at once.
+            revoke_sessions: changes.disabled == Some(true),
+            end_flows: if disabled {
+                Some("account disabled")
+            } else if email_changed {
+                Some("e-mail address changed")
+            } else {
+                None
+            },
+            outbox,
+        };
+        let reason = (!fields.is_empty()).then(|| format!("changed: {}", fields.join(",")));
+        let audit = self.event(
+            ctx,
+            AuditType::AccountUpdate,
+            principal,
+            Some(id),
+            Outcome::Success,
+            reason.as_deref(),
+        );
+        Ok(self
+            .store
+            .update_account(id, expected_rev, &changes, effects, audit)
+            .await?)
+    }
+}

@@ -1,0 +1,6 @@
+-- Recovery flows that ended early (superseded, password changed, ...) and the mail
+-- budget: when and from which client network a flow's code was mailed.
+ALTER TABLE recovery_flows ADD COLUMN ended_reason TEXT;
+ALTER TABLE recovery_flows ADD COLUMN mailed_at BIGINT;
+ALTER TABLE recovery_flows ADD COLUMN mail_network TEXT;
+CREATE INDEX recovery_flows_mailed ON recovery_flows (account_id, mailed_at);
