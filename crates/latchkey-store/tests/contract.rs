@@ -466,7 +466,11 @@ async fn recovery_mails_stay_within_budget_in_parallel_and_a_sent_one_supersedes
     }
     let queued = fates.iter().filter(|f| **f == MailFate::Queued).count();
     assert_eq!(queued, 2, "{fates:?}");
-    assert!(fates.iter().all(|f| matches!(f, MailFate::Queued | MailFate::OverSourceBudget)));
+    assert!(
+        fates
+            .iter()
+            .all(|f| matches!(f, MailFate::Queued | MailFate::OverSourceBudget))
+    );
     // Only the last mail sent leaves its flow open; the others are superseded.
     let mut open = vec![];
     for id in &flows {

@@ -41,7 +41,9 @@ pub fn check_email(s: &str) -> Result<(), &'static str> {
     if dot_atom(local, atext) && (literal || dot_atom(domain, label)) {
         Ok(())
     } else {
-        Err("must be a plain address like name@example.com (no display name, spaces or line breaks)")
+        Err(
+            "must be a plain address like name@example.com (no display name, spaces or line breaks)",
+        )
     }
 }
 
@@ -49,7 +51,10 @@ impl Profile {
     /// Refuses an unclean value, naming the wire field.
     pub fn check(&self) -> Result<(), ContactError> {
         if let Some(e) = &self.email {
-            check_email(e).map_err(|why| ContactError { field: "email", why })?;
+            check_email(e).map_err(|why| ContactError {
+                field: "email",
+                why,
+            })?;
         }
         for (field, value) in [
             ("displayName", &self.display_name),
@@ -59,7 +64,10 @@ impl Profile {
             ("locale", &self.locale),
             ("externalId", &self.external_id),
         ] {
-            if value.as_deref().is_some_and(|v| v.chars().any(char::is_control)) {
+            if value
+                .as_deref()
+                .is_some_and(|v| v.chars().any(char::is_control))
+            {
                 return Err(ContactError {
                     field,
                     why: "must not contain control characters (line breaks, tabs, ...)",

@@ -25,7 +25,10 @@ fn changed_fields(old: &Profile, new: &Profile) -> Vec<&'static str> {
         ("givenName", old.given_name != new.given_name),
         ("sn", old.sn != new.sn),
         ("displayName", old.display_name != new.display_name),
-        ("telephoneNumber", old.telephone_number != new.telephone_number),
+        (
+            "telephoneNumber",
+            old.telephone_number != new.telephone_number,
+        ),
         ("locale", old.locale != new.locale),
         ("externalId", old.external_id != new.external_id),
     ]

@@ -52,8 +52,8 @@ const BUILT_IN: &[(&str, &str)] = &[
 /// Every value a template prints is written on one line: a control character (a line
 /// break above all) becomes a space, so no stored value can start a new line or header.
 fn one_line(
-    out: &mut minijinja::Output,
-    _: &mut minijinja::State,
+    out: &mut minijinja::Output<'_>,
+    _: &mut minijinja::State<'_, '_>,
     value: &minijinja::Value,
 ) -> Result<(), minijinja::Error> {
     let text: String = value
@@ -218,7 +218,11 @@ mod tests {
                 minijinja::context! { display_name => "Jo\r\nBcc: evil@example.com", user_name => "jo\nx" },
             )
             .unwrap();
-        assert!(!r.body.contains("\nBcc:") && !r.body.contains("\rBcc"), "{}", r.body);
+        assert!(
+            !r.body.contains("\nBcc:") && !r.body.contains("\rBcc"),
+            "{}",
+            r.body
+        );
         assert!(r.body.contains("Jo  Bcc: evil@example.com"), "{}", r.body);
     }
 

@@ -51,7 +51,10 @@ async fn info_login_answers_both_idm_forms() {
         assert_eq!(a["component"], "managed/user");
         assert_eq!(a["moduleId"], "MANAGED_USER");
         assert_eq!(a["roles"], json!(["internal/role/openidm-authorized"]));
-        assert_eq!(a["protectedAttributeList"], json!(["password"]));
+        assert_eq!(
+            a["protectedAttributeList"],
+            json!(["password", "mail", "telephoneNumber"])
+        );
     }
     let r = idm(
         &app,

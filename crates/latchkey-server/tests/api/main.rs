@@ -5,6 +5,7 @@ mod adaxes;
 mod bad_input;
 mod change;
 mod clients;
+mod hardening;
 mod helpers;
 #[path = "../support/http.rs"]
 mod http;

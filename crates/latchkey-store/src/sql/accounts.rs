@@ -8,7 +8,9 @@ use crate::timestamp::to_ms;
 use latchkey_core::audit::AuditEvent;
 use latchkey_core::domain::{Account, AccountId, Sid, UserName};
 use latchkey_core::ports::{
-    AccountChanges, AccountFilter, AccountRecord, NewAccount, StoreError, StoreResult, UpdateEffects};
+    AccountChanges, AccountFilter, AccountRecord, NewAccount, StoreError, StoreResult,
+    UpdateEffects,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -77,7 +79,12 @@ impl<DB: Backend> SqlStore<DB> {
             revoke_all::<DB>(&mut tx, id, None, audit.at).await?;
         }
         if let Some(reason) = effects.end_flows {
-            DB::run(&mut tx, DB::SQL.end_flows, super::end_flows_args(id, reason, None)).await?;
+            DB::run(
+                &mut tx,
+                DB::SQL.end_flows,
+                super::end_flows_args(id, reason, None),
+            )
+            .await?;
         }
         insert_effects::<DB>(&mut tx, &[audit], effects.outbox.as_ref()).await?;
         commit(tx).await?;

@@ -17,9 +17,9 @@ use latchkey_core::audit::{AuditEvent, AuditQuery, AuditType};
 use latchkey_core::domain::{Account, AccountId, Dn, Sid};
 use latchkey_core::hashing::PasswordHash;
 use latchkey_core::ports::{
-    AccountChanges, AccountFilter, AccountRecord, ClientRecord, FlowStep, KbaAnswer, NewAccount,
-    OutboxMessage, PasswordWrite, PendingMessage, ProofSlot, RecoveryFlow, SessionRecord, Store,
-    StoreError, StoreResult, MailFate, UpdateEffects,
+    AccountChanges, AccountFilter, AccountRecord, ClientRecord, FlowStep, KbaAnswer, MailFate,
+    NewAccount, OutboxMessage, PasswordWrite, PendingMessage, ProofSlot, RecoveryFlow,
+    SessionRecord, Store, StoreError, StoreResult, UpdateEffects,
 };
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};

@@ -7,7 +7,9 @@ use crate::rows::{FlowRow, KbaRow, convert, convert_opt};
 use crate::timestamp::to_ms;
 use latchkey_core::audit::AuditEvent;
 use latchkey_core::domain::AccountId;
-use latchkey_core::ports::{FlowStep, KbaAnswer, MailFate, RecoveryFlow, RecoveryMail, StoreResult};
+use latchkey_core::ports::{
+    FlowStep, KbaAnswer, MailFate, RecoveryFlow, RecoveryMail, StoreResult,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -21,9 +23,7 @@ async fn mail_within_budget<DB: Backend>(
 ) -> StoreResult<MailFate> {
     let owner = mail.message.account_id;
     DB::run(conn, DB::SQL.lock_account, id(owner)).await?;
-    let counts = id(owner)
-        .int(to_ms(mail.since))
-        .text(mail.network.clone());
+    let counts = id(owner).int(to_ms(mail.since)).text(mail.network.clone());
     let (total, here): (i64, i64) = first::<DB, _>(conn, DB::SQL.recovery_mails, counts)
         .await?
         .unwrap_or((0, 0));
@@ -51,7 +51,12 @@ async fn mail_within_budget<DB: Backend>(
         MailFate::Discarded => Some("decoy"),
         _ => Some("over the recovery mail budget"),
     };
-    DB::run(conn, DB::SQL.insert_outbox, args::outbox(&mail.message, held)).await?;
+    DB::run(
+        conn,
+        DB::SQL.insert_outbox,
+        args::outbox(&mail.message, held),
+    )
+    .await?;
     Ok(fate)
 }
 

@@ -151,6 +151,7 @@ impl LdapError {
                 None,
                 Some("passwordModNotAllowed"),
             ),
+            CoreError::PasswordChangeRequired => (e.into(), None, Some("changeAfterReset")),
             other => (other.into(), None, None),
         };
         if let Some((account, core)) = account {
@@ -165,11 +166,12 @@ impl From<CoreError> for LdapError {
         match e {
             CoreError::InvalidCredentials => Self::invalid_credentials(),
             CoreError::Forbidden(m) => Self::insufficient_access(m),
+            // draft-behera's changeAfterReset: only the password change is allowed.
             CoreError::PasswordChangeRequired => Self::new(
-                53,
-                "unwillingToPerform",
+                50,
+                "insufficientAccessRights",
                 StatusCode::FORBIDDEN,
-                "The password must be changed first",
+                "changeAfterReset: the password must be changed before anything else",
             ),
             CoreError::NotFound => Self::new(
                 32,
