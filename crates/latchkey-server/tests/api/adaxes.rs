@@ -3,7 +3,7 @@
 use crate::helpers::{TestApp, spawn_app, spawn_with};
 use serde_json::{Value, json};
 
-async fn token(app: &TestApp, user: &str, password: &str) -> String {
+pub async fn token(app: &TestApp, user: &str, password: &str) -> String {
     let s: Value = app
         .client
         .post(app.url("/restApi/api/authSessions/create"))

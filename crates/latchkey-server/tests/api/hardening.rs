@@ -97,13 +97,12 @@ async fn an_admin_proves_its_own_email_change_but_not_someone_elses() {
     let app = spawn_with(|c| use_smtp(c, sink.port)).await;
     let id = app.create_user("jdoe", "Mellow-Trout-41").await;
     let r = app
-        .client
-        .patch(app.url(&format!("/api/v1/accounts/{id}")))
-        .bearer_auth(&app.admin_token)
-        .json(&json!({ "email": "john.doe@example.com" }))
-        .send()
-        .await
-        .unwrap();
+        .patch(
+            &format!("/api/v1/accounts/{id}"),
+            &app.admin_token,
+            &json!({ "email": "john.doe@example.com" }),
+        )
+        .await;
     assert_eq!(r.status(), 200, "no proof for someone else's address");
     sink.wait_for("jdoe@example.com", 1).await;
     let admin: Value = app
@@ -114,23 +113,15 @@ async fn an_admin_proves_its_own_email_change_but_not_someone_elses() {
         .unwrap();
     let admin_id = admin["id"].as_str().unwrap();
     let own = app
-        .client
-        .patch(app.url(&format!("/api/v1/accounts/{admin_id}")))
-        .bearer_auth(&app.admin_token)
-        .json(&json!({ "email": "root@evil.example" }))
-        .send()
-        .await
-        .unwrap();
+        .patch(
+            &format!("/api/v1/accounts/{admin_id}"),
+            &app.admin_token,
+            &json!({ "email": "root@evil.example" }),
+        )
+        .await;
     problem(own, 403).await;
-    let scim_own = app
-        .client
-        .patch(app.url(&format!("/scim/v2/Users/{admin_id}")))
-        .bearer_auth(&app.admin_token)
-        .json(&json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-            "Operations": [{ "op": "replace", "path": "phoneNumbers", "value": [{ "value": "+1 555 0199", "type": "work" }] }] }))
-        .send()
-        .await
-        .unwrap();
+    let scim_own = app.patch(&format!("/scim/v2/Users/{admin_id}"), &app.admin_token, &json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{ "op": "replace", "path": "phoneNumbers", "value": [{ "value": "+1 555 0199", "type": "work" }] }] })).await;
     assert_eq!(scim_own.status(), 403, "{}", scim_own.text().await.unwrap());
 }
 
@@ -157,23 +148,21 @@ async fn contact_data_must_be_clean_on_every_surface() {
                 .contains("email")
         );
         let r = app
-            .client
-            .patch(app.url(&format!("/api/v1/accounts/{id}")))
-            .bearer_auth(&app.admin_token)
-            .json(&json!({ "email": bad }))
-            .send()
-            .await
-            .unwrap();
+            .patch(
+                &format!("/api/v1/accounts/{id}"),
+                &app.admin_token,
+                &json!({ "email": bad }),
+            )
+            .await;
         problem(r, 400).await;
     }
     let r = app
-        .client
-        .patch(app.url(&format!("/api/v1/accounts/{id}")))
-        .bearer_auth(&app.admin_token)
-        .json(&json!({ "displayName": "Jane\nSubject: hi" }))
-        .send()
-        .await
-        .unwrap();
+        .patch(
+            &format!("/api/v1/accounts/{id}"),
+            &app.admin_token,
+            &json!({ "displayName": "Jane\nSubject: hi" }),
+        )
+        .await;
     assert!(
         problem(r, 400).await["detail"]
             .as_str()
@@ -560,30 +549,11 @@ async fn a_must_change_admin_may_only_change_its_password_on_every_surface() {
     .unwrap();
     assert_eq!(r.status(), 403);
     // Adaxes reset.
-    let s: Value = app
-        .post(
-            "/restApi/api/authSessions/create",
-            None,
-            &json!({ "username": "boss2", "password": "Orbit-Lamp-456" }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let tok: Value = app
-        .post(
-            "/restApi/api/auth",
-            None,
-            &json!({ "sessionId": s["sessionId"] }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let tok = crate::adaxes::token(&app, "boss2", "Orbit-Lamp-456").await;
     let r = app
         .client
         .post(app.url("/restApi/api/directoryObjects/resetPassword"))
-        .header("Adm-Authorization", tok["token"].as_str().unwrap())
+        .header("Adm-Authorization", &tok)
         .json(&json!({ "directoryObject": victim, "password": "Taken-Over-99" }))
         .send()
         .await

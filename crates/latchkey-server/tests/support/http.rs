@@ -31,6 +31,17 @@ impl Http {
         r.send().await.unwrap()
     }
 
+    /// A PATCH with a JSON body (a native merge patch, a SCIM PatchOp, an IDM patch).
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
         let mut r = self.client.get(self.url(path));
         if let Some(t) = token {
