@@ -182,19 +182,14 @@ async fn contact_data_must_be_clean_on_every_surface() {
         .unwrap();
     assert_eq!(scim.status(), 400);
     let idm = app
-        .client
-        .patch(app.url(&format!("/openidm/managed/user/{id}")))
-        .header("X-OpenIDM-Username", "admin")
-        .bearer_auth(&app.admin_token)
-        .json(&json!([{ "operation": "replace", "field": "sn", "value": "Doe\r\nX-Evil: 1" }]))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        matches!(idm.status().as_u16(), 400 | 401),
-        "{}",
-        idm.status()
-    );
+        .patch(
+            &format!("/openidm/managed/user/{id}"),
+            &app.admin_token,
+            &json!([{ "operation": "replace", "field": "sn", "value": "Doe\r\nX-Evil: 1" }]),
+        )
+        .await;
+    assert_eq!(idm.status(), 400);
+    assert!(idm.text().await.unwrap().contains("sn"));
     let a: Value = app
         .get(&format!("/api/v1/accounts/{id}"), Some(&app.admin_token))
         .await
@@ -262,6 +257,175 @@ async fn a_newer_mailed_flow_supersedes_and_credential_events_end_flows() {
     assert!(
         reasons.iter().any(|r| r == "signed in with the password"),
         "{reasons:?}"
+    );
+}
+
+/// The code of the `n`-th recovery-code mail to `to` (other notifications skipped).
+async fn code_mail(sink: &SmtpSink, to: &str, n: usize) -> String {
+    for _ in 0..400 {
+        let codes: Vec<Value> = sink
+            .messages()
+            .into_iter()
+            .filter(|m| {
+                m["to"][0] == to && m["subject"].as_str().unwrap_or_default().contains("code")
+            })
+            .collect();
+        if let Some(m) = codes.get(n - 1) {
+            return crate::smtp::code_in(m);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no recovery code mail {n} to {to}");
+}
+
+#[tokio::test]
+async fn a_reset_an_address_change_and_disabling_each_end_the_open_flows() {
+    let sink = SmtpSink::start();
+    let app = spawn_with(|c| use_smtp(c, sink.port)).await;
+    let id = app.create_user("jdoe", "Mellow-Trout-41").await;
+    let path = format!("/api/v1/accounts/{id}");
+    let dead = problem(
+        app.recover(Some("not-a-token"), json!({ "code": "1" }))
+            .await,
+        400,
+    )
+    .await;
+    let mut codes = 0;
+    let mut flow = || {
+        codes += 1;
+        let (app, sink, n) = (&app, &sink, codes);
+        async move {
+            let (token, _) = start(app, "jdoe").await;
+            (token, code_mail(sink, "jdoe@example.com", n).await)
+        }
+    };
+    let (t, code) = flow().await;
+    let r = app
+        .post(
+            &format!("{path}/password/reset"),
+            Some(&app.admin_token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        problem(app.recover(Some(&t), json!({ "code": code })).await, 400).await,
+        dead
+    );
+    let (t, code) = flow().await;
+    let r = app
+        .patch(&path, &app.admin_token, &json!({ "givenName": "John" }))
+        .await;
+    assert_eq!(r.status(), 200);
+    // Another profile field leaves the flow alone; the address ends it.
+    let r = app.recover(Some(&t), json!({})).await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .patch(
+            &path,
+            &app.admin_token,
+            &json!({ "email": "john@example.com" }),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        problem(app.recover(Some(&t), json!({ "code": code })).await, 400).await,
+        dead
+    );
+    let (t, code) = {
+        let (token, _) = start(&app, "jdoe").await;
+        (
+            token,
+            crate::smtp::code_in(&sink.wait_for("john@example.com", 1).await),
+        )
+    };
+    let r = app
+        .patch(&path, &app.admin_token, &json!({ "status": "disabled" }))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        problem(app.recover(Some(&t), json!({ "code": code })).await, 400).await,
+        dead
+    );
+    let reasons: Vec<String> = app
+        .audit(&format!("accountId={id}&type=recovery.failure"))
+        .await
+        .iter()
+        .filter_map(|e| e["reason"].as_str().map(str::to_owned))
+        .collect();
+    for why in [
+        "password changed",
+        "e-mail address changed",
+        "account disabled",
+    ] {
+        assert!(reasons.iter().any(|r| r == why), "{why}: {reasons:?}");
+    }
+}
+
+#[tokio::test]
+async fn idm_and_adaxes_proofs_answer_alike_for_existing_unknown_federated_and_empty() {
+    let app = spawn_with(|c| c.adaxes.allow_change_password = true).await;
+    app.create_user("jdoe", "Mellow-Trout-41").await;
+    let fed = app
+        .create_account(json!({ "userName": "fed", "federated": true }))
+        .await;
+    let idm = |user: &'static str, pw: &'static str| {
+        let app = &app;
+        async move {
+            status_and_body(
+                app.client
+                    .get(app.url("/openidm/info/login"))
+                    .header("X-OpenIDM-Username", user)
+                    .header("X-OpenIDM-Password", pw)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let wrong = idm("jdoe", "Guess-Guess-12").await;
+    assert_eq!(wrong.0, 401);
+    assert_eq!(idm("ghost", "Guess-Guess-12").await, wrong);
+    assert_eq!(idm("fed", "Guess-Guess-12").await, wrong);
+    assert_eq!(idm("jdoe", "").await, wrong);
+    let tok = crate::adaxes::token(&app, "jdoe", "Mellow-Trout-41").await;
+    let adaxes = |object: String, new: &'static str| {
+        let (app, tok) = (&app, &tok);
+        async move {
+            status_and_body(
+                app.client
+                    .post(app.url("/restApi/api/directoryObjects/changePassword"))
+                    .header("Adm-Authorization", tok)
+                    .json(&json!({ "directoryObject": object, "oldPassword": "Guess-Guess-12", "newPassword": new }))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let existing = adaxes(
+        "uid=jdoe,ou=People,dc=example,dc=com".into(),
+        "Fresh-Pass-55",
+    )
+    .await;
+    assert_eq!(existing.0, 401, "{}", String::from_utf8_lossy(&existing.1));
+    assert_eq!(
+        adaxes(
+            "uid=ghost,ou=People,dc=example,dc=com".into(),
+            "Fresh-Pass-55"
+        )
+        .await,
+        existing
+    );
+    assert_eq!(
+        adaxes(fed["id"].as_str().unwrap().into(), "Fresh-Pass-55").await,
+        existing
+    );
+    assert_eq!(
+        adaxes("uid=jdoe,ou=People,dc=example,dc=com".into(), "x").await,
+        existing
     );
 }
 
