@@ -1,13 +1,15 @@
 //! Password hashes: new ones are Argon2id (PHC); imported ones of older schemes verify
 //! and are upgraded after the next successful proof.
 
+mod engine;
 mod legacy;
-mod pool;
+mod memory;
 
-pub use pool::{HashPool, Overloaded};
+pub use engine::{HashEngine, Overloaded};
 
 use crate::domain::Password;
-use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use argon2::{Algorithm, Params, Version};
+use password_hash::PasswordVerifier as _;
 use password_hash::phc;
 use serde::{Deserialize, Serialize};
 
@@ -38,10 +40,19 @@ impl HashingParams {
         parallelism: 1,
     };
 
-    fn argon2(&self) -> Result<Argon2<'static>, HashFormatError> {
-        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)
-            .map_err(|_| HashFormatError::Parameters)?;
-        Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+    fn argon2(&self) -> Result<Params, HashFormatError> {
+        Params::new(
+            self.memory_kib,
+            self.iterations,
+            self.parallelism,
+            Some(Params::DEFAULT_OUTPUT_LEN),
+        )
+        .map_err(|_| HashFormatError::Parameters)
+    }
+
+    /// Argon2 blocks (1 KiB each) one hash with these parameters uses.
+    pub fn memory_blocks(&self) -> usize {
+        self.argon2().map_or(0, |p| p.block_count())
     }
 }
 
@@ -192,12 +203,12 @@ impl PasswordHash {
         &self.encoded
     }
 
-    /// Whether `password` matches. Runs the full hash: call it off the async executor.
+    /// Whether `password` matches. Runs the full hash: call it in the hashing engine,
+    /// whose threads reuse their Argon2 memory.
     pub fn verify(&self, password: &Password) -> bool {
         let pw = password.as_bytes();
         match self.scheme {
-            Scheme::Argon2 => phc::PasswordHash::new(&self.encoded)
-                .is_ok_and(|h| Argon2::default().verify_password(pw, &h).is_ok()),
+            Scheme::Argon2 => verify_argon2(&self.encoded, pw),
             Scheme::Pbkdf2 => phc::PasswordHash::new(&self.encoded)
                 .is_ok_and(|h| pbkdf2::Pbkdf2::default().verify_password(pw, &h).is_ok()),
             // bcrypt itself would compare only the first 72 bytes: a longer password is
@@ -228,6 +239,41 @@ impl PasswordHash {
     }
 }
 
+/// Recomputes an Argon2 tag (in the thread's reused memory) and compares in constant time.
+fn verify_argon2(encoded: &str, password: &[u8]) -> bool {
+    let Ok(phc) = phc::PasswordHash::new(encoded) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&phc.salt, &phc.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(phc.algorithm.as_str()) else {
+        return false;
+    };
+    let version = match phc.version {
+        None | Some(0x13) => Version::V0x13,
+        Some(0x10) => Version::V0x10,
+        Some(_) => return false,
+    };
+    let Ok(params) = Params::try_from(&phc) else {
+        return false;
+    };
+    let Ok(params) = Params::new(
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost(),
+        Some(expected.len()),
+    ) else {
+        return false;
+    };
+    let mut out = [0u8; 64];
+    let Some(out) = out.get_mut(..expected.len()) else {
+        return false;
+    };
+    memory::argon2_into(algorithm, version, params, password, salt.as_ref(), out).is_ok()
+        && crate::secret::constant_time_eq(out, expected.as_bytes())
+}
+
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
@@ -238,7 +284,7 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 #[derive(Clone)]
 pub struct Hasher {
     params: HashingParams,
-    argon2: Argon2<'static>,
+    argon2: Params,
 }
 
 impl Hasher {
@@ -253,14 +299,31 @@ impl Hasher {
         &self.params
     }
 
-    /// Hashes with a fresh random salt. Runs the full hash: call it off the executor.
+    /// Hashes with a fresh random salt. Runs the full hash: call it in the hashing
+    /// engine, whose threads reuse their Argon2 memory.
     pub fn hash(&self, password: &Password) -> PasswordHash {
-        let hash = self
-            .argon2
-            .hash_password(password.as_bytes())
-            .expect("Argon2id with validated parameters and a generated salt cannot fail");
+        const INVARIANT: &str =
+            "Argon2id with validated parameters and a generated salt cannot fail";
+        let salt = phc::Salt::generate();
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        memory::argon2_into(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            self.argon2.clone(),
+            password.as_bytes(),
+            salt.as_ref(),
+            &mut out,
+        )
+        .expect(INVARIANT);
+        let encoded = phc::PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: phc::ParamsString::try_from(&self.argon2).expect(INVARIANT),
+            salt: Some(salt),
+            hash: Some(phc::Output::new(&out).expect(INVARIANT)),
+        };
         PasswordHash {
-            encoded: hash.to_string(),
+            encoded: encoded.to_string(),
             scheme: Scheme::Argon2,
         }
     }
@@ -269,12 +332,34 @@ impl Hasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::{Argon2, PasswordHasher as _};
 
     fn pw(s: &str) -> Password {
         Password::parse(s).unwrap()
     }
 
     const CHB: &str = "correct horse battery staple";
+
+    #[test]
+    fn new_hashes_verify_with_the_argon2_crate_and_its_hashes_verify_here() {
+        use password_hash::PasswordVerifier as _;
+        let ours = Hasher::new(HashingParams::TESTING)
+            .unwrap()
+            .hash(&pw(CHB));
+        let parsed = phc::PasswordHash::new(ours.as_str()).unwrap();
+        assert!(Argon2::default().verify_password(CHB.as_bytes(), &parsed).is_ok());
+        let theirs = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(64, 1, 1, None).unwrap(),
+        )
+        .hash_password(CHB.as_bytes())
+        .unwrap()
+        .to_string();
+        let h = PasswordHash::parse(&theirs).unwrap();
+        assert!(h.verify(&pw(CHB)));
+        assert!(!h.verify(&pw("correct horse battery stapler")));
+    }
 
     #[test]
     fn a_new_hash_is_argon2id_and_verifies() {

@@ -142,7 +142,7 @@ impl Latchkey {
         let now = self.clock.now();
         let user_name = user_name.to_owned();
         let (report, hash) = self
-            .pool
+            .engine
             .run(move || {
                 let c = Candidate {
                     password: &pw,

@@ -56,7 +56,7 @@ impl Latchkey {
         let user_name = user_name.map(str::to_owned);
         let now = self.clock.now();
         Ok(self
-            .pool
+            .engine
             .run(move || {
                 policy.evaluate(&Candidate {
                     password: &password,

@@ -25,7 +25,7 @@ use crate::audit::{AuditEvent, AuditType, Outcome, RequestContext};
 use crate::auth::{Permission, Principal};
 use crate::clock::Clock;
 use crate::domain::AccountId;
-use crate::hashing::{HashPool, Hasher, PasswordHash};
+use crate::hashing::{HashEngine, Hasher, PasswordHash};
 use crate::policy::{Policies, PolicyFiles};
 use crate::ports::{AccountRecord, Store};
 use crate::secret::random_token;
@@ -56,7 +56,7 @@ pub struct Latchkey {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     hasher: Hasher,
-    pool: HashPool,
+    engine: HashEngine,
     /// Verified for unknown accounts so that they cost what a real proof costs.
     dummy_hash: PasswordHash,
     /// Verified in place of input that is not a password, so that it costs a real hash.
@@ -103,7 +103,11 @@ impl Latchkey {
         }
         .map_err(|e| CoreError::Invalid(e.to_string()))?;
         Ok(Self {
-            pool: HashPool::new(settings.hash_max_concurrent, settings.hash_max_queue),
+            engine: HashEngine::new(
+                settings.hash_max_concurrent,
+                settings.hash_max_queue,
+                settings.hashing.memory_blocks(),
+            ),
             policies,
             store,
             clock,

@@ -398,7 +398,7 @@ impl Latchkey {
         }
     }
 
-    /// Runs the account's policy and, if it passes, hashes — both in the hashing pool.
+    /// Runs the account's policy and, if it passes, hashes — both in the hashing engine.
     /// A self change (or recovery) checks the history; a reset only with
     /// `policy.history_on_reset`.
     pub(super) async fn evaluate_and_hash(
@@ -429,7 +429,7 @@ impl Latchkey {
             None
         };
         Ok(self
-            .pool
+            .engine
             .run(move || {
                 let c = Candidate {
                     password: &new,

@@ -1,4 +1,4 @@
-//! Proving a password: lockout slot reserved first, the hash checked in the pool, equal
+//! Proving a password: lockout slot reserved first, the hash checked in the engine, equal
 //! cost and equal answers for unknown, disabled, locked and wrong.
 
 use super::Latchkey;
@@ -76,7 +76,7 @@ impl Latchkey {
         }
         let checked = hash.clone();
         let pw = Arc::clone(&password);
-        let ok = self.pool.run(move || checked.verify(&pw)).await? && readable.is_some();
+        let ok = self.engine.run(move || checked.verify(&pw)).await? && readable.is_some();
         if !ok {
             self.count_failed_proof(ctx, account.id, now).await?;
             return Ok(Err(ProofFailure::WrongPassword));
@@ -84,7 +84,7 @@ impl Latchkey {
         self.store.succeed_proof(account.id).await?;
         if upgrade && hash.needs_upgrade(self.hasher.params()) {
             let hasher = self.hasher.clone();
-            match self.pool.run(move || hasher.hash(&password)).await {
+            match self.engine.run(move || hasher.hash(&password)).await {
                 Ok(new) => {
                     if let Err(e) = self.store.upgrade_hash(account.id, &hash, &new).await {
                         tracing::warn!(error = %e, "could not upgrade a password hash");
@@ -148,7 +148,7 @@ impl Latchkey {
 
     async fn burn_dummy(&self, password: Arc<Password>) -> Result<(), CoreError> {
         let dummy = self.dummy_hash.clone();
-        self.pool.run(move || dummy.verify(&password)).await?;
+        self.engine.run(move || dummy.verify(&password)).await?;
         Ok(())
     }
 }

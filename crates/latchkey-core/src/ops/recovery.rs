@@ -582,7 +582,7 @@ impl Latchkey {
             .collect();
         let dummy = self.dummy_hash.clone();
         let right = self
-            .pool
+            .engine
             .run(move || {
                 // Every answer costs one hash, right or wrong, real or decoy.
                 let mut all = !stored.is_empty() && stored.len() == given.len();
@@ -751,7 +751,7 @@ impl Latchkey {
         }
         let hasher = self.hasher.clone();
         let hashed = self
-            .pool
+            .engine
             .run(move || {
                 answers
                     .into_iter()
