@@ -132,6 +132,14 @@ pub struct ClientRecord {
     pub created_at: OffsetDateTime,
 }
 
+/// Whose failed proofs a counter holds: an account's, or — when the name given matches
+/// no account — that name's (a digest of it), written alike so the two cost the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProofSubject<'a> {
+    Account(AccountId),
+    Name(&'a str),
+}
+
 /// Whether a proof (password check) may run now: reserved before hashing, so that no
 /// burst of parallel guesses gets more than the limit checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,7 +278,7 @@ pub trait Store: Send + Sync + 'static {
     /// Reserves one proof attempt (see [`ProofSlot`]); a lapsed lock or window starts over.
     async fn begin_proof(
         &self,
-        id: AccountId,
+        subject: ProofSubject<'_>,
         now: OffsetDateTime,
         window: Duration,
         max: u32,
@@ -279,11 +287,13 @@ pub trait Store: Send + Sync + 'static {
     /// Returns whether this failure locked it.
     async fn fail_proof(
         &self,
-        id: AccountId,
+        subject: ProofSubject<'_>,
         now: OffsetDateTime,
         max: u32,
         lock_for: Duration,
     ) -> StoreResult<bool>;
+    /// Deletes per-name counters whose window started before `before` (and hold no lock).
+    async fn sweep_name_counters(&self, before: OffsetDateTime) -> StoreResult<u64>;
     /// A successful proof: the consecutive-failure count starts over, and the account's
     /// open recovery flows end (its owner knows the password).
     async fn succeed_proof(&self, id: AccountId) -> StoreResult<()>;

@@ -83,6 +83,40 @@ impl Backend for Sqlite {
     }
 }
 
+/// The proof counter statements, for the per-account table and the per-name one (the same
+/// shape, so that a proof against an unknown name writes what one against an account does).
+macro_rules! reserve_proof {
+    ($table:literal, $key:literal) => {
+        concat!(
+            "INSERT INTO ", $table, " (", $key, ", failures, window_start, locked_until) VALUES (?1, 1, ?2, NULL) \
+        ON CONFLICT (", $key, ") DO UPDATE SET \
+          failures = CASE \
+            WHEN locked_until > ?2 THEN failures \
+            WHEN locked_until IS NOT NULL OR window_start IS NULL OR window_start <= ?2 - ?3 THEN 1 \
+            ELSE failures + 1 END, \
+          window_start = CASE \
+            WHEN locked_until > ?2 THEN window_start \
+            WHEN locked_until IS NOT NULL OR window_start IS NULL OR window_start <= ?2 - ?3 THEN ?2 \
+            ELSE window_start END, \
+          locked_until = CASE WHEN locked_until > ?2 THEN locked_until ELSE NULL END \
+        RETURNING failures, locked_until"
+        )
+    };
+}
+
+macro_rules! record_failure {
+    ($table:literal, $key:literal) => {
+        concat!(
+            "UPDATE ",
+            $table,
+            " SET locked_until = ?1 \
+        WHERE ",
+            $key,
+            " = ?2 AND failures >= ?3 AND (locked_until IS NULL OR locked_until <= ?4)"
+        )
+    };
+}
+
 const SQL: Statements = Statements {
     ping: "SELECT 1",
     init_setting: "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
@@ -114,20 +148,11 @@ const SQL: Statements = Statements {
         ON CONFLICT (account_id) DO UPDATE SET failures = 0, window_start = NULL, locked_until = ?2",
     revoke_sessions: "UPDATE sessions SET revoked_at = ?1 WHERE account_id = ?2 AND revoked_at IS NULL AND (?3 IS NULL OR id <> ?3)",
     revoke_session: "UPDATE sessions SET revoked_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000 WHERE id = ?1 AND revoked_at IS NULL",
-    reserve_proof: "INSERT INTO lockout_counters (account_id, failures, window_start, locked_until) VALUES (?1, 1, ?2, NULL) \
-        ON CONFLICT (account_id) DO UPDATE SET \
-          failures = CASE \
-            WHEN locked_until > ?2 THEN failures \
-            WHEN locked_until IS NOT NULL OR window_start IS NULL OR window_start <= ?2 - ?3 THEN 1 \
-            ELSE failures + 1 END, \
-          window_start = CASE \
-            WHEN locked_until > ?2 THEN window_start \
-            WHEN locked_until IS NOT NULL OR window_start IS NULL OR window_start <= ?2 - ?3 THEN ?2 \
-            ELSE window_start END, \
-          locked_until = CASE WHEN locked_until > ?2 THEN locked_until ELSE NULL END \
-        RETURNING failures, locked_until",
-    record_failure: "UPDATE lockout_counters SET locked_until = ?1 \
-        WHERE account_id = ?2 AND failures >= ?3 AND (locked_until IS NULL OR locked_until <= ?4)",
+    reserve_proof: reserve_proof!("lockout_counters", "account_id"),
+    record_failure: record_failure!("lockout_counters", "account_id"),
+    reserve_name_proof: reserve_proof!("name_proof_counters", "name_key"),
+    record_name_failure: record_failure!("name_proof_counters", "name_key"),
+    sweep_name_counters: "DELETE FROM name_proof_counters WHERE window_start < ?1 AND (locked_until IS NULL OR locked_until < ?1)",
     succeed_proof: "UPDATE lockout_counters SET failures = 0, window_start = NULL WHERE account_id = ?1",
     unlock: "UPDATE lockout_counters SET failures = 0, window_start = NULL, locked_until = NULL WHERE account_id = ?1",
     complete_flow: "UPDATE recovery_flows SET step = step + 1, completed = 1 WHERE id = ?1 AND step = ?2 AND completed = 0",

@@ -5,8 +5,8 @@ use latchkey_core::audit::{AuditEvent, AuditQuery, AuditType, Outcome, RequestCo
 use latchkey_core::domain::{Dn, Password, Profile, Roles, UserName};
 use latchkey_core::hashing::{Hasher, HashingParams, PasswordHash};
 use latchkey_core::ports::{
-    AccountFilter, NewAccount, OutboxMessage, PasswordWrite, ProofSlot, SessionRecord, Store,
-    StoreError,
+    AccountFilter, NewAccount, OutboxMessage, PasswordWrite, ProofSlot, ProofSubject,
+    SessionRecord, Store, StoreError,
 };
 use latchkey_store::PoolSettings;
 use latchkey_store::testing::TestDb;
@@ -275,7 +275,11 @@ async fn parallel_proofs_never_exceed_the_limit_and_the_lock_expires() {
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let s = Arc::clone(&f.store);
-            tokio::spawn(async move { s.begin_proof(a.id, T0, window, 5).await.unwrap() })
+            tokio::spawn(async move {
+                s.begin_proof(ProofSubject::Account(a.id), T0, window, 5)
+                    .await
+                    .unwrap()
+            })
         })
         .collect();
     let mut allowed = 0;
@@ -286,25 +290,41 @@ async fn parallel_proofs_never_exceed_the_limit_and_the_lock_expires() {
     }
     assert_eq!(allowed, 5);
     assert!(
-        f.store.fail_proof(a.id, T0, 5, window).await.unwrap(),
+        f.store
+            .fail_proof(ProofSubject::Account(a.id), T0, 5, window)
+            .await
+            .unwrap(),
         "the limit locks"
     );
     assert!(
-        !f.store.fail_proof(a.id, T0, 5, window).await.unwrap(),
+        !f.store
+            .fail_proof(ProofSubject::Account(a.id), T0, 5, window)
+            .await
+            .unwrap(),
         "already locked"
     );
     let locked = f.store.account_by_id(a.id).await.unwrap().unwrap().account;
     assert_eq!(locked.locked_until, Some(T0 + window));
     assert_eq!(
         f.store
-            .begin_proof(a.id, T0 + Duration::from_secs(60), window, 5)
+            .begin_proof(
+                ProofSubject::Account(a.id),
+                T0 + Duration::from_secs(60),
+                window,
+                5
+            )
             .await
             .unwrap(),
         ProofSlot::Locked
     );
     assert_eq!(
         f.store
-            .begin_proof(a.id, T0 + window + Duration::from_secs(1), window, 5)
+            .begin_proof(
+                ProofSubject::Account(a.id),
+                T0 + window + Duration::from_secs(1),
+                window,
+                5
+            )
             .await
             .unwrap(),
         ProofSlot::Allowed
@@ -322,19 +342,60 @@ async fn a_success_resets_the_consecutive_count() {
     let w = Duration::from_secs(900);
     for _ in 0..4 {
         assert_eq!(
-            f.store.begin_proof(a.id, T0, w, 5).await.unwrap(),
+            f.store
+                .begin_proof(ProofSubject::Account(a.id), T0, w, 5)
+                .await
+                .unwrap(),
             ProofSlot::Allowed
         );
-        f.store.fail_proof(a.id, T0, 5, w).await.unwrap();
+        f.store
+            .fail_proof(ProofSubject::Account(a.id), T0, 5, w)
+            .await
+            .unwrap();
     }
-    f.store.begin_proof(a.id, T0, w, 5).await.unwrap();
+    f.store
+        .begin_proof(ProofSubject::Account(a.id), T0, w, 5)
+        .await
+        .unwrap();
     f.store.succeed_proof(a.id).await.unwrap();
     for _ in 0..5 {
         assert_eq!(
-            f.store.begin_proof(a.id, T0, w, 5).await.unwrap(),
+            f.store
+                .begin_proof(ProofSubject::Account(a.id), T0, w, 5)
+                .await
+                .unwrap(),
             ProofSlot::Allowed
         );
     }
+}
+
+#[tokio::test]
+async fn unknown_names_count_like_accounts_and_their_counters_are_swept() {
+    let f = fresh().await;
+    let name = ProofSubject::Name("5e884898da28047151d0e56f8dc62927");
+    let w = Duration::from_secs(900);
+    for _ in 0..3 {
+        assert_eq!(
+            f.store.begin_proof(name, T0, w, 3).await.unwrap(),
+            ProofSlot::Allowed
+        );
+    }
+    assert!(
+        f.store.fail_proof(name, T0, 3, w).await.unwrap(),
+        "the third locks"
+    );
+    assert_eq!(
+        f.store.begin_proof(name, T0, w, 3).await.unwrap(),
+        ProofSlot::Locked
+    );
+    // Swept only once its window has passed and it holds no lock.
+    assert_eq!(f.store.sweep_name_counters(T0).await.unwrap(), 0);
+    let later = T0 + w + w;
+    assert_eq!(f.store.sweep_name_counters(later).await.unwrap(), 1);
+    assert_eq!(
+        f.store.begin_proof(name, later, w, 3).await.unwrap(),
+        ProofSlot::Allowed
+    );
 }
 
 #[tokio::test]

@@ -101,8 +101,15 @@ mod tests {
             .hash_password_into(b"pw", b"saltsaltsalt", &mut expected)
             .unwrap();
         let mut out = [0u8; 32];
-        argon2_into(Algorithm::Argon2id, Version::V0x13, big, b"pw", b"saltsaltsalt", &mut out)
-            .unwrap();
+        argon2_into(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            big,
+            b"pw",
+            b"saltsaltsalt",
+            &mut out,
+        )
+        .unwrap();
         assert_eq!(out, expected);
     }
 }

@@ -220,6 +220,31 @@ impl PasswordHash {
         }
     }
 
+    /// Whether one verification against this hash costs less than one Argon2id at the
+    /// `current` parameters (then a proof pays for one on top, so that accounts with
+    /// cheap imported hashes answer no faster than unknown names). The thresholds are
+    /// rough equivalents of the OWASP baseline: bcrypt cost 10, PBKDF2 600,000 rounds.
+    pub fn costs_less_than(&self, current: &HashingParams) -> bool {
+        match self.scheme {
+            Scheme::Ssha(_) => true,
+            Scheme::Bcrypt => self
+                .encoded
+                .parse::<bcrypt::HashParts>()
+                .is_ok_and(|p| p.get_cost() < 10),
+            Scheme::Pbkdf2 => phc::PasswordHash::new(&self.encoded)
+                .ok()
+                .and_then(|h| h.params.get_decimal("i"))
+                .is_some_and(|i| i < 600_000),
+            Scheme::Argon2 => phc::PasswordHash::new(&self.encoded)
+                .ok()
+                .and_then(|h| Params::try_from(&h).ok())
+                .is_some_and(|p| {
+                    u64::from(p.m_cost()) * u64::from(p.t_cost())
+                        < u64::from(current.memory_kib) * u64::from(current.iterations)
+                }),
+        }
+    }
+
     /// Whether this hash should be replaced by one with the current scheme and parameters.
     pub fn needs_upgrade(&self, current: &HashingParams) -> bool {
         if self.scheme != Scheme::Argon2 {
@@ -343,11 +368,13 @@ mod tests {
     #[test]
     fn new_hashes_verify_with_the_argon2_crate_and_its_hashes_verify_here() {
         use password_hash::PasswordVerifier as _;
-        let ours = Hasher::new(HashingParams::TESTING)
-            .unwrap()
-            .hash(&pw(CHB));
+        let ours = Hasher::new(HashingParams::TESTING).unwrap().hash(&pw(CHB));
         let parsed = phc::PasswordHash::new(ours.as_str()).unwrap();
-        assert!(Argon2::default().verify_password(CHB.as_bytes(), &parsed).is_ok());
+        assert!(
+            Argon2::default()
+                .verify_password(CHB.as_bytes(), &parsed)
+                .is_ok()
+        );
         let theirs = Argon2::new(
             Algorithm::Argon2id,
             Version::V0x13,

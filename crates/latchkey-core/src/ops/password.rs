@@ -38,6 +38,8 @@ pub struct ResetOptions {
 /// Whose password a proved change sets, which session survives, how it is notified.
 struct ChangeTarget {
     account_id: AccountId,
+    /// How the caller named the account (its failure counter when no account has it).
+    name: String,
     keep_session: Option<Uuid>,
     notify: Notify,
 }
@@ -104,6 +106,7 @@ impl Latchkey {
             principal,
             ChangeTarget {
                 account_id: *account_id,
+                name: account_id.to_string(),
                 keep_session: Some(*session_id),
                 notify,
             },
@@ -128,6 +131,7 @@ impl Latchkey {
             &actor,
             ChangeTarget {
                 account_id,
+                name: account_id.to_string(),
                 keep_session: None,
                 notify: Notify::default(),
             },
@@ -166,7 +170,18 @@ impl Latchkey {
             str::to_owned,
         );
         let report = self
-            .change_password_with_current(ctx, account_id, current, &new)
+            .change_with_proof(
+                ctx,
+                &Principal::Proven { account_id },
+                ChangeTarget {
+                    account_id,
+                    name: name.to_owned(),
+                    keep_session: None,
+                    notify: Notify::default(),
+                },
+                current,
+                &new,
+            )
             .await?;
         let account = self
             .store
@@ -191,6 +206,7 @@ impl Latchkey {
     ) -> Result<ValidationReport, CoreError> {
         let ChangeTarget {
             account_id,
+            name,
             keep_session,
             notify,
         } = target;
@@ -199,7 +215,7 @@ impl Latchkey {
         // cannot-change, policy, a malformed new password) — every failure is the same.
         let record = self.store.account_by_id(*account_id).await?;
         if self
-            .prove(ctx, record.as_ref(), current, false)
+            .prove(ctx, record.as_ref(), &name, current, false)
             .await?
             .is_err()
         {

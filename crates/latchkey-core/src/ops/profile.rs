@@ -129,7 +129,11 @@ impl Latchkey {
             let Some(proof) = proof else {
                 return Err(CoreError::Forbidden(CONTACT_PROOF_REQUIRED));
             };
-            if self.prove(ctx, Some(record), proof, false).await?.is_err() {
+            if self
+                .prove(ctx, Some(record), &id.to_string(), proof, false)
+                .await?
+                .is_err()
+            {
                 self.audit(self.event(
                     ctx,
                     AuditType::AccountUpdate,

@@ -5,7 +5,7 @@ use super::Latchkey;
 use crate::CoreError;
 use crate::audit::{AuditEvent, AuditType, Outcome, RequestContext};
 use crate::domain::Password;
-use crate::ports::{AccountRecord, ProofSlot};
+use crate::ports::{AccountRecord, ProofSlot, ProofSubject};
 use std::sync::Arc;
 
 /// Why a proof failed: written to the audit log only, never answered.
@@ -31,15 +31,20 @@ impl ProofFailure {
 }
 
 impl Latchkey {
-    /// Checks `raw` against the account. On failure, always costs one hash; input that
-    /// is not a password at all (empty, over 4 KiB, control characters) is a wrong
-    /// password like any other — counted against the lockout, at the same cost, and never
-    /// hashed itself. `upgrade` re-hashes an outdated hash after success (sign-in; a
-    /// change writes a new hash anyway).
+    /// Checks `raw` against the account found under `name` (or against nothing, when
+    /// `record` is `None`). Every proof does the same work whatever the outcome: one
+    /// reserved slot in a failure counter (the account's, or the name's when it matches
+    /// none), one verification in the hashing engine costing at least one Argon2id at the
+    /// current parameters (a cheaper legacy hash pays for one on top), and on failure one
+    /// recorded failure. Unknown, disabled, federated and locked verify the dummy hash.
+    /// Input that is not a password (empty, over 4 KiB, control characters) is a wrong
+    /// password like any other, and is never hashed itself. `upgrade` re-hashes an
+    /// outdated hash after success (sign-in; a change writes a new hash anyway).
     pub(super) async fn prove(
         &self,
         ctx: &RequestContext,
         record: Option<&AccountRecord>,
+        name: &str,
         raw: &str,
         upgrade: bool,
     ) -> Result<Result<(), ProofFailure>, CoreError> {
@@ -47,54 +52,70 @@ impl Latchkey {
         let password = readable
             .clone()
             .unwrap_or_else(|| Arc::clone(&self.unreadable_stand_in));
-        let Some(record) = record else {
-            self.burn_dummy(password).await?;
-            return Ok(Err(ProofFailure::UnknownAccount));
-        };
-        let account = &record.account;
-        let hash = match (&record.hash, account.disabled, account.federated) {
-            (_, true, _) => {
-                self.burn_dummy(password).await?;
-                return Ok(Err(ProofFailure::Disabled));
-            }
-            (Some(h), false, false) => h.clone(),
-            _ => {
-                self.burn_dummy(password).await?;
-                return Ok(Err(ProofFailure::NoPassword));
-            }
+        let name_key = name_key(name);
+        let subject = match record {
+            Some(r) => ProofSubject::Account(r.account.id),
+            None => ProofSubject::Name(&name_key),
         };
         let lockout = &self.settings.lockout;
         let now = self.clock.now();
-        if self
+        let slot = self
             .store
-            .begin_proof(account.id, now, lockout.window, lockout.max_failures)
-            .await?
-            == ProofSlot::Locked
-        {
-            self.burn_dummy(password).await?;
-            return Ok(Err(ProofFailure::Locked));
-        }
-        let checked = hash.clone();
+            .begin_proof(subject, now, lockout.window, lockout.max_failures)
+            .await?;
+        let checked = match record {
+            None => Err(ProofFailure::UnknownAccount),
+            Some(r) if r.account.disabled => Err(ProofFailure::Disabled),
+            Some(_) if slot == ProofSlot::Locked => Err(ProofFailure::Locked),
+            Some(r) => match (&r.hash, r.account.federated) {
+                (Some(h), false) => Ok((h.clone(), r.account.id)),
+                _ => Err(ProofFailure::NoPassword),
+            },
+        };
+        let (hash, topped_up) = match &checked {
+            Ok((h, _)) => (h.clone(), h.costs_less_than(self.hasher.params())),
+            Err(_) => (self.dummy_hash.clone(), false),
+        };
+        let dummy = topped_up.then(|| self.dummy_hash.clone());
         let pw = Arc::clone(&password);
-        let ok = self.engine.run(move || checked.verify(&pw)).await? && readable.is_some();
-        if !ok {
-            self.count_failed_proof(ctx, account.id, now).await?;
-            return Ok(Err(ProofFailure::WrongPassword));
-        }
-        self.store.succeed_proof(account.id).await?;
-        if upgrade && hash.needs_upgrade(self.hasher.params()) {
+        let matched = self
+            .engine
+            .run(move || {
+                let matched = hash.verify(&pw);
+                if let Some(d) = dummy {
+                    std::hint::black_box(d.verify(&pw));
+                }
+                matched
+            })
+            .await?;
+        let (stored, account_id) = match checked {
+            Ok(found) if matched && readable.is_some() => found,
+            outcome => {
+                self.count_failed_proof(ctx, subject, now).await?;
+                return Ok(Err(outcome.err().unwrap_or(ProofFailure::WrongPassword)));
+            }
+        };
+        self.store.succeed_proof(account_id).await?;
+        if upgrade && stored.needs_upgrade(self.hasher.params()) {
             let hasher = self.hasher.clone();
             match self.engine.run(move || hasher.hash(&password)).await {
                 Ok(new) => {
-                    if let Err(e) = self.store.upgrade_hash(account.id, &hash, &new).await {
+                    if let Err(e) = self.store.upgrade_hash(account_id, &stored, &new).await {
                         tracing::warn!(error = %e, "could not upgrade a password hash");
                     }
                 }
                 // The sign-in stands; the upgrade waits for the next one.
-                Err(_) => tracing::debug!("hash upgrade skipped: pool saturated"),
+                Err(_) => tracing::debug!("hash upgrade skipped: engine saturated"),
             }
         }
         Ok(Ok(()))
+    }
+
+    /// Forgets the failure counters of unknown names whose window has passed (the hourly
+    /// job; any node may run it). Returns how many went.
+    pub async fn sweep_name_counters(&self) -> Result<u64, CoreError> {
+        let before = self.clock.now() - self.settings.lockout.window;
+        Ok(self.store.sweep_name_counters(before).await?)
     }
 
     /// A failed proof of the target's password that was not a sign-in (a reset refused
@@ -108,11 +129,17 @@ impl Latchkey {
         let now = self.clock.now();
         if self
             .store
-            .begin_proof(id, now, lockout.window, lockout.max_failures)
+            .begin_proof(
+                ProofSubject::Account(id),
+                now,
+                lockout.window,
+                lockout.max_failures,
+            )
             .await?
             == ProofSlot::Allowed
         {
-            self.count_failed_proof(ctx, id, now).await?;
+            self.count_failed_proof(ctx, ProofSubject::Account(id), now)
+                .await?;
         }
         Ok(())
     }
@@ -121,15 +148,15 @@ impl Latchkey {
     pub(super) async fn count_failed_proof(
         &self,
         ctx: &RequestContext,
-        id: crate::domain::AccountId,
+        subject: ProofSubject<'_>,
         now: time::OffsetDateTime,
     ) -> Result<(), CoreError> {
         let lockout = &self.settings.lockout;
         let locked = self
             .store
-            .fail_proof(id, now, lockout.max_failures, lockout.duration)
+            .fail_proof(subject, now, lockout.max_failures, lockout.duration)
             .await?;
-        if locked {
+        if let (true, ProofSubject::Account(id)) = (locked, subject) {
             let reason = format!("{} consecutive failed proofs", lockout.max_failures);
             self.audit(AuditEvent::new(
                 ctx,
@@ -145,10 +172,13 @@ impl Latchkey {
         }
         Ok(())
     }
+}
 
-    async fn burn_dummy(&self, password: Arc<Password>) -> Result<(), CoreError> {
-        let dummy = self.dummy_hash.clone();
-        self.engine.run(move || dummy.verify(&password)).await?;
-        Ok(())
-    }
+/// The counter key of a name that matched no account: a digest, so that what someone
+/// typed as a user name (sometimes a password) is never stored.
+fn name_key(name: &str) -> String {
+    crate::secret::token_digest(&name.to_lowercase())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

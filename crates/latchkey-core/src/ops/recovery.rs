@@ -743,7 +743,7 @@ impl Latchkey {
             .await?
             .ok_or(CoreError::InvalidCredentials)?;
         if self
-            .prove(ctx, Some(&record), current, false)
+            .prove(ctx, Some(&record), &account_id.to_string(), current, false)
             .await?
             .is_err()
         {

@@ -77,7 +77,9 @@ impl Latchkey {
             }
         };
         let target = record.as_ref().map(|r| r.account.id);
-        let outcome = self.prove(ctx, record.as_ref(), password, true).await?;
+        let outcome = self
+            .prove(ctx, record.as_ref(), login.trim(), password, true)
+            .await?;
         let now = self.clock.now();
         let (record, ()) = match (record, outcome) {
             (Some(r), Ok(())) => (r, ()),

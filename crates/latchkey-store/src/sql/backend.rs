@@ -83,6 +83,11 @@ pub struct Statements {
     /// Counts one proof attempt and says whether it may proceed, in one statement.
     pub reserve_proof: &'static str,
     pub record_failure: &'static str,
+    /// `reserve_proof` and `record_failure` on the per-name counters.
+    pub reserve_name_proof: &'static str,
+    pub record_name_failure: &'static str,
+    /// Deletes per-name counters whose window started before ?1 and that hold no lock.
+    pub sweep_name_counters: &'static str,
     pub succeed_proof: &'static str,
     pub unlock: &'static str,
     pub complete_flow: &'static str,

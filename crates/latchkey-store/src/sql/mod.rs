@@ -18,8 +18,8 @@ use latchkey_core::domain::{Account, AccountId, Dn, Sid};
 use latchkey_core::hashing::PasswordHash;
 use latchkey_core::ports::{
     AccountChanges, AccountFilter, AccountRecord, ClientRecord, FlowStep, KbaAnswer, MailFate,
-    NewAccount, OutboxMessage, PasswordWrite, PendingMessage, ProofSlot, RecoveryFlow,
-    SessionRecord, Store, StoreError, StoreResult, UpdateEffects,
+    NewAccount, OutboxMessage, PasswordWrite, PendingMessage, ProofSlot, ProofSubject,
+    RecoveryFlow, SessionRecord, Store, StoreError, StoreResult, UpdateEffects,
 };
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
@@ -210,16 +210,20 @@ impl<DB: Backend> Store for SqlStore<DB> {
     /// slot before its hash is checked.
     async fn begin_proof(
         &self,
-        id: AccountId,
+        subject: ProofSubject<'_>,
         now: OffsetDateTime,
         window: Duration,
         max: u32,
     ) -> StoreResult<ProofSlot> {
+        let (sql, key) = match subject {
+            ProofSubject::Account(id) => (DB::SQL.reserve_proof, id.to_string()),
+            ProofSubject::Name(key) => (DB::SQL.reserve_name_proof, key.to_owned()),
+        };
         let args = Args::default()
-            .text(id.to_string())
+            .text(key)
             .int(to_ms(now))
             .int(duration_ms(window));
-        let row: Option<(i64, Option<i64>)> = self.row(DB::SQL.reserve_proof, args).await?;
+        let row: Option<(i64, Option<i64>)> = self.row(sql, args).await?;
         Ok(match row {
             Some((failures, None)) if failures <= i64::from(max) => ProofSlot::Allowed,
             _ => ProofSlot::Locked,
@@ -229,17 +233,29 @@ impl<DB: Backend> Store for SqlStore<DB> {
     /// Locks the account once the limit is reached; true if this call locked it.
     async fn fail_proof(
         &self,
-        id: AccountId,
+        subject: ProofSubject<'_>,
         now: OffsetDateTime,
         max: u32,
         lock_for: Duration,
     ) -> StoreResult<bool> {
+        let (sql, key) = match subject {
+            ProofSubject::Account(id) => (DB::SQL.record_failure, id.to_string()),
+            ProofSubject::Name(key) => (DB::SQL.record_name_failure, key.to_owned()),
+        };
         let args = Args::default()
             .int(to_ms(now).saturating_add(duration_ms(lock_for)))
-            .text(id.to_string())
+            .text(key)
             .int(i64::from(max))
             .int(to_ms(now));
-        Ok(self.run(DB::SQL.record_failure, args).await? == 1)
+        Ok(self.run(sql, args).await? == 1)
+    }
+
+    async fn sweep_name_counters(&self, before: OffsetDateTime) -> StoreResult<u64> {
+        self.run(
+            DB::SQL.sweep_name_counters,
+            Args::default().int(to_ms(before)),
+        )
+        .await
     }
 
     async fn succeed_proof(&self, id: AccountId) -> StoreResult<()> {
