@@ -304,8 +304,13 @@ impl Latchkey {
                 )
                 .await);
         };
+        // Every mailing step writes one event of what became of its mail — a decoy's
+        // too — so that the audit log says why, and real and decoy flows write alike.
         let r = &self.settings.recovery;
-        let held = match fate {
+        let what = match fate {
+            MailFate::None => None,
+            MailFate::Queued => Some("recovery mail queued".to_owned()),
+            MailFate::Discarded => Some("no mail sent: no eligible account".to_owned()),
             MailFate::OverSourceBudget => Some(format!(
                 "no mail sent: {} recovery mails from this network within {}s already",
                 r.max_mails_per_source,
@@ -316,17 +321,24 @@ impl Latchkey {
                 r.max_mails_per_account,
                 r.mail_window.as_secs()
             )),
-            MailFate::None | MailFate::Queued | MailFate::Discarded => None,
         };
-        if let Some(reason) = held {
-            metrics::counter!("latchkey_recovery_mails_held_total").increment(1);
+        if let Some(reason) = what {
+            let (kind, outcome) = match fate {
+                MailFate::Queued | MailFate::Discarded => {
+                    (AuditType::RecoveryAdvance, Outcome::Success)
+                }
+                _ => {
+                    metrics::counter!("latchkey_recovery_mails_held_total").increment(1);
+                    (AuditType::RecoveryFailure, Outcome::Failure)
+                }
+            };
             self.audit(AuditEvent::new(
                 ctx,
                 self.clock.now(),
-                AuditType::RecoveryFailure,
+                kind,
                 None,
                 advanced.account_id,
-                Outcome::Failure,
+                outcome,
                 Some(&reason),
             ))
             .await;
