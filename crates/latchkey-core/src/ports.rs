@@ -292,8 +292,6 @@ pub trait Store: Send + Sync + 'static {
         max: u32,
         lock_for: Duration,
     ) -> StoreResult<bool>;
-    /// Deletes per-name counters whose window started before `before` (and hold no lock).
-    async fn sweep_name_counters(&self, before: OffsetDateTime) -> StoreResult<u64>;
     /// A successful proof: the consecutive-failure count starts over, and the account's
     /// open recovery flows end (its owner knows the password).
     async fn succeed_proof(&self, id: AccountId) -> StoreResult<()>;

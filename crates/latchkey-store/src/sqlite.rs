@@ -152,7 +152,6 @@ const SQL: Statements = Statements {
     record_failure: record_failure!("lockout_counters", "account_id"),
     reserve_name_proof: reserve_proof!("name_proof_counters", "name_key"),
     record_name_failure: record_failure!("name_proof_counters", "name_key"),
-    sweep_name_counters: "DELETE FROM name_proof_counters WHERE window_start < ?1 AND (locked_until IS NULL OR locked_until < ?1)",
     succeed_proof: "UPDATE lockout_counters SET failures = 0, window_start = NULL WHERE account_id = ?1",
     unlock: "UPDATE lockout_counters SET failures = 0, window_start = NULL, locked_until = NULL WHERE account_id = ?1",
     complete_flow: "UPDATE recovery_flows SET step = step + 1, completed = 1 WHERE id = ?1 AND step = ?2 AND completed = 0",

@@ -370,32 +370,31 @@ async fn a_success_resets_the_consecutive_count() {
 }
 
 #[tokio::test]
-async fn unknown_names_count_like_accounts_and_their_counters_are_swept() {
+async fn unknown_names_count_in_their_buckets_like_accounts() {
     let f = fresh().await;
-    let name = ProofSubject::Name("5e884898da28047151d0e56f8dc62927");
     let w = Duration::from_secs(900);
-    for _ in 0..3 {
+    for key in ["000", "7a3", "fff"] {
+        let name = ProofSubject::Name(key);
+        for _ in 0..3 {
+            assert_eq!(
+                f.store.begin_proof(name, T0, w, 3).await.unwrap(),
+                ProofSlot::Allowed
+            );
+        }
+        assert!(
+            f.store.fail_proof(name, T0, 3, w).await.unwrap(),
+            "the third locks"
+        );
         assert_eq!(
             f.store.begin_proof(name, T0, w, 3).await.unwrap(),
-            ProofSlot::Allowed
+            ProofSlot::Locked
+        );
+        assert_eq!(
+            f.store.begin_proof(name, T0 + w + w, w, 3).await.unwrap(),
+            ProofSlot::Allowed,
+            "a lapsed lock starts over"
         );
     }
-    assert!(
-        f.store.fail_proof(name, T0, 3, w).await.unwrap(),
-        "the third locks"
-    );
-    assert_eq!(
-        f.store.begin_proof(name, T0, w, 3).await.unwrap(),
-        ProofSlot::Locked
-    );
-    // Swept only once its window has passed and it holds no lock.
-    assert_eq!(f.store.sweep_name_counters(T0).await.unwrap(), 0);
-    let later = T0 + w + w;
-    assert_eq!(f.store.sweep_name_counters(later).await.unwrap(), 1);
-    assert_eq!(
-        f.store.begin_proof(name, later, w, 3).await.unwrap(),
-        ProofSlot::Allowed
-    );
 }
 
 #[tokio::test]

@@ -111,13 +111,6 @@ impl Latchkey {
         Ok(Ok(()))
     }
 
-    /// Forgets the failure counters of unknown names whose window has passed (the hourly
-    /// job; any node may run it). Returns how many went.
-    pub async fn sweep_name_counters(&self) -> Result<u64, CoreError> {
-        let before = self.clock.now() - self.settings.lockout.window;
-        Ok(self.store.sweep_name_counters(before).await?)
-    }
-
     /// A failed proof of the target's password that was not a sign-in (a reset refused
     /// for reusing its current or a previous password): reserved and counted alike.
     pub(super) async fn guessed_against(
@@ -174,11 +167,11 @@ impl Latchkey {
     }
 }
 
-/// The counter key of a name that matched no account: a digest, so that what someone
-/// typed as a user name (sometimes a password) is never stored.
+/// The counter of a name that matched no account: one of 4,096 buckets (created with the
+/// table), chosen by a digest of the name — so that what someone typed as a user name
+/// (sometimes a password) is never stored, and a proof against a new name updates a row
+/// as one against an account does.
 fn name_key(name: &str) -> String {
-    crate::secret::token_digest(&name.to_lowercase())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let d = crate::secret::token_digest(&name.to_lowercase());
+    format!("{:03x}", (u16::from(d[0]) << 4) | u16::from(d[1] >> 4))
 }

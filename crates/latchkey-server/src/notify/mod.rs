@@ -166,8 +166,7 @@ impl Mailer {
     }
 }
 
-/// Runs the delivery worker (when SMTP is configured) and the hourly job: expiry
-/// warnings, and the sweep of unknown names' failure counters.
+/// Runs the delivery worker (when SMTP is configured) and the expiry-warning job.
 pub fn spawn(core: Arc<Latchkey>, mailer: Option<Mailer>) {
     let expiry_core = Arc::clone(&core);
     tokio::spawn(async move {
@@ -178,9 +177,6 @@ pub fn spawn(core: Arc<Latchkey>, mailer: Option<Mailer>) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(queued = n, "password-expiring warnings queued"),
                 Err(e) => tracing::warn!(error = %e, "expiry warnings not queued"),
-            }
-            if let Err(e) = expiry_core.sweep_name_counters().await {
-                tracing::warn!(error = %e, "failure counters of unknown names not swept");
             }
         }
     });

@@ -86,8 +86,6 @@ pub struct Statements {
     /// `reserve_proof` and `record_failure` on the per-name counters.
     pub reserve_name_proof: &'static str,
     pub record_name_failure: &'static str,
-    /// Deletes per-name counters whose window started before ?1 and that hold no lock.
-    pub sweep_name_counters: &'static str,
     pub succeed_proof: &'static str,
     pub unlock: &'static str,
     pub complete_flow: &'static str,

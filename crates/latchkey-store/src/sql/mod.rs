@@ -250,14 +250,6 @@ impl<DB: Backend> Store for SqlStore<DB> {
         Ok(self.run(sql, args).await? == 1)
     }
 
-    async fn sweep_name_counters(&self, before: OffsetDateTime) -> StoreResult<u64> {
-        self.run(
-            DB::SQL.sweep_name_counters,
-            Args::default().int(to_ms(before)),
-        )
-        .await
-    }
-
     async fn succeed_proof(&self, id: AccountId) -> StoreResult<()> {
         self.run(DB::SQL.succeed_proof, self::id(id)).await?;
         let end = end_flows_args(id, "signed in with the password", None);

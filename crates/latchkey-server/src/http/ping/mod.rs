@@ -177,8 +177,12 @@ async fn change_password(
         {
             Ok(done) => (done.account, Ok((done.report, done.generated))),
             Err(e) => {
-                // The controls describe the entry (never for a failed proof: see from_core).
-                let account = core.find_account(&Principal::System, &name).await.ok();
+                // The controls describe the entry — never after a failed proof, which
+                // must not even look the entry up again (an unknown one would cost less).
+                let account = match e {
+                    CoreError::InvalidCredentials => None,
+                    _ => core.find_account(&Principal::System, &name).await.ok(),
+                };
                 return Err(LdapError::from_core(
                     e,
                     &controls,
