@@ -14,9 +14,6 @@
 use anyhow::Context as _;
 use clap::Parser;
 use latchkey_core::hashing::HashingParams;
-use latchkey_core::secret::ExposeSecret as _;
-use latchkey_server::config::{Config, DatabaseUrl};
-use latchkey_server::startup::Application;
 use latchkey_store::testing::{PgCluster, TestDb};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -213,20 +210,8 @@ fn peak_rss_mib(pid: u32) -> anyhow::Result<f64> {
 
 /// The child: a server on `database_url`, its address and admin password on stdout.
 async fn serve_child(database_url: String) -> anyhow::Result<()> {
-    let mut config = Config {
-        listen: "127.0.0.1:0".parse()?,
-        ..Default::default()
-    };
-    config.database.url = DatabaseUrl(database_url);
-    config.throttle.per_ip_per_minute = 0;
-    config.hashing.max_queue = 128;
-    let mut app = Application::build(config).await?;
-    let admin_pw = app
-        .initial_admin_password
-        .take()
-        .context("first admin")?
-        .expose_secret()
-        .to_owned();
+    let (app, admin_pw) =
+        latchkey_bench::build_server(database_url, |c| c.hashing.max_queue = 128).await?;
     println!("{} {admin_pw}", app.local_addr());
     app.run_until_stopped().await?;
     Ok(())

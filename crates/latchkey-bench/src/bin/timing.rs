@@ -16,9 +16,6 @@ use clap::Parser;
 use latchkey_core::audit::RequestContext;
 use latchkey_core::auth::Principal;
 use latchkey_core::clock::{Clock as _, SystemClock};
-use latchkey_core::secret::ExposeSecret as _;
-use latchkey_server::config::{Config, DatabaseUrl};
-use latchkey_server::startup::Application;
 use rand::RngExt as _;
 use reqwest::RequestBuilder;
 use serde_json::{Value, json};
@@ -237,24 +234,12 @@ fn cases() -> Vec<Case> {
 /// Starts the server (production hashing, lockout and throttle lifted) with its accounts.
 async fn start() -> anyhow::Result<(Server, tempfile::TempDir)> {
     let dir = tempfile::tempdir()?;
-    let mut config = Config {
-        listen: "127.0.0.1:0".parse()?,
-        ..Default::default()
-    };
-    config.database.url = DatabaseUrl(format!(
-        "sqlite://{}",
-        dir.path().join("timing.db").display()
-    ));
-    config.throttle.per_ip_per_minute = 0;
-    config.lockout.max_failures = u32::MAX / 2;
-    config.adaxes.allow_change_password = true;
-    let mut app = Application::build(config).await?;
-    let admin_pw = app
-        .initial_admin_password
-        .take()
-        .context("first admin")?
-        .expose_secret()
-        .to_owned();
+    let url = format!("sqlite://{}", dir.path().join("timing.db").display());
+    let (app, admin_pw) = latchkey_bench::build_server(url, |c| {
+        c.lockout.max_failures = u32::MAX / 2;
+        c.adaxes.allow_change_password = true;
+    })
+    .await?;
     let core = app.core();
     let base = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until_stopped());
