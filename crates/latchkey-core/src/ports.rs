@@ -182,6 +182,9 @@ pub struct RecoveryMail {
     pub deliver: bool,
     /// The client network (`/24` or `/64`) the flow was started from.
     pub network: String,
+    /// The counter bucket locked while the budget is counted: the account's (so that its
+    /// parallel flows count in turn), or any for a decoy — a row either way.
+    pub lock_key: String,
     pub since: OffsetDateTime,
     pub max_per_source: u32,
     pub max_per_account: u32,

@@ -233,6 +233,7 @@ const SQL: Statements = Statements {
     recovery_failures: "SELECT CAST(COALESCE(SUM(attempts), 0) AS BIGINT) FROM recovery_flows WHERE account_id = $1 AND created_at >= $2",
     kba_answers: "SELECT question_id, custom_question, answer_hash FROM kba_answers WHERE account_id = $1 ORDER BY position",
     lock_account: "SELECT id FROM accounts WHERE id = $1 FOR UPDATE",
+    lock_bucket: "SELECT name_key FROM name_proof_counters WHERE name_key = $1 FOR UPDATE",
     delete_kba: "DELETE FROM kba_answers WHERE account_id = $1",
     insert_kba: "INSERT INTO kba_answers (account_id, position, question_id, custom_question, answer_hash) VALUES ($1, $2, $3, $4, $5)",
 };

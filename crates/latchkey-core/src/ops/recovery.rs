@@ -268,6 +268,9 @@ impl Latchkey {
                 message,
                 deliver: !decoy,
                 network: client_network(ctx.client_ip),
+                lock_key: super::proof::name_key(
+                    &account.map_or(advanced.id, |a| a.id).to_string(),
+                ),
                 since: self.clock.now() - r.mail_window,
                 max_per_source: r.max_mails_per_source,
                 max_per_account: r.max_mails_per_account,

@@ -128,6 +128,8 @@ pub struct Statements {
     pub kba_answers: &'static str,
     /// Takes the account row's lock (orders two writers of one account's answers).
     pub lock_account: &'static str,
+    /// Locks one unknown-name counter row (the recovery mail budget's serialisation).
+    pub lock_bucket: &'static str,
     pub delete_kba: &'static str,
     pub insert_kba: &'static str,
 }

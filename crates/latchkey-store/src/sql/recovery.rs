@@ -13,16 +13,17 @@ use latchkey_core::ports::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// Counts the account's recent mails (its row locked, so parallel flows count in turn)
-/// and queues the mail within budget — ending the account's other open flows — or
-/// writes it settled, unsent. A decoy runs the same statements on nobody's rows.
+/// Counts the account's recent mails (its counter bucket locked, so parallel flows count
+/// in turn) and queues the mail within budget — ending the account's other open flows —
+/// or writes it settled, unsent. A decoy runs the same statements, locking a bucket too.
 async fn mail_within_budget<DB: Backend>(
     conn: &mut DB::Connection,
     flow: Uuid,
     mail: &RecoveryMail,
 ) -> StoreResult<MailFate> {
     let owner = mail.message.account_id;
-    DB::run(conn, DB::SQL.lock_account, id(owner)).await?;
+    let bucket = args::Args::default().text(mail.lock_key.clone());
+    DB::run(conn, DB::SQL.lock_bucket, bucket).await?;
     let counts = id(owner).int(to_ms(mail.since)).text(mail.network.clone());
     let (total, here): (i64, i64) = first::<DB, _>(conn, DB::SQL.recovery_mails, counts)
         .await?
