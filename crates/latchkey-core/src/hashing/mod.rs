@@ -87,6 +87,19 @@ enum Scheme {
     Ssha(legacy::ShaKind),
 }
 
+/// What one verification against a hash costs, by scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cost {
+    Argon2 {
+        m: u32,
+        t: u32,
+    },
+    Bcrypt(u32),
+    Pbkdf2(u32),
+    /// A salted SHA: microseconds.
+    Salted,
+}
+
 /// A stored password hash. Its `Debug` never shows the hash.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PasswordHash {
@@ -148,55 +161,54 @@ impl PasswordHash {
     /// iterations; bcrypt cost over 14; PBKDF2 over 2,000,000 iterations).
     pub fn parse_imported(raw: &str, configured: &HashingParams) -> Result<Self, HashFormatError> {
         let hash = Self::parse(raw)?;
-        let too = |what: String| Err(HashFormatError::TooCostly(what));
-        match hash.scheme {
-            Scheme::Argon2 => {
-                let phc = phc::PasswordHash::new(&hash.encoded)
-                    .map_err(|_| HashFormatError::Unsupported)?;
-                let p = Params::try_from(&phc).map_err(|_| HashFormatError::Unsupported)?;
-                let max_m = configured
-                    .memory_kib
-                    .saturating_mul(4)
-                    .min(MAX_ARGON2_MEMORY_KIB);
-                if p.m_cost() > max_m {
-                    return too(format!(
-                        "Argon2 memory m={} KiB is over {max_m} KiB (4 × hashing.memory_kib, at most 1 GiB)",
-                        p.m_cost()
-                    ));
-                }
-                if p.t_cost() > MAX_ARGON2_ITERATIONS {
-                    return too(format!(
-                        "Argon2 iterations t={} is over {MAX_ARGON2_ITERATIONS}",
-                        p.t_cost()
-                    ));
-                }
+        let max_m = configured
+            .memory_kib
+            .saturating_mul(4)
+            .min(MAX_ARGON2_MEMORY_KIB);
+        let too = match hash.cost()? {
+            Cost::Argon2 { m, .. } if m > max_m => format!(
+                "Argon2 memory m={m} KiB is over {max_m} KiB (4 × hashing.memory_kib, at most 1 GiB)"
+            ),
+            Cost::Argon2 { t, .. } if t > MAX_ARGON2_ITERATIONS => {
+                format!("Argon2 iterations t={t} is over {MAX_ARGON2_ITERATIONS}")
             }
-            Scheme::Bcrypt => {
-                let cost = hash
-                    .encoded
+            Cost::Bcrypt(c) if c > MAX_BCRYPT_COST => {
+                format!("bcrypt cost {c} is over {MAX_BCRYPT_COST}")
+            }
+            Cost::Pbkdf2(i) if i > MAX_PBKDF2_ITERATIONS => {
+                format!("PBKDF2 iterations i={i} is over {MAX_PBKDF2_ITERATIONS}")
+            }
+            _ => return Ok(hash),
+        };
+        Err(HashFormatError::TooCostly(too))
+    }
+
+    /// The cost parameters of this hash, read from its encoding.
+    fn cost(&self) -> Result<Cost, HashFormatError> {
+        let phc =
+            || phc::PasswordHash::new(&self.encoded).map_err(|_| HashFormatError::Unsupported);
+        Ok(match self.scheme {
+            Scheme::Ssha(_) => Cost::Salted,
+            Scheme::Bcrypt => Cost::Bcrypt(
+                self.encoded
                     .parse::<bcrypt::HashParts>()
                     .map_err(|_| HashFormatError::Unsupported)?
-                    .get_cost();
-                if cost > MAX_BCRYPT_COST {
-                    return too(format!("bcrypt cost {cost} is over {MAX_BCRYPT_COST}"));
-                }
-            }
-            Scheme::Pbkdf2 => {
-                let phc = phc::PasswordHash::new(&hash.encoded)
-                    .map_err(|_| HashFormatError::Unsupported)?;
-                let rounds = phc
+                    .get_cost(),
+            ),
+            Scheme::Pbkdf2 => Cost::Pbkdf2(
+                phc()?
                     .params
                     .get_decimal("i")
-                    .ok_or(HashFormatError::Unsupported)?;
-                if rounds > MAX_PBKDF2_ITERATIONS {
-                    return too(format!(
-                        "PBKDF2 iterations i={rounds} is over {MAX_PBKDF2_ITERATIONS}"
-                    ));
+                    .ok_or(HashFormatError::Unsupported)?,
+            ),
+            Scheme::Argon2 => {
+                let p = Params::try_from(&phc()?).map_err(|_| HashFormatError::Unsupported)?;
+                Cost::Argon2 {
+                    m: p.m_cost(),
+                    t: p.t_cost(),
                 }
             }
-            Scheme::Ssha(_) => {}
-        }
-        Ok(hash)
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -225,23 +237,15 @@ impl PasswordHash {
     /// cheap imported hashes answer no faster than unknown names). The thresholds are
     /// rough equivalents of the OWASP baseline: bcrypt cost 10, PBKDF2 600,000 rounds.
     pub fn costs_less_than(&self, current: &HashingParams) -> bool {
-        match self.scheme {
-            Scheme::Ssha(_) => true,
-            Scheme::Bcrypt => self
-                .encoded
-                .parse::<bcrypt::HashParts>()
-                .is_ok_and(|p| p.get_cost() < 10),
-            Scheme::Pbkdf2 => phc::PasswordHash::new(&self.encoded)
-                .ok()
-                .and_then(|h| h.params.get_decimal("i"))
-                .is_some_and(|i| i < 600_000),
-            Scheme::Argon2 => phc::PasswordHash::new(&self.encoded)
-                .ok()
-                .and_then(|h| Params::try_from(&h).ok())
-                .is_some_and(|p| {
-                    u64::from(p.m_cost()) * u64::from(p.t_cost())
-                        < u64::from(current.memory_kib) * u64::from(current.iterations)
-                }),
+        match self.cost() {
+            Ok(Cost::Salted) => true,
+            Ok(Cost::Bcrypt(c)) => c < 10,
+            Ok(Cost::Pbkdf2(i)) => i < 600_000,
+            Ok(Cost::Argon2 { m, t }) => {
+                u64::from(m) * u64::from(t)
+                    < u64::from(current.memory_kib) * u64::from(current.iterations)
+            }
+            Err(_) => false,
         }
     }
 

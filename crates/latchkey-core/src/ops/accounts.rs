@@ -329,9 +329,7 @@ impl Latchkey {
                 .await?
                 .account),
             None => {
-                if !principal.may(permission) {
-                    self.full_rights(principal)?;
-                }
+                self.full_rights(principal)?;
                 self.found_or_hidden(principal, None).map(|r| r.account)
             }
         }

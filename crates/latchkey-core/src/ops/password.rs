@@ -116,31 +116,6 @@ impl Latchkey {
         .await
     }
 
-    /// A change proved by the account's current password alone, whoever asks
-    /// (PingDirectory's `oldPassword`): the proof is the authority. Every session ends.
-    pub async fn change_password_with_current(
-        &self,
-        ctx: &RequestContext,
-        account_id: AccountId,
-        current: &str,
-        new: &str,
-    ) -> Result<ValidationReport, CoreError> {
-        let actor = Principal::Proven { account_id };
-        self.change_with_proof(
-            ctx,
-            &actor,
-            ChangeTarget {
-                account_id,
-                name: account_id.to_string(),
-                keep_session: None,
-                notify: Notify::default(),
-            },
-            current,
-            new,
-        )
-        .await
-    }
-
     /// A change proved by the current password of an account named by id, DN or SID
     /// (PingDirectory's and Adaxes' `oldPassword`); without `new`, a password is
     /// generated for the account's policy. An unknown name costs a hash and answers like
@@ -289,19 +264,13 @@ impl Latchkey {
         target: AccountId,
         options: ResetOptions,
     ) -> Result<ResetOutcome, CoreError> {
-        self.full_rights(principal)?;
         let record = self
-            .visible_account(principal, target, Permission::ResetPasswords)
-            .await?;
-        if !principal.may(Permission::ResetPasswords) {
-            return Err(CoreError::Forbidden(
+            .resettable_account(
+                principal,
+                target,
                 "resetting a password needs the helpdesk or admin role",
-            ));
-        }
-        // The same answer as for an unknown id: a helpdesk learns nothing of admins.
-        if record.account.roles.is_admin() && !principal.has_admin_power() {
-            return Err(CoreError::Forbidden(crate::error::NOT_ALLOWED));
-        }
+            )
+            .await?;
         if record.account.federated {
             self.audit(self.event(
                 ctx,
@@ -371,6 +340,28 @@ impl Latchkey {
             report,
             account,
         })
+    }
+
+    /// The account a helpdesk, admin or `passwords:reset` client may reset (or send a
+    /// reset link): an administrator's only with administrator power — refused with the
+    /// same answer as an unknown id, so a helpdesk learns nothing of admins.
+    pub(super) async fn resettable_account(
+        &self,
+        principal: &Principal,
+        target: AccountId,
+        refusal: &'static str,
+    ) -> Result<AccountRecord, CoreError> {
+        self.full_rights(principal)?;
+        let record = self
+            .visible_account(principal, target, Permission::ResetPasswords)
+            .await?;
+        if !principal.may(Permission::ResetPasswords) {
+            return Err(CoreError::Forbidden(refusal));
+        }
+        if record.account.roles.is_admin() && !principal.has_admin_power() {
+            return Err(CoreError::Forbidden(crate::error::NOT_ALLOWED));
+        }
+        Ok(record)
     }
 
     async fn wrong_current<T>(

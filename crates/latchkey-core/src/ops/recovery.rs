@@ -6,7 +6,7 @@ use super::Latchkey;
 use super::password::WriteKind;
 use crate::CoreError;
 use crate::audit::{AuditEvent, AuditType, Outcome, RequestContext};
-use crate::auth::{Permission, Principal};
+use crate::auth::Principal;
 use crate::domain::{Account, AccountId, Password, UserName};
 use crate::policy::Entry;
 use crate::ports::{AccountFilter, FlowStep, MailFate, OutboxMessage, RecoveryFlow, RecoveryMail};
@@ -98,18 +98,13 @@ impl Latchkey {
         principal: &Principal,
         id: AccountId,
     ) -> Result<(), CoreError> {
-        self.full_rights(principal)?;
         let record = self
-            .visible_account(principal, id, Permission::ResetPasswords)
-            .await?;
-        if !principal.may(Permission::ResetPasswords) {
-            return Err(CoreError::Forbidden(
+            .resettable_account(
+                principal,
+                id,
                 "sending a reset link needs the helpdesk or admin role",
-            ));
-        }
-        if record.account.roles.is_admin() && !principal.has_admin_power() {
-            return Err(CoreError::Forbidden(crate::error::NOT_ALLOWED));
-        }
+            )
+            .await?;
         if !eligible(&record.account) {
             return Err(CoreError::Refused(
                 "the account cannot recover its password (federated, disabled or without an e-mail address)",
