@@ -182,8 +182,12 @@ pub struct RecoveryMail {
     pub deliver: bool,
     /// The client network (`/24` or `/64`) the flow was started from.
     pub network: String,
-    /// The counter bucket locked while the budget is counted: the account's (so that its
-    /// parallel flows count in turn), or any for a decoy — a row either way.
+    /// Whose budget the mail counts against: the account's id, or for a decoy
+    /// `decoy:` and the bucket of the name it was started for. A mail within budget also
+    /// ends the other open flows of its key (a decoy's: the other decoys').
+    pub budget_key: String,
+    /// The counter bucket locked while the budget is counted, so that parallel flows of
+    /// one key count in turn — a row for real and decoy flows alike.
     pub lock_key: String,
     pub since: OffsetDateTime,
     pub max_per_source: u32,

@@ -206,9 +206,11 @@ const SQL: Statements = Statements {
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     end_flows: "UPDATE recovery_flows SET completed = TRUE, ended_reason = $1 \
         WHERE account_id = $2 AND completed = FALSE AND decoy = FALSE AND ($3::TEXT IS NULL OR id <> $3)",
+    end_decoy_flows: "UPDATE recovery_flows SET completed = TRUE, ended_reason = $1 \
+        WHERE mail_key = $2 AND completed = FALSE AND decoy = TRUE AND id <> $3",
     recovery_mails: "SELECT COUNT(*)::BIGINT, COALESCE(SUM(CASE WHEN mail_network = $3 THEN 1 ELSE 0 END), 0)::BIGINT \
-        FROM recovery_flows WHERE account_id = $1 AND mailed_at >= $2",
-    mark_flow_mailed: "UPDATE recovery_flows SET mailed_at = $1, mail_network = $2 WHERE id = $3",
+        FROM recovery_flows WHERE mail_key = $1 AND mailed_at >= $2",
+    mark_flow_mailed: "UPDATE recovery_flows SET mailed_at = $1, mail_network = $2, mail_key = $3 WHERE id = $4",
     pending_outbox: "SELECT id, kind, account_id, payload, created_at FROM outbox WHERE account_id = $1 AND sent_at IS NULL ORDER BY seq",
     claim_outbox: "UPDATE outbox SET next_attempt_at = $1 WHERE seq IN \
         (SELECT seq FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $2 ORDER BY seq LIMIT $3 \

@@ -184,9 +184,11 @@ const SQL: Statements = Statements {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     end_flows: "UPDATE recovery_flows SET completed = 1, ended_reason = ?1 \
         WHERE account_id = ?2 AND completed = 0 AND decoy = 0 AND (?3 IS NULL OR id <> ?3)",
+    end_decoy_flows: "UPDATE recovery_flows SET completed = 1, ended_reason = ?1 \
+        WHERE mail_key = ?2 AND completed = 0 AND decoy = 1 AND id <> ?3",
     recovery_mails: "SELECT COUNT(*), COALESCE(SUM(CASE WHEN mail_network = ?3 THEN 1 ELSE 0 END), 0) \
-        FROM recovery_flows WHERE account_id = ?1 AND mailed_at >= ?2",
-    mark_flow_mailed: "UPDATE recovery_flows SET mailed_at = ?1, mail_network = ?2 WHERE id = ?3",
+        FROM recovery_flows WHERE mail_key = ?1 AND mailed_at >= ?2",
+    mark_flow_mailed: "UPDATE recovery_flows SET mailed_at = ?1, mail_network = ?2, mail_key = ?3 WHERE id = ?4",
     pending_outbox: "SELECT id, kind, account_id, payload, created_at FROM outbox WHERE account_id = ?1 AND sent_at IS NULL ORDER BY seq",
     claim_outbox: "UPDATE outbox SET next_attempt_at = ?1 WHERE seq IN \
         (SELECT seq FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?2 ORDER BY seq LIMIT ?3) \

@@ -485,6 +485,7 @@ fn mailing_step(id: Uuid, account: Uuid, network: &str) -> latchkey_core::ports:
             },
             deliver: true,
             network: network.into(),
+            budget_key: account.to_string(),
             lock_key: "7a3".into(),
             since: T0 - Duration::from_secs(3600),
             max_per_source: 2,
@@ -568,6 +569,85 @@ async fn recovery_mails_stay_within_budget_in_parallel_and_a_sent_one_supersedes
     f.store.succeed_proof(a.id).await.unwrap();
     let after = f.store.flow(more[0]).await.unwrap().unwrap();
     assert_eq!(after.ended.as_deref(), Some("signed in with the password"));
+}
+
+/// A decoy's step into `emailValidation` under budget key `key`.
+fn decoy_mailing_step(id: Uuid, key: &str) -> latchkey_core::ports::FlowStep {
+    let mut s = mailing_step(id, Uuid::nil(), "192.0.2.0/24");
+    s.account_id = None;
+    s.decoy = true;
+    if let Some(m) = s.mail.as_mut() {
+        m.deliver = false;
+        m.budget_key = key.into();
+    }
+    s
+}
+
+#[tokio::test]
+async fn a_decoy_counts_and_supersedes_under_its_own_key_as_a_real_flow_does() {
+    use latchkey_core::ports::MailFate;
+    let f = fresh().await;
+    let a = f
+        .store
+        .insert_account(new_account("jdoe"), [1, 2, 3])
+        .await
+        .unwrap();
+    let real = Uuid::new_v4();
+    f.store
+        .insert_flow(
+            flow(real, None),
+            event(AuditType::RecoveryStart, None),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store
+            .advance_flow(mailing_step(real, a.id, "203.0.113.0/24"))
+            .await
+            .unwrap(),
+        Some(MailFate::Queued)
+    );
+    let decoys: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
+    let mut fates = vec![];
+    for id in &decoys {
+        f.store
+            .insert_flow(flow(*id, None), event(AuditType::RecoveryStart, None), None)
+            .await
+            .unwrap();
+        fates.push(
+            f.store
+                .advance_flow(decoy_mailing_step(*id, "decoy:abc"))
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    // The same budget as a real flow's (2 per network), counted against the decoy's key.
+    assert_eq!(
+        fates,
+        [
+            MailFate::Discarded,
+            MailFate::Discarded,
+            MailFate::OverSourceBudget
+        ]
+    );
+    let ended = |id| {
+        let s = Arc::clone(&f.store);
+        async move { s.flow(id).await.unwrap().unwrap().ended }
+    };
+    assert_eq!(
+        ended(decoys[0]).await.as_deref(),
+        Some("superseded by a newer flow"),
+        "the second decoy ended the first, as a real flow ends its account's previous one"
+    );
+    assert_eq!(ended(decoys[1]).await, None, "over budget ends nothing");
+    assert_eq!(ended(real).await, None, "a decoy never ends a real flow");
+    assert_eq!(
+        f.store.pending_outbox(Uuid::nil()).await.unwrap().len(),
+        0,
+        "a decoy's mail is written settled"
+    );
 }
 
 #[tokio::test]

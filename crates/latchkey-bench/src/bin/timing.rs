@@ -360,9 +360,12 @@ async fn request(s: &Server, case: &Case, who: &str) -> anyhow::Result<RequestBu
 async fn measure(s: &Server, case: &Case, pairs: usize) -> anyhow::Result<Vec<f64>> {
     let mut diffs = Vec::with_capacity(pairs);
     let mut rng = rand::rng();
+    // One unknown name, sent as often as the existing account, so that both sides have
+    // the same history (a recovery start supersedes the name's previous flow, real or
+    // decoy; an attacker can repeat a name as easily).
+    let unknown = format!("ghost{}", rng.random_range(0..u32::MAX));
     // A few unmeasured pairs first (connections, caches).
     for i in 0..(pairs + 10) {
-        let unknown = format!("ghost{}", rng.random_range(0..u32::MAX));
         let existing_first = rng.random_bool(0.5);
         let (a, b) = if existing_first {
             (case.existing, unknown.as_str())

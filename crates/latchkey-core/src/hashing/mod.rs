@@ -4,8 +4,10 @@
 mod engine;
 mod legacy;
 mod memory;
+mod pad;
 
 pub use engine::{HashEngine, Overloaded};
+pub use pad::CostPad;
 
 use crate::domain::Password;
 use argon2::{Algorithm, Params, Version};
@@ -233,8 +235,8 @@ impl PasswordHash {
     }
 
     /// Whether one verification against this hash costs less than one Argon2id at the
-    /// `current` parameters (then a proof pays for one on top, so that accounts with
-    /// cheap imported hashes answer no faster than unknown names). The thresholds are
+    /// `current` parameters (then a proof is padded up to one, so that accounts with
+    /// cheap imported hashes answer no faster than unknown names: see [`CostPad`]). The thresholds are
     /// rough equivalents of the OWASP baseline: bcrypt cost 10, PBKDF2 600,000 rounds.
     pub fn costs_less_than(&self, current: &HashingParams) -> bool {
         match self.cost() {

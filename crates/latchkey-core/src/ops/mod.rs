@@ -59,6 +59,8 @@ pub struct Latchkey {
     engine: HashEngine,
     /// Verified for unknown accounts so that they cost what a real proof costs.
     dummy_hash: PasswordHash,
+    /// Pads a cheap legacy hash's verification up to one Argon2id.
+    cost_pad: Arc<crate::hashing::CostPad>,
     /// Verified in place of input that is not a password, so that it costs a real hash.
     unreadable_stand_in: Arc<crate::domain::Password>,
     policies: Policies,
@@ -83,7 +85,10 @@ impl Latchkey {
             Hasher::new(settings.hashing).map_err(|e| CoreError::Invalid(e.to_string()))?;
         let dummy_password = crate::domain::Password::parse(&random_token(24))
             .map_err(|e| CoreError::Internal(e.to_string()))?;
+        let cost_pad = Arc::new(crate::hashing::CostPad::new(settings.hashing));
+        let started = std::time::Instant::now();
         let dummy_hash = hasher.hash(&dummy_password);
+        cost_pad.record_full(started.elapsed());
         let unreadable_stand_in = Arc::new(
             crate::domain::Password::parse(&random_token(24))
                 .map_err(|e| CoreError::Internal(e.to_string()))?,
@@ -113,6 +118,7 @@ impl Latchkey {
             clock,
             hasher,
             dummy_hash,
+            cost_pad,
             unreadable_stand_in,
             settings,
             domain,

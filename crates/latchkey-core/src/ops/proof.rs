@@ -35,7 +35,7 @@ impl Latchkey {
     /// `record` is `None`). Every proof does the same work whatever the outcome: one
     /// reserved slot in a failure counter (the account's, or the name's when it matches
     /// none), one verification in the hashing engine costing at least one Argon2id at the
-    /// current parameters (a cheaper legacy hash pays for one on top), and on failure one
+    /// current parameters (a cheaper legacy hash is padded up to one), and on failure one
     /// recorded failure. Unknown, disabled, federated and locked verify the dummy hash.
     /// Input that is not a password (empty, over 4 KiB, control characters) is a wrong
     /// password like any other, and is never hashed itself. `upgrade` re-hashes an
@@ -72,18 +72,25 @@ impl Latchkey {
                 _ => Err(ProofFailure::NoPassword),
             },
         };
-        let (hash, topped_up) = match &checked {
-            Ok((h, _)) => (h.clone(), h.costs_less_than(self.hasher.params())),
-            Err(_) => (self.dummy_hash.clone(), false),
+        let hash = match &checked {
+            Ok((h, _)) => h.clone(),
+            Err(_) => self.dummy_hash.clone(),
         };
-        let dummy = topped_up.then(|| self.dummy_hash.clone());
+        let current = self.hasher.params();
+        // A cheaper legacy hash is padded up to one Argon2id; a current one measures it.
+        let padded = hash.costs_less_than(current);
+        let full_cost = !hash.needs_upgrade(current);
+        let pad = Arc::clone(&self.cost_pad);
         let pw = Arc::clone(&password);
         let matched = self
             .engine
             .run(move || {
+                let started = std::time::Instant::now();
                 let matched = hash.verify(&pw);
-                if let Some(d) = dummy {
-                    std::hint::black_box(d.verify(&pw));
+                if padded {
+                    pad.pad(started.elapsed(), pw.as_bytes());
+                } else if full_cost {
+                    pad.record_full(started.elapsed());
                 }
                 matched
             })

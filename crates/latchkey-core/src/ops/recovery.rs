@@ -243,6 +243,7 @@ impl Latchkey {
         account: Option<&Account>,
         decoy: bool,
         proved_email: bool,
+        named: Option<&str>,
     ) -> Result<RecoveryStep, CoreError> {
         let next_index = flow.stage_index + 1;
         let next = flow.stages[next_index as usize];
@@ -259,13 +260,20 @@ impl Latchkey {
             let (d, e, message) =
                 self.code_for(&advanced, advanced.step, account.filter(|_| !decoy));
             let r = &self.settings.recovery;
+            // A real flow's budget is its account's; a decoy's is the bucket of the name it
+            // was started for (12 bits of its digest: what was typed is never stored), so
+            // that a decoy counts and supersedes as a real flow does.
+            let budget_key = match (account, decoy, named) {
+                (Some(a), false, _) => a.id.to_string(),
+                (_, _, Some(named)) => format!("decoy:{}", super::proof::name_key(named)),
+                _ => format!("decoy:{}", advanced.id),
+            };
             mail = Some(RecoveryMail {
                 message,
                 deliver: !decoy,
                 network: client_network(ctx.client_ip),
-                lock_key: super::proof::name_key(
-                    &account.map_or(advanced.id, |a| a.id).to_string(),
-                ),
+                lock_key: super::proof::name_key(&budget_key),
+                budget_key,
                 since: self.clock.now() - r.mail_window,
                 max_per_source: r.max_mails_per_source,
                 max_per_account: r.max_mails_per_account,
@@ -459,7 +467,8 @@ impl Latchkey {
         };
         let account = found.filter(eligible);
         let decoy = account.is_none();
-        self.next_stage(ctx, flow, account.as_ref(), decoy, false)
+        let named = format!("{key}:{}", value.to_lowercase());
+        self.next_stage(ctx, flow, account.as_ref(), decoy, false, Some(&named))
             .await
     }
 
@@ -547,7 +556,7 @@ impl Latchkey {
                 .await);
         }
         let account = self.flow_account(&flow).await?;
-        self.next_stage(ctx, flow, Some(&account), false, true)
+        self.next_stage(ctx, flow, Some(&account), false, true, None)
             .await
     }
 
@@ -626,7 +635,7 @@ impl Latchkey {
         }
         let account = self.flow_account(&flow).await?;
         let proved = flow.proved_email;
-        self.next_stage(ctx, flow, Some(&account), false, proved)
+        self.next_stage(ctx, flow, Some(&account), false, proved, None)
             .await
     }
 

@@ -108,9 +108,12 @@ pub struct Statements {
     pub insert_outbox: &'static str,
     /// Ends the open flows of account ?2 (reason ?1), except flow ?3 if given.
     pub end_flows: &'static str,
-    /// Mails of account ?1 since ?2: all, and those from network ?3.
+    /// Ends the open decoy flows of budget key ?2 (reason ?1), except flow ?3.
+    pub end_decoy_flows: &'static str,
+    /// Mails counted against budget key ?1 since ?2: all, and those from network ?3.
     pub recovery_mails: &'static str,
-    /// Records when (?1) and from where (?2) flow ?3's code was mailed.
+    /// Records when (?1) and from where (?2) flow ?4's code was mailed (or, for a decoy,
+    /// would have been), against budget key ?3.
     pub mark_flow_mailed: &'static str,
     pub pending_outbox: &'static str,
     /// Leases due messages to this worker, skipping those another worker holds.

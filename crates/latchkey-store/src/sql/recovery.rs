@@ -13,40 +13,59 @@ use latchkey_core::ports::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// Counts the account's recent mails (its counter bucket locked, so parallel flows count
-/// in turn) and queues the mail within budget — ending the account's other open flows —
-/// or writes it settled, unsent. A decoy runs the same statements, locking a bucket too.
+/// Counts the mails of the flow's budget key (its counter bucket locked, so parallel flows
+/// count in turn); within budget, counts this one and ends the key's other open flows; then
+/// writes the mail — queued, or settled unsent for a decoy or over budget. A decoy runs
+/// the same statements against its own key: the same rows read, counted and ended.
 async fn mail_within_budget<DB: Backend>(
     conn: &mut DB::Connection,
     flow: Uuid,
+    decoy: bool,
     mail: &RecoveryMail,
 ) -> StoreResult<MailFate> {
-    let owner = mail.message.account_id;
     let bucket = args::Args::default().text(mail.lock_key.clone());
     DB::run(conn, DB::SQL.lock_bucket, bucket).await?;
-    let counts = id(owner).int(to_ms(mail.since)).text(mail.network.clone());
+    let counts = args::Args::default()
+        .text(mail.budget_key.clone())
+        .int(to_ms(mail.since))
+        .text(mail.network.clone());
     let (total, here): (i64, i64) = first::<DB, _>(conn, DB::SQL.recovery_mails, counts)
         .await?
         .unwrap_or((0, 0));
-    let fate = if !mail.deliver {
-        MailFate::Discarded
-    } else if here >= i64::from(mail.max_per_source) {
+    let fate = if here >= i64::from(mail.max_per_source) {
         MailFate::OverSourceBudget
     } else if total >= i64::from(mail.max_per_account) {
         MailFate::OverAccountBudget
+    } else if !mail.deliver {
+        MailFate::Discarded
     } else {
         MailFate::Queued
     };
-    let queued = fate == MailFate::Queued;
+    let counted = matches!(fate, MailFate::Queued | MailFate::Discarded);
     let mailed = args::Args::default()
-        .int(queued.then(|| to_ms(mail.message.created_at)))
-        .text(queued.then(|| mail.network.clone()))
+        .int(counted.then(|| to_ms(mail.message.created_at)))
+        .text(counted.then(|| mail.network.clone()))
+        .text(counted.then(|| mail.budget_key.clone()))
         .text(flow.to_string());
     DB::run(conn, DB::SQL.mark_flow_mailed, mailed).await?;
-    // Nobody's flows end for a mail that is not sent: strangers cannot end the owner's.
-    let ended = if queued { owner } else { Uuid::nil() };
-    let end = super::end_flows_args(ended, "superseded by a newer flow", Some(flow));
-    DB::run(conn, DB::SQL.end_flows, end).await?;
+    // Nobody's flows end for a mail over budget: strangers cannot end the owner's.
+    let reason = "superseded by a newer flow";
+    if decoy {
+        let key = counted.then(|| mail.budget_key.clone());
+        let end = args::Args::default()
+            .text(reason.to_owned())
+            .text(key)
+            .text(flow.to_string());
+        DB::run(conn, DB::SQL.end_decoy_flows, end).await?;
+    } else {
+        let owner = if counted {
+            mail.message.account_id
+        } else {
+            Uuid::nil()
+        };
+        let end = super::end_flows_args(owner, reason, Some(flow));
+        DB::run(conn, DB::SQL.end_flows, end).await?;
+    }
     let held = match fate {
         MailFate::Queued => None,
         MailFate::Discarded => Some("decoy"),
@@ -72,7 +91,7 @@ impl<DB: Backend> SqlStore<DB> {
             return Ok(None);
         }
         let fate = match &s.mail {
-            Some(mail) => mail_within_budget::<DB>(&mut tx, s.flow_id, mail).await?,
+            Some(mail) => mail_within_budget::<DB>(&mut tx, s.flow_id, s.decoy, mail).await?,
             None => MailFate::None,
         };
         insert_effects::<DB>(&mut tx, &s.audit, None).await?;
