@@ -4,7 +4,7 @@
 
 use crate::PoolSettings;
 use crate::args::Args;
-use crate::rows::{account_select, audit_select, session_select};
+use crate::rows::{account_lookup, account_select, audit_select, session_select};
 use crate::sql::SqlStore;
 use crate::sql::backend::{Backend, Rows, Statements, duplicate_field};
 use latchkey_core::ports::{StoreError, StoreResult};
@@ -152,8 +152,8 @@ const SQL: Statements = Statements {
         password_changed_at, must_change_password, password_never_expires, cannot_change_password, created_at, external_id) \
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
     account_by_id: account_select!("WHERE a.id = $1"),
-    account_by_user_name: account_select!("WHERE a.user_name_key = $1"),
-    account_by_dn: account_select!("WHERE a.dn_key = $1"),
+    account_by_user_name: account_lookup!("a.user_name_key = $1", "TRUE", "FALSE"),
+    account_by_dn: account_lookup!("a.dn_key = $1", "TRUE", "FALSE"),
     account_by_sid: account_select!("WHERE a.sid = $1"),
     account_for_update: account_select!("WHERE a.id = $1 FOR UPDATE OF a"),
     count_filtered: "SELECT COUNT(*) FROM accounts WHERE ($1 IS NULL OR user_name_key = $1) AND ($2 IS NULL OR email_key = $2)",

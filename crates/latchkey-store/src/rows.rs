@@ -15,20 +15,66 @@ use latchkey_core::ports::{
 use latchkey_core::recovery::Stage;
 use uuid::Uuid;
 
-/// The columns every account read selects (`a` = accounts, `l` = lockout_counters),
-/// followed by the adapter's own `WHERE …` tail.
+/// The columns every account read selects (`a` = accounts, `l` = lockout_counters).
+macro_rules! account_columns {
+    () => {
+        concat!(
+            "a.id, a.user_name, a.dn, a.sid, a.email, a.given_name, a.sn, a.display_name, ",
+            "a.telephone_number, a.locale, a.external_id, a.roles, a.disabled, a.federated, a.password_hash, ",
+            "a.password_changed_at, a.must_change_password, a.password_never_expires, ",
+            "a.cannot_change_password, a.created_at, a.rev, l.locked_until"
+        )
+    };
+}
+
+macro_rules! account_from {
+    () => {
+        " FROM accounts a LEFT JOIN lockout_counters l ON l.account_id = a.id "
+    };
+}
+
+/// An account read: its columns, then the adapter's own `WHERE …` tail.
 macro_rules! account_select {
     ($tail:literal) => {
         concat!(
-            "SELECT a.id, a.user_name, a.dn, a.sid, a.email, a.given_name, a.sn, a.display_name, ",
-            "a.telephone_number, a.locale, a.external_id, a.roles, a.disabled, a.federated, a.password_hash, ",
-            "a.password_changed_at, a.must_change_password, a.password_never_expires, ",
-            "a.cannot_change_password, a.created_at, a.rev, l.locked_until ",
-            "FROM accounts a LEFT JOIN lockout_counters l ON l.account_id = a.id ",
+            "SELECT ",
+            $crate::rows::account_columns!(),
+            $crate::rows::account_from!(),
             $tail
         )
     };
 }
+
+/// A lookup of an account by a name someone gave, which reads and decodes one account
+/// row whether or not the name matches: the match (`found` true) and a stand-in, the
+/// account with the smallest id (`found` false), ordered so that the match comes first;
+/// the store decodes the first row and discards it when it is the stand-in — so that an
+/// unknown name costs what a known one does. `$cond` selects by the first parameter;
+/// `$yes`/`$no` are the backend's boolean literals.
+macro_rules! account_lookup {
+    ($cond:literal, $yes:literal, $no:literal) => {
+        concat!(
+            "SELECT ",
+            $crate::rows::account_columns!(),
+            ", ",
+            $yes,
+            " AS found",
+            $crate::rows::account_from!(),
+            "WHERE ",
+            $cond,
+            " UNION ALL SELECT ",
+            $crate::rows::account_columns!(),
+            ", ",
+            $no,
+            " AS found",
+            $crate::rows::account_from!(),
+            "WHERE a.id = (SELECT MIN(id) FROM accounts) ORDER BY found DESC LIMIT 1"
+        )
+    };
+}
+pub(crate) use account_columns;
+pub(crate) use account_from;
+pub(crate) use account_lookup;
 pub(crate) use account_select;
 
 /// `SELECT` of an audit event's columns, then the adapter's tail.
@@ -132,6 +178,14 @@ pub(crate) struct AccountRow {
     created_at: i64,
     rev: i64,
     locked_until: Option<i64>,
+}
+
+/// A row of [`account_lookup!`]: an account, and whether it is the match or the stand-in.
+#[derive(sqlx::FromRow)]
+pub(crate) struct LookupRow {
+    #[sqlx(flatten)]
+    pub(crate) account: AccountRow,
+    pub(crate) found: bool,
 }
 
 impl TryFrom<AccountRow> for AccountRecord {

@@ -3,7 +3,7 @@
 
 use crate::PoolSettings;
 use crate::args::Args;
-use crate::rows::{account_select, audit_select, session_select};
+use crate::rows::{account_lookup, account_select, audit_select, session_select};
 use crate::sql::SqlStore;
 use crate::sql::backend::{Backend, Rows, Statements, duplicate_field};
 use latchkey_core::ports::{StoreError, StoreResult};
@@ -128,8 +128,8 @@ const SQL: Statements = Statements {
         password_changed_at, must_change_password, password_never_expires, cannot_change_password, created_at, external_id) \
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     account_by_id: account_select!("WHERE a.id = ?1"),
-    account_by_user_name: account_select!("WHERE a.user_name_key = ?1"),
-    account_by_dn: account_select!("WHERE a.dn_key = ?1"),
+    account_by_user_name: account_lookup!("a.user_name_key = ?1", "1", "0"),
+    account_by_dn: account_lookup!("a.dn_key = ?1", "1", "0"),
     account_by_sid: account_select!("WHERE a.sid = ?1"),
     // BEGIN IMMEDIATE already holds the database's write lock: this read and
     // `lock_account` need no row lock of their own.

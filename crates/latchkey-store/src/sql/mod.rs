@@ -89,6 +89,23 @@ impl<DB: Backend> SqlStore<DB> {
                 .await?,
         )
     }
+
+    /// An [`account_lookup!`]: the match, or `None` after decoding the stand-in alike.
+    async fn account_lookup(
+        &self,
+        sql: &'static str,
+        key: String,
+    ) -> StoreResult<Option<AccountRecord>> {
+        let Some(row) = self
+            .row::<crate::rows::LookupRow>(sql, Args::default().text(key))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let found = row.found;
+        let record = AccountRecord::try_from(row.account)?;
+        Ok(found.then_some(record))
+    }
 }
 
 async fn commit<DB: Backend>(tx: Transaction<'static, DB>) -> StoreResult<()> {
@@ -168,12 +185,12 @@ impl<DB: Backend> Store for SqlStore<DB> {
     }
 
     async fn account_by_user_name(&self, key: &str) -> StoreResult<Option<AccountRecord>> {
-        self.account_where(DB::SQL.account_by_user_name, key.to_owned())
+        self.account_lookup(DB::SQL.account_by_user_name, key.to_owned())
             .await
     }
 
     async fn account_by_dn(&self, dn: &Dn) -> StoreResult<Option<AccountRecord>> {
-        self.account_where(DB::SQL.account_by_dn, dn.normalized())
+        self.account_lookup(DB::SQL.account_by_dn, dn.normalized())
             .await
     }
 
