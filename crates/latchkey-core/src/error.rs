@@ -67,6 +67,7 @@ impl From<StoreError> for CoreError {
             StoreError::RevisionMismatch => CoreError::RevisionConflict,
             StoreError::NotFound => CoreError::NotFound,
             StoreError::Unavailable(_) => CoreError::Unavailable,
+            StoreError::InvalidQuery(msg) => CoreError::Invalid(msg),
             StoreError::Other(msg) => CoreError::Internal(msg),
         }
     }

@@ -6,6 +6,7 @@ use crate::auth::Scope;
 use crate::domain::{Account, AccountId, Dn, Profile, Roles, Sid, UserName};
 use crate::hashing::PasswordHash;
 use crate::recovery::Stage;
+use crate::recovery::filter::{Attr, Filter};
 use async_trait::async_trait;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -21,6 +22,9 @@ pub enum StoreError {
     NotFound,
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// A query the store cannot evaluate as asked (a 400 naming why).
+    #[error("{0}")]
+    InvalidQuery(String),
     #[error("store error: {0}")]
     Other(String),
 }
@@ -243,8 +247,21 @@ pub struct AccountFilter {
     pub user_name: Option<String>,
     /// Exact, case-insensitive.
     pub email: Option<String>,
+    /// An IDM/SCIM query filter, evaluated by the store over every account (with the
+    /// same meaning as [`Filter::matches`]: string comparisons ignore case).
+    pub query: Option<Filter>,
+    /// The order of the page; by user name when `None`.
+    pub sort: Option<AccountSort>,
     pub offset: u32,
     pub limit: u32,
+}
+
+/// A sort key of an account list: the attribute's value ignoring case (missing values
+/// first), ties by user name; descending reverses both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountSort {
+    pub by: Attr,
+    pub descending: bool,
 }
 
 #[async_trait]

@@ -7,6 +7,7 @@ use crate::args::Args;
 use crate::rows::{account_lookup, account_select, audit_select, session_select};
 use crate::sql::SqlStore;
 use crate::sql::backend::{Backend, Rows, Statements, duplicate_field};
+use crate::sql::query::Dialect;
 use latchkey_core::ports::{StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::{Pool, Postgres, Transaction};
@@ -54,6 +55,10 @@ impl SqlStore<Postgres> {
 #[async_trait::async_trait]
 impl Backend for Postgres {
     const SQL: Statements = SQL;
+    const DIALECT: &'static Dialect = &Dialect {
+        param: '$',
+        bytewise: " COLLATE \"C\"",
+    };
 
     fn map_err(e: sqlx::Error) -> StoreError {
         match &e {
@@ -95,9 +100,9 @@ impl Backend for Postgres {
         Ok(done.rows_affected())
     }
 
-    async fn rows<T: Rows>(
+    async fn rows<T: Rows, S: sqlx::SqlSafeStr + Send>(
         conn: &mut PgConnection,
-        sql: &'static str,
+        sql: S,
         args: Args,
     ) -> StoreResult<Vec<T>> {
         sqlx::query_as_with(sql, args.encode::<Self>()?)
@@ -156,11 +161,7 @@ const SQL: Statements = Statements {
     account_by_dn: account_lookup!("a.dn_key = $1", "TRUE", "FALSE"),
     account_by_sid: account_select!("WHERE a.sid = $1"),
     account_for_update: account_select!("WHERE a.id = $1 FOR UPDATE OF a"),
-    count_filtered: "SELECT COUNT(*) FROM accounts WHERE ($1 IS NULL OR user_name_key = $1) AND ($2 IS NULL OR email_key = $2)",
-    list_filtered: account_select!(
-        "WHERE ($1 IS NULL OR a.user_name_key = $1) AND ($2 IS NULL OR a.email_key = $2) \
-         ORDER BY a.user_name_key LIMIT $3 OFFSET $4"
-    ),
+    list_head: account_select!(""),
     update_account: "UPDATE accounts SET user_name = $1, user_name_key = $2, dn = $3, dn_key = $4, email = $5, email_key = $6, \
         given_name = $7, sn = $8, display_name = $9, telephone_number = $10, locale = $11, roles = $12, disabled = $13, \
         federated = $14, must_change_password = $15, password_never_expires = $16, cannot_change_password = $17, \

@@ -6,6 +6,7 @@ use crate::args::Args;
 use crate::rows::{account_lookup, account_select, audit_select, session_select};
 use crate::sql::SqlStore;
 use crate::sql::backend::{Backend, Rows, Statements, duplicate_field};
+use crate::sql::query::Dialect;
 use latchkey_core::ports::{StoreError, StoreResult};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
@@ -40,6 +41,10 @@ impl SqlStore<Sqlite> {
 #[async_trait::async_trait]
 impl Backend for Sqlite {
     const SQL: Statements = SQL;
+    const DIALECT: &'static Dialect = &Dialect {
+        param: '?',
+        bytewise: "",
+    };
 
     fn map_err(e: sqlx::Error) -> StoreError {
         match &e {
@@ -71,9 +76,9 @@ impl Backend for Sqlite {
         Ok(done.rows_affected())
     }
 
-    async fn rows<T: Rows>(
+    async fn rows<T: Rows, S: sqlx::SqlSafeStr + Send>(
         conn: &mut SqliteConnection,
-        sql: &'static str,
+        sql: S,
         args: Args,
     ) -> StoreResult<Vec<T>> {
         sqlx::query_as_with(sql, args.encode::<Self>()?)
@@ -134,11 +139,7 @@ const SQL: Statements = Statements {
     // BEGIN IMMEDIATE already holds the database's write lock: this read and
     // `lock_account` need no row lock of their own.
     account_for_update: account_select!("WHERE a.id = ?1"),
-    count_filtered: "SELECT COUNT(*) FROM accounts WHERE (?1 IS NULL OR user_name_key = ?1) AND (?2 IS NULL OR email_key = ?2)",
-    list_filtered: account_select!(
-        "WHERE (?1 IS NULL OR a.user_name_key = ?1) AND (?2 IS NULL OR a.email_key = ?2) \
-         ORDER BY a.user_name_key LIMIT ?3 OFFSET ?4"
-    ),
+    list_head: account_select!(""),
     update_account: "UPDATE accounts SET user_name = ?, user_name_key = ?, dn = ?, dn_key = ?, email = ?, email_key = ?, \
         given_name = ?, sn = ?, display_name = ?, telephone_number = ?, locale = ?, roles = ?, disabled = ?, \
         federated = ?, must_change_password = ?, password_never_expires = ?, cannot_change_password = ?, \

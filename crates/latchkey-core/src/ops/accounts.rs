@@ -9,6 +9,7 @@ use crate::domain::{Account, AccountId, Dn, Password, Profile, Role, Roles, Sid,
 use crate::hashing::PasswordHash;
 use crate::policy::{Candidate, Entry};
 use crate::ports::{AccountFilter, NewAccount};
+use crate::recovery::filter::{Attr, Filter, Op};
 use crate::secret::{ExposeSecret as _, SecretString};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -226,9 +227,34 @@ impl Latchkey {
     pub async fn list_accounts(
         &self,
         principal: &Principal,
-        mut filter: AccountFilter,
+        filter: AccountFilter,
     ) -> Result<AccountPage, CoreError> {
         self.require(principal, Permission::ReadAccounts)?;
+        self.account_page(filter).await
+    }
+
+    /// The accounts matching `filter` that `principal` may read: any for an account
+    /// reader, otherwise its own account alone (when it matches) — as one account's GET.
+    pub async fn query_visible_accounts(
+        &self,
+        principal: &Principal,
+        mut filter: AccountFilter,
+    ) -> Result<AccountPage, CoreError> {
+        let reader = self.full_rights(principal).is_ok() && principal.may(Permission::ReadAccounts);
+        if !reader {
+            let me = principal
+                .account_id()
+                .ok_or(CoreError::Forbidden(crate::error::NOT_ALLOWED))?;
+            let own = Filter::Compare(Attr::Id, Op::Eq, me.to_string());
+            filter.query = Some(match filter.query.take() {
+                Some(q) => Filter::And(Box::new(q), Box::new(own)),
+                None => own,
+            });
+        }
+        self.account_page(filter).await
+    }
+
+    async fn account_page(&self, mut filter: AccountFilter) -> Result<AccountPage, CoreError> {
         filter.limit = match filter.limit {
             0 => DEFAULT_LIMIT,
             n => n.min(MAX_LIMIT),

@@ -12,7 +12,7 @@ mod proof;
 mod recovery;
 mod sessions;
 
-pub use accounts::{AccountPage, CreateAccount};
+pub use accounts::{AccountPage, CreateAccount, MAX_LIMIT};
 pub use clients::{ClientToken, NewClient};
 pub use notify::Notification;
 pub use password::{Notify, ProvedChange, ResetOptions, ResetOutcome};

@@ -17,13 +17,15 @@ pub enum Attr {
     Sn,
     Id,
     DisplayName,
+    ExternalId,
     Active,
     Created,
     LastModified,
 }
 
 impl Attr {
-    fn parse(raw: &str) -> Option<Self> {
+    /// An attribute by its IDM or SCIM name (a JSON pointer, a SCIM path; any case).
+    pub fn parse(raw: &str) -> Option<Self> {
         let name = raw.strip_prefix('/').unwrap_or(raw).to_ascii_lowercase();
         match name.as_str() {
             "username" => Some(Attr::UserName),
@@ -32,6 +34,7 @@ impl Attr {
             "sn" | "name.familyname" => Some(Attr::Sn),
             "id" => Some(Attr::Id),
             "displayname" => Some(Attr::DisplayName),
+            "externalid" => Some(Attr::ExternalId),
             "active" => Some(Attr::Active),
             "meta.created" => Some(Attr::Created),
             "meta.lastmodified" => Some(Attr::LastModified),
@@ -39,7 +42,8 @@ impl Attr {
         }
     }
 
-    fn name(self) -> &'static str {
+    /// The attribute's name as error messages give it.
+    pub fn name(self) -> &'static str {
         match self {
             Attr::UserName => "userName",
             Attr::Email => "mail",
@@ -47,6 +51,7 @@ impl Attr {
             Attr::Sn => "sn",
             Attr::Id => "id",
             Attr::DisplayName => "displayName",
+            Attr::ExternalId => "externalId",
             Attr::Active => "active",
             Attr::Created => "meta.created",
             Attr::LastModified => "meta.lastModified",
@@ -61,6 +66,7 @@ impl Attr {
             Attr::Sn => a.profile.sn.clone(),
             Attr::Id => Some(a.id.to_string()),
             Attr::DisplayName => a.profile.display_name.clone(),
+            Attr::ExternalId => a.profile.external_id.clone(),
             Attr::Active => Some((!a.disabled).to_string()),
             Attr::Created => a
                 .created_at
@@ -122,6 +128,8 @@ impl Op {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filter {
+    /// IDM's `true` and `false`: every account, or none.
+    Literal(bool),
     Compare(Attr, Op, String),
     Present(Attr),
     And(Box<Filter>, Box<Filter>),
@@ -160,6 +168,7 @@ impl Filter {
     /// Whether an account matches (string comparisons ignore case, as directories do).
     pub fn matches(&self, a: &Account) -> bool {
         match self {
+            Filter::Literal(b) => *b,
             Filter::Present(attr) => attr.of(a).is_some_and(|v| !v.is_empty()),
             Filter::Compare(attr, op, value) => {
                 let Some(actual) = attr.of(a) else {
@@ -226,6 +235,7 @@ impl Filter {
                 op.name(),
                 serde_json::Value::String(v.clone())
             )?,
+            Filter::Literal(b) => write!(f, "{b}")?,
             Filter::Present(a) => write!(f, "{} pr", a.name())?,
             Filter::And(l, r) | Filter::Or(l, r) => {
                 l.write(f, p, false)?;
@@ -354,6 +364,11 @@ impl Parser<'_> {
         let attr_name = self.word().to_owned();
         if attr_name.is_empty() {
             return Err(self.err("expected an attribute"));
+        }
+        for literal in [true, false] {
+            if attr_name.eq_ignore_ascii_case(&literal.to_string()) {
+                return Ok(Filter::Literal(literal));
+            }
         }
         let attr = Attr::parse(&attr_name).ok_or(FilterError {
             at,

@@ -18,6 +18,7 @@ mod outage;
 mod overload;
 mod ping;
 mod policy;
+mod queries;
 mod recovery;
 mod reset;
 mod scim;

@@ -1,16 +1,18 @@
 //! Account rows: insert (with SID allocation), list, update, delete, lock.
 
 use super::backend::Backend;
+use super::query::ListSql;
 use super::{SqlStore, commit, first, insert_audit, insert_effects};
 use crate::args::{self, Args};
 use crate::rows::{AccountRow, accounts, convert_opt};
 use crate::timestamp::to_ms;
 use latchkey_core::audit::AuditEvent;
-use latchkey_core::domain::{Account, AccountId, Sid, UserName};
+use latchkey_core::domain::{Account, AccountId, Sid};
 use latchkey_core::ports::{
     AccountChanges, AccountFilter, AccountRecord, NewAccount, StoreError, StoreResult,
     UpdateEffects,
 };
+use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -48,15 +50,33 @@ impl<DB: Backend> SqlStore<DB> {
     }
 
     pub(super) async fn list(&self, f: &AccountFilter) -> StoreResult<(Vec<Account>, u64)> {
-        let filter = || {
-            Args::default()
-                .text(f.user_name.as_deref().map(UserName::key_of))
-                .text(f.email.as_ref().map(|e| e.to_lowercase()))
-        };
-        let total: Option<(i64,)> = self.row(DB::SQL.count_filtered, filter()).await?;
-        let page = filter().int(i64::from(f.limit)).int(i64::from(f.offset));
-        let rows: Vec<AccountRow> = self.rows(DB::SQL.list_filtered, page).await?;
-        Ok((accounts(rows)?, total.map_or(0, |(n,)| n as u64)))
+        let build =
+            || ListSql::build(f, DB::DIALECT).map_err(|e| StoreError::InvalidQuery(e.to_string()));
+        let count = build()?;
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM accounts a WHERE {}",
+            count.where_clause
+        );
+        let total: Vec<(i64,)> = DB::rows(
+            &mut *self.conn().await?,
+            AssertSqlSafe(count_sql),
+            count.args,
+        )
+        .await?;
+        let mut list = build()?;
+        let page = list.page(f.limit, f.offset);
+        let list_sql = format!(
+            "{}WHERE {} ORDER BY {} {page}",
+            DB::SQL.list_head,
+            list.where_clause,
+            list.order_clause
+        );
+        let rows: Vec<AccountRow> =
+            DB::rows(&mut *self.conn().await?, AssertSqlSafe(list_sql), list.args).await?;
+        let total = total
+            .first()
+            .map_or(0, |(n,)| u64::try_from(*n).unwrap_or(0));
+        Ok((accounts(rows)?, total))
     }
 
     pub(super) async fn update(

@@ -35,6 +35,8 @@ pub(crate) fn duplicate_field(name: &str) -> &'static str {
 #[async_trait::async_trait]
 pub trait Backend: Database {
     const SQL: Statements;
+    /// How the account list query is written in this dialect.
+    const DIALECT: &'static super::query::Dialect;
 
     /// Unique violations name the field; lost connections and time-outs are
     /// "unavailable" (503, try again); the rest is internal (logged, never shown).
@@ -47,10 +49,12 @@ pub trait Backend: Database {
     /// Runs a statement; returns the rows it changed.
     async fn run(conn: &mut Self::Connection, sql: &'static str, args: Args) -> StoreResult<u64>;
 
-    /// Runs a statement; returns the rows it read or returned.
-    async fn rows<T: Rows>(
+    /// Runs a statement; returns the rows it read or returned. `sql` is one of
+    /// [`Statements`], or built by `query.rs` from fixed fragments and placeholders (the
+    /// values are always bound, never written into the text).
+    async fn rows<T: Rows, S: sqlx::SqlSafeStr + Send>(
         conn: &mut Self::Connection,
-        sql: &'static str,
+        sql: S,
         args: Args,
     ) -> StoreResult<Vec<T>>;
 }
@@ -72,8 +76,8 @@ pub struct Statements {
     pub account_by_sid: &'static str,
     /// The account by id, locked against other writers until the transaction ends.
     pub account_for_update: &'static str,
-    pub count_filtered: &'static str,
-    pub list_filtered: &'static str,
+    /// The account list: `SELECT … FROM accounts a …`, then the query's `WHERE`.
+    pub list_head: &'static str,
     pub update_account: &'static str,
     pub delete_account: &'static str,
     pub set_lock: &'static str,

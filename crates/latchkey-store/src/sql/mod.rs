@@ -5,6 +5,7 @@
 mod accounts;
 pub(crate) mod backend;
 mod passwords;
+pub(crate) mod query;
 mod recovery;
 
 use crate::args::{self, Args};

@@ -21,6 +21,7 @@ use latchkey_core::auth::Principal;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openidm/info/login", get(users::info_login))
+        .route("/openidm/managed/user", get(users::query_users))
         .route(
             "/openidm/managed/user/{id}",
             get(users::get_user)

@@ -1,4 +1,5 @@
-//! `info/login`, `managed/user/{id}` (read, IDM patch dialect) and `validateProperty`.
+//! `info/login`, `managed/user` (the collection query), `managed/user/{id}` (read, IDM
+//! patch dialect) and `validateProperty`.
 
 use super::error::IdmError;
 use super::{Caller, caller, context, user};
@@ -11,8 +12,10 @@ use axum::response::IntoResponse;
 use latchkey_core::audit::RequestContext;
 use latchkey_core::auth::{Permission, Principal};
 use latchkey_core::domain::{Account, AccountStatus, Profile};
+use latchkey_core::ops::MAX_LIMIT;
 use latchkey_core::ops::{QuestionRef, ResetOptions};
-use latchkey_core::ports::AccountChanges;
+use latchkey_core::ports::{AccountChanges, AccountFilter, AccountSort};
+use latchkey_core::recovery::filter::{Attr, Filter};
 use latchkey_core::secret::SecretString;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -108,6 +111,76 @@ pub async fn get_user(
     let principal = user(&state, &parts, &ctx).await?;
     let a = target(&state, &principal, &id).await?;
     Ok(axum::Json(user_object(&state, &principal, &a).await?))
+}
+
+/// The collection query's parameters (`_fields` and the rest are accepted, not used).
+#[derive(Deserialize)]
+pub struct CollectionQuery {
+    #[serde(rename = "_queryFilter")]
+    query_filter: Option<String>,
+    #[serde(rename = "_pageSize")]
+    page_size: Option<u32>,
+    #[serde(rename = "_pagedResultsOffset")]
+    offset: Option<u32>,
+    #[serde(rename = "_sortKeys")]
+    sort_keys: Option<String>,
+}
+
+/// `GET /openidm/managed/user?_queryFilter=…`: the matching users, each as a GET of one
+/// user returns it (an account reader sees every account, others only their own).
+/// `_pageSize` (at most 500; 500 when absent) and `_pagedResultsOffset` page it; the first
+/// of `_sortKeys` (`-` for descending) orders it, by user name otherwise.
+pub async fn query_users(
+    State(state): State<AppState>,
+    query: Result<Query<CollectionQuery>, axum::extract::rejection::QueryRejection>,
+    parts: Parts,
+) -> Result<impl IntoResponse, IdmError> {
+    let Query(q) = query.map_err(|e| IdmError::bad_request(e.body_text()))?;
+    let ctx = context(&parts, &state);
+    let principal = user(&state, &parts, &ctx).await?;
+    let filter_text = q
+        .query_filter
+        .ok_or_else(|| IdmError::bad_request("The request must give _queryFilter"))?;
+    let filter = Filter::parse(&filter_text)
+        .map_err(|e| IdmError::bad_request(format!("Invalid _queryFilter: {e}")))?;
+    let sort = match q.sort_keys.as_deref().and_then(|k| k.split(',').next()) {
+        Some(key) => {
+            let (descending, name) = match key.trim().strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, key.trim().trim_start_matches('+')),
+            };
+            let by = Attr::parse(name)
+                .ok_or_else(|| IdmError::bad_request(format!("Cannot sort by {name:?}")))?;
+            Some(AccountSort { by, descending })
+        }
+        None => None,
+    };
+    let page_size = q.page_size.filter(|n| *n > 0).unwrap_or(MAX_LIMIT);
+    let page = state
+        .core
+        .query_visible_accounts(
+            &principal,
+            AccountFilter {
+                query: Some(filter),
+                sort,
+                offset: q.offset.unwrap_or(0),
+                limit: page_size.min(MAX_LIMIT),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut result = Vec::with_capacity(page.items.len());
+    for a in &page.items {
+        result.push(user_object(&state, &principal, a).await?);
+    }
+    Ok(axum::Json(json!({
+        "result": result,
+        "resultCount": page.items.len(),
+        "pagedResultsCookie": null,
+        "totalPagedResultsPolicy": "EXACT",
+        "totalPagedResults": page.total,
+        "remainingPagedResults": -1,
+    })))
 }
 
 /// IDM's `?_action=...`.

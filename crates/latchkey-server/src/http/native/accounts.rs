@@ -153,6 +153,7 @@ pub async fn list_accounts(
         email: q.email,
         offset: non_negative(q.offset, "offset")?,
         limit: non_negative(q.limit, "limit")?,
+        ..Default::default()
     };
     let page = state.core.list_accounts(&principal, filter).await?;
     let items = page

@@ -14,16 +14,13 @@ use latchkey_core::CoreError;
 use latchkey_core::auth::{Permission, Principal};
 use latchkey_core::domain::{Account, Profile, UserName};
 use latchkey_core::ops::{CreateAccount, ResetOptions};
-use latchkey_core::ports::{AccountChanges, AccountFilter};
-use latchkey_core::recovery::filter::Filter;
+use latchkey_core::ports::{AccountChanges, AccountFilter, AccountSort};
+use latchkey_core::recovery::filter::{Attr, Filter};
 use latchkey_core::secret::SecretString;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
-
-/// Accounts a filtered list reads at most (filtering happens on this node).
-const SCAN_LIMIT: u32 = 10_000;
 
 fn bad(scim_type: &'static str, detail: impl Into<String>) -> ScimError {
     ScimError::new(StatusCode::BAD_REQUEST, Some(scim_type), detail)
@@ -275,37 +272,6 @@ fn project(mut u: Value, attributes: Option<&str>, excluded: Option<&str>) -> Va
     u
 }
 
-fn sort_key(u: &Value, by: &str) -> String {
-    let path: Vec<String> = by
-        .rsplit(':')
-        .next()
-        .unwrap_or(by)
-        .split('.')
-        .map(str::to_owned)
-        .collect();
-    let mut v = u;
-    for p in &path {
-        let next = v.as_object().and_then(|o| {
-            o.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(p))
-                .map(|(_, x)| x)
-        });
-        match next {
-            Some(Value::Array(items)) => {
-                v = items
-                    .first()
-                    .and_then(|i| i.get("value"))
-                    .unwrap_or(&Value::Null)
-            }
-            Some(x) => v = x,
-            None => return String::new(),
-        }
-    }
-    v.as_str()
-        .map(str::to_lowercase)
-        .unwrap_or_else(|| v.to_string())
-}
-
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
@@ -345,57 +311,57 @@ pub async fn search(
 }
 
 async fn list_users(state: &AppState, p: &Principal, q: ListQuery) -> Result<Response, ScimError> {
-    let filter = q
+    let query = q
         .filter
         .as_deref()
         .map(Filter::parse)
         .transpose()
         .map_err(|e| bad("invalidFilter", e.to_string()))?;
-    let mut accounts: Vec<Account> = vec![];
-    let mut offset = 0;
-    loop {
-        let page = state
-            .core
-            .list_accounts(
-                p,
-                AccountFilter {
-                    offset,
-                    limit: 500,
-                    ..Default::default()
-                },
+    // An attribute Latchkey does not keep sorts nothing: the default order stands.
+    let sort = q
+        .sort_by
+        .as_deref()
+        .and_then(|by| Attr::parse(by.rsplit(':').next().unwrap_or(by)))
+        .map(|by| AccountSort {
+            by,
+            descending: q
+                .sort_order
+                .as_deref()
+                .is_some_and(|o| o.eq_ignore_ascii_case("descending")),
+        });
+    let start = q.start_index.unwrap_or(1).max(1);
+    let count = q.count.unwrap_or(100).clamp(0, 500);
+    let page = state
+        .core
+        .list_accounts(
+            p,
+            AccountFilter {
+                query,
+                sort,
+                offset: u32::try_from(start - 1).unwrap_or(u32::MAX),
+                // `count=0` asks for the total alone.
+                limit: u32::try_from(count.max(1)).unwrap_or(1),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            CoreError::Invalid(why) => bad("invalidFilter", why),
+            e => e.into(),
+        })?;
+    let resources: Vec<Value> = page
+        .items
+        .iter()
+        .take(usize::try_from(count).unwrap_or(0))
+        .map(|a| {
+            project(
+                user_json(state, a),
+                q.attributes.as_deref(),
+                q.excluded_attributes.as_deref(),
             )
-            .await?;
-        let n = page.items.len() as u32;
-        accounts.extend(
-            page.items
-                .into_iter()
-                .filter(|a| filter.as_ref().is_none_or(|f| f.matches(a))),
-        );
-        offset += n;
-        if n == 0 || u64::from(offset) >= page.total || offset >= SCAN_LIMIT {
-            break;
-        }
-    }
-    let mut users: Vec<Value> = accounts.iter().map(|a| user_json(state, a)).collect();
-    if let Some(by) = &q.sort_by {
-        users.sort_by_cached_key(|u| sort_key(u, by));
-        if q.sort_order
-            .as_deref()
-            .is_some_and(|o| o.eq_ignore_ascii_case("descending"))
-        {
-            users.reverse();
-        }
-    }
-    let total = users.len();
-    let start = q.start_index.unwrap_or(1).max(1) as usize;
-    let count = q.count.unwrap_or(100).clamp(0, 500) as usize;
-    let page: Vec<Value> = users
-        .into_iter()
-        .skip(start - 1)
-        .take(count)
-        .map(|u| project(u, q.attributes.as_deref(), q.excluded_attributes.as_deref()))
+        })
         .collect();
-    let body = json!({ "schemas": [LIST], "totalResults": total, "startIndex": start, "itemsPerPage": page.len(), "Resources": page });
+    let body = json!({ "schemas": [LIST], "totalResults": page.total, "startIndex": start, "itemsPerPage": resources.len(), "Resources": resources });
     Ok(scim(StatusCode::OK, &body, None, None))
 }
 
