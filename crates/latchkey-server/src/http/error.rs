@@ -220,6 +220,12 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl super::throttled::Refusal for ApiError {
+    fn refusal(retry_after: u64) -> Response {
+        ApiError::Throttled(retry_after).into_response()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,16 +70,6 @@ pub fn request_context(parts: &Parts, state: &AppState, surface: &'static str) -
     }
 }
 
-impl Ctx {
-    /// Applies the per-IP throttle of credential-checking endpoints.
-    pub fn throttle(&self, state: &AppState) -> Result<(), ApiError> {
-        state
-            .throttle
-            .check_client(self.0.client_ip)
-            .map_err(ApiError::Throttled)
-    }
-}
-
 /// The bearer token itself (for sign-out).
 pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     let value = headers

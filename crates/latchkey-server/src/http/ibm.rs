@@ -21,8 +21,13 @@ use serde_json::Value;
 pub const CHANGE_PASSWORD: &str = "urn:ietf:params:scim:schemas:ibm:core:2.0:ChangePassword";
 pub const NOTIFICATION: &str = "urn:ietf:params:scim:schemas:extension:ibm:2.0:Notification";
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v2.0/Me/password", post(change_my_password))
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v2.0/Me/password", post(change_my_password))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::throttled::throttled::<ScimError>,
+        ))
 }
 
 #[derive(Deserialize)]
@@ -60,13 +65,6 @@ async fn change_my_password(
             "Only charset=utf-8 is supported.",
         ));
     }
-    state.throttle.check_client(ctx.client_ip).map_err(|_| {
-        ScimError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            None,
-            "Too many attempts; retry later.",
-        )
-    })?;
     let token = bearer(&parts.headers).ok_or_else(|| {
         ScimError::new(
             StatusCode::UNAUTHORIZED,

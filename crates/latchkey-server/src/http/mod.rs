@@ -11,6 +11,7 @@ pub mod native;
 mod ops;
 mod ping;
 pub mod scim;
+mod throttled;
 pub mod ui;
 
 use crate::config::Config;
@@ -35,22 +36,22 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let mut surfaces = Router::new();
     if state.config.idm.enabled {
-        surfaces = surfaces.merge(idm::router());
+        surfaces = surfaces.merge(idm::router(&state));
     }
     if state.config.ping.enabled {
-        surfaces = surfaces.merge(ping::router());
+        surfaces = surfaces.merge(ping::router(&state));
     }
     if state.config.scim.enabled {
-        surfaces = surfaces.merge(ibm::router()).merge(scim::router());
+        surfaces = surfaces.merge(ibm::router(&state)).merge(scim::router());
     }
     if state.config.adaxes.enabled {
-        surfaces = surfaces.merge(adaxes::router());
+        surfaces = surfaces.merge(adaxes::router(&state));
     }
     let app = Router::new()
         .merge(surfaces)
-        .merge(native::router())
+        .merge(native::router(&state))
         .merge(ops::router())
-        .merge(ui::router())
+        .merge(ui::router(&state))
         .fallback(|| async { error::ApiError::NotFound })
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

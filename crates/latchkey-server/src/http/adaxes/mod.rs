@@ -14,7 +14,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use latchkey_core::CoreError;
-use latchkey_core::audit::RequestContext;
 use latchkey_core::auth::{Permission, Principal};
 use latchkey_core::ops::ResetOptions;
 use latchkey_core::secret::{ExposeSecret as _, SecretString};
@@ -27,13 +26,20 @@ use time::format_description::well_known::Rfc3339;
 /// lowercased (see `lowercase_prefix`).
 pub const PREFIX: &str = "/restapi/api";
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
+    let throttled = axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::http::throttled::throttled::<AdaxesError>,
+    );
     Router::new()
-        .route("/restapi/api/authsessions/create", post(create_session))
+        .route(
+            "/restapi/api/authsessions/create",
+            post(create_session).route_layer(throttled.clone()),
+        )
         .route("/restapi/api/auth", post(issue_token).delete(end_session))
         .route(
             "/restapi/api/directoryobjects/changepassword",
-            post(change_password),
+            post(change_password).route_layer(throttled),
         )
         .route(
             "/restapi/api/directoryobjects/resetpassword",
@@ -170,13 +176,15 @@ fn ok(dn: &str, extra: Value) -> axum::Json<Value> {
     )
 }
 
-fn throttle(state: &AppState, ctx: &RequestContext) -> Result<(), AdaxesError> {
-    state.throttle.check_client(ctx.client_ip).map_err(|_| {
+impl crate::http::throttled::Refusal for AdaxesError {
+    fn refusal(_retry_after: u64) -> axum::response::Response {
+        use axum::response::IntoResponse as _;
         AdaxesError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many attempts; retry later.",
         )
-    })
+        .into_response()
+    }
 }
 
 async fn caller(state: &AppState, h: &HeaderMap) -> Result<Principal, AdaxesError> {
@@ -218,7 +226,6 @@ async fn create_session(
     bytes: Bytes,
 ) -> Result<impl IntoResponse, AdaxesError> {
     let ctx = request_context(&parts, &state, "adaxes");
-    throttle(&state, &ctx)?;
     let c: Credentials = body(&bytes)?;
     let s = state
         .core
@@ -293,7 +300,6 @@ async fn change_password(
         ));
     }
     let ctx = request_context(&parts, &state, "adaxes");
-    throttle(&state, &ctx)?;
     caller(&state, &parts.headers).await?;
     let r: ChangeRequest = body(&bytes)?;
     // The old password is the proof: no permission is needed, and an unknown object

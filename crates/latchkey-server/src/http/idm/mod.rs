@@ -18,8 +18,9 @@ use error::IdmError;
 use latchkey_core::audit::RequestContext;
 use latchkey_core::auth::Principal;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router(state: &AppState) -> Router<AppState> {
+    use crate::http::throttled::throttled;
+    let users = Router::new()
         .route("/openidm/info/login", get(users::info_login))
         .route("/openidm/managed/user", get(users::query_users))
         .route(
@@ -32,10 +33,47 @@ pub fn router() -> Router<AppState> {
             "/openidm/policy/managed/user/{id}",
             post(users::validate_property),
         )
-        .route(
-            "/openidm/selfservice/reset",
-            get(selfservice::first_stage).post(selfservice::submit),
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            throttled::<CredentialHeaders>,
+        ));
+    users.route(
+        "/openidm/selfservice/reset",
+        get(selfservice::first_stage).merge(post(selfservice::submit).route_layer(
+            axum::middleware::from_fn_with_state(state.clone(), throttled::<IdmError>),
+        )),
+    )
+}
+
+/// Requests that sign in with `X-OpenIDM-Username` / `X-OpenIDM-Password` (other than
+/// IDM's anonymous pair) count against the throttle.
+struct CredentialHeaders;
+
+impl crate::http::throttled::Refusal for CredentialHeaders {
+    fn checks_credentials(h: &HeaderMap) -> bool {
+        match (
+            header(h, "x-openidm-username"),
+            header(h, "x-openidm-password"),
+        ) {
+            (Some("anonymous"), Some("anonymous")) | (None, _) | (_, None) => false,
+            (Some(_), Some(_)) => true,
+        }
+    }
+
+    fn refusal(retry_after: u64) -> axum::response::Response {
+        IdmError::refusal(retry_after)
+    }
+}
+
+impl crate::http::throttled::Refusal for IdmError {
+    fn refusal(_retry_after: u64) -> axum::response::Response {
+        use axum::response::IntoResponse as _;
+        IdmError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "Too Many Requests",
         )
+        .into_response()
+    }
 }
 
 /// Who calls: anonymous (self-service only) or an authenticated principal.
@@ -83,20 +121,12 @@ pub async fn caller(
         header(h, "x-openidm-password"),
     ) {
         (Some("anonymous"), Some("anonymous")) => Ok(Caller::Anonymous),
-        (Some(user), Some(password)) => {
-            state.throttle.check_client(ctx.client_ip).map_err(|_| {
-                IdmError::new(
-                    axum::http::StatusCode::TOO_MANY_REQUESTS,
-                    "Too Many Requests",
-                )
-            })?;
-            Ok(Caller::User(
-                state
-                    .core
-                    .authenticate_password(ctx, user, password)
-                    .await?,
-            ))
-        }
+        (Some(user), Some(password)) => Ok(Caller::User(
+            state
+                .core
+                .authenticate_password(ctx, user, password)
+                .await?,
+        )),
         _ => match bearer(h) {
             Some(token) => Ok(Caller::User(state.core.authenticate(token).await?)),
             None => Err(IdmError::unauthorized()),

@@ -120,12 +120,6 @@ pub async fn submit(
         ));
     }
     let ctx = context(&parts, &state);
-    state.throttle.check_client(ctx.client_ip).map_err(|_| {
-        IdmError::new(
-            axum::http::StatusCode::TOO_MANY_REQUESTS,
-            "Too Many Requests",
-        )
-    })?;
     let s: Submit = serde_json::from_slice(&body)
         .map_err(|e| IdmError::bad_request(format!("The request is not valid: {e}")))?;
     let step = state

@@ -124,7 +124,6 @@ pub async fn issue_token(
     ctx: Ctx,
     req: Request,
 ) -> Result<impl IntoResponse, ApiError> {
-    ctx.throttle(&state)?;
     let basic = basic_credentials(&req);
     let content_type = req
         .headers()

@@ -83,7 +83,6 @@ pub async fn change_my_password(
     AuthForChange(principal): AuthForChange,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    ctx.throttle(&state)?;
     let warnings = state
         .core
         .change_own_password(

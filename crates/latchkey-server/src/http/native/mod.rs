@@ -13,20 +13,30 @@ mod views;
 
 use super::AppState;
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 pub use openapi::ApiDoc;
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
+    let throttled = axum::middleware::from_fn_with_state(
+        state.clone(),
+        super::throttled::throttled::<super::error::ApiError>,
+    );
     Router::new()
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
-        .route("/api/v1/sessions", post(sessions::create_session))
+        .route(
+            "/api/v1/sessions",
+            post(sessions::create_session).route_layer(throttled.clone()),
+        )
         .route(
             "/api/v1/sessions/current",
             delete(sessions::delete_current_session),
         )
         .route("/api/v1/me", get(me::get_me))
-        .route("/api/v1/me/password", post(me::change_my_password))
+        .route(
+            "/api/v1/me/password",
+            post(me::change_my_password).route_layer(throttled.clone()),
+        )
         .route(
             "/api/v1/accounts",
             post(accounts::create_account).get(accounts::list_accounts),
@@ -46,18 +56,25 @@ pub fn router() -> Router<AppState> {
             post(passwords::generate_password),
         )
         .route("/api/v1/passwords/check", post(passwords::check_password))
-        .route("/api/v1/recovery", post(recovery::recover))
+        .route(
+            "/api/v1/recovery",
+            post(recovery::recover).route_layer(throttled.clone()),
+        )
         .route(
             "/api/v1/accounts/{id}/recovery",
             post(recovery::send_recovery_link),
         )
         .route(
             "/api/v1/me/security-questions",
-            get(recovery::get_security_questions).put(recovery::put_security_questions),
+            get(recovery::get_security_questions)
+                .merge(put(recovery::put_security_questions).route_layer(throttled.clone())),
         )
         .route("/api/v1/audit", get(audit::list_audit))
         .route("/api/v1/clients", post(clients::create_client))
-        .route("/api/v1/token", post(clients::issue_token))
+        .route(
+            "/api/v1/token",
+            post(clients::issue_token).route_layer(throttled),
+        )
 }
 
 /// The native account JSON of an account, as an administrator sees it (CLI `account show`).

@@ -55,7 +55,6 @@ pub async fn recover(
     ctx: Ctx,
     ApiJson(req): ApiJson<RecoveryRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    ctx.throttle(&state)?;
     let step = state
         .core
         .recover(&ctx.0, req.token.as_deref(), req.input)
@@ -180,7 +179,6 @@ pub async fn put_security_questions(
     Auth(principal): Auth,
     ApiJson(req): ApiJson<EnrolRequest>,
 ) -> Result<StatusCode, ApiError> {
-    ctx.throttle(&state)?;
     let answers = req
         .answers
         .into_iter()

@@ -53,7 +53,6 @@ pub async fn create_session(
     ctx: Ctx,
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    ctx.throttle(&state)?;
     let s = state
         .core
         .sign_in(&ctx.0, &req.user_name, req.password.expose_secret())

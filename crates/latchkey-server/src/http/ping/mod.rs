@@ -26,10 +26,29 @@ use result::{LdapError, hal};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/directory/v1/{dn}", get(get_entry))
         .route("/directory/v1/{dn}/changePassword", post(change_password))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::throttled::throttled::<LdapError>,
+        ))
+}
+
+/// Requests that sign in with HTTP Basic count against the throttle.
+impl crate::http::throttled::Refusal for LdapError {
+    fn checks_credentials(h: &HeaderMap) -> bool {
+        h.get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+    }
+
+    fn refusal(_retry_after: u64) -> axum::response::Response {
+        use axum::response::IntoResponse as _;
+        LdapError::busy().into_response()
+    }
 }
 
 /// The caller, and whether it proved a password in this very request (HTTP Basic).
@@ -66,10 +85,6 @@ async fn caller(
     let Some((login, password)) = pair.split_once(':') else {
         return Err(LdapError::invalid_credentials());
     };
-    state
-        .throttle
-        .check_client(ctx.client_ip)
-        .map_err(|_| LdapError::busy())?;
     let principal = state
         .core
         .authenticate_password(ctx, login, password)

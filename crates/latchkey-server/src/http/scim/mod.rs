@@ -95,3 +95,15 @@ pub async fn principal(state: &AppState, h: &HeaderMap) -> Result<Principal, Sci
 pub fn base(state: &AppState) -> String {
     format!("{}/scim/v2", state.config.public_url.trim_end_matches('/'))
 }
+
+impl crate::http::throttled::Refusal for ScimError {
+    fn refusal(_retry_after: u64) -> axum::response::Response {
+        use axum::response::IntoResponse as _;
+        ScimError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            None,
+            "Too many attempts; retry later.",
+        )
+        .into_response()
+    }
+}

@@ -4,8 +4,15 @@ mod recover;
 
 use super::AppState;
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/ui/recover", get(recover::show_link).post(recover::submit))
+pub fn router(state: &AppState) -> Router<AppState> {
+    let throttled = axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::http::throttled::throttled::<recover::Throttled>,
+    );
+    Router::new().route(
+        "/ui/recover",
+        get(recover::show_link).merge(post(recover::submit).route_layer(throttled)),
+    )
 }

@@ -96,13 +96,6 @@ pub async fn submit(
     Form(fields): Form<BTreeMap<String, String>>,
 ) -> Response {
     let ctx = request_context(&parts, &state, "ui");
-    if state.throttle.check_client(ctx.client_ip).is_err() {
-        return page(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Please wait",
-            "<p>Too many attempts. Try again in a minute.</p>",
-        );
-    }
     let token = fields.get("token").cloned().unwrap_or_default();
     let input = StrictObject(
         fields
@@ -225,4 +218,17 @@ fn next_form(
         ),
     };
     page(status, "Reset your password", &body)
+}
+
+/// The page a throttled submission gets.
+pub struct Throttled;
+
+impl crate::http::throttled::Refusal for Throttled {
+    fn refusal(_retry_after: u64) -> Response {
+        page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Please wait",
+            "<p>Too many attempts. Try again in a minute.</p>",
+        )
+    }
 }
