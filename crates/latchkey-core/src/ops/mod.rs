@@ -11,14 +11,16 @@ mod profile;
 mod proof;
 mod recovery;
 mod sessions;
+mod state;
 
 pub use accounts::{AccountPage, CreateAccount, MAX_LIMIT};
 pub use clients::{ClientToken, NewClient};
 pub use notify::Notification;
-pub use password::{Notify, ProvedChange, ResetOptions, ResetOutcome};
+pub use password::{Notify, ProvedChange, ResetOptions, ResetOutcome, SetBy};
 pub use profile::CONTACT_PROOF_REQUIRED;
 pub use recovery::{QuestionRef, RecoveryStep};
 pub use sessions::SignedIn;
+pub use state::{AccountState, ChangeRequired};
 
 use crate::CoreError;
 use crate::audit::{AuditEvent, AuditType, Outcome, RequestContext};

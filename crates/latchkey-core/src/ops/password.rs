@@ -17,6 +17,17 @@ use uuid::Uuid;
 /// Previous hashes kept per account (the most any history rule can ask for).
 pub const HISTORY_RETAINED: usize = 24;
 
+/// Who sets another account's password, as the must-change default sees it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum SetBy {
+    /// An admin or helpdesk reset (native, Adaxes, Ping, CLI): must be changed.
+    #[default]
+    Helpdesk,
+    /// A provisioning write by an admin or an `accounts:write` client (SCIM PUT/PATCH,
+    /// IDM admin PATCH): need not be, as in IDM and SCIM.
+    Provisioning,
+}
+
 /// Options of a reset; `None` leaves a flag as it is.
 #[derive(Debug, Default)]
 pub struct ResetOptions {
@@ -28,9 +39,12 @@ pub struct ResetOptions {
     pub unlock: bool,
     /// No notification (IBM Verify's `notifyType: NONE`).
     pub suppress_notification: bool,
-    /// With `must_change_password: None`, leave the flag as it is instead of the reset
-    /// default (true): Adaxes' `null`.
+    /// With `must_change_password: None`, leave the flag as it is instead of the
+    /// default of `set_by`: Adaxes' `null`.
     pub leave_must_change: bool,
+    /// Who sets the password, which decides whether it must be changed when the request
+    /// does not say (SPEC §10: a helpdesk reset must be, a provisioning write need not).
+    pub set_by: SetBy,
     /// The mail theme of the notification (IBM Verify's `themeId`).
     pub theme: Option<String>,
 }
@@ -70,27 +84,17 @@ pub struct ResetOutcome {
 }
 
 impl Latchkey {
-    /// The signed-in account changes its own password, proving the current one.
+    /// The signed-in account changes its own password, proving the current one; without
+    /// `new`, a password is generated for the account's policy (and returned once).
+    /// `notify` suppresses or themes the notification (IBM Verify).
     pub async fn change_own_password(
         &self,
         ctx: &RequestContext,
         principal: &Principal,
         current: &str,
-        new: &str,
-    ) -> Result<ValidationReport, CoreError> {
-        self.change_own_password_notified(ctx, principal, current, new, Notify::default())
-            .await
-    }
-
-    /// A self change whose notification is suppressed or themed (IBM Verify).
-    pub async fn change_own_password_notified(
-        &self,
-        ctx: &RequestContext,
-        principal: &Principal,
-        current: &str,
-        new: &str,
+        new: Option<&str>,
         notify: Notify,
-    ) -> Result<ValidationReport, CoreError> {
+    ) -> Result<ProvedChange, CoreError> {
         let Principal::User {
             account_id,
             session_id,
@@ -131,44 +135,19 @@ impl Latchkey {
         // and its proof burns the dummy hash), so the answer and the work are alike.
         let record = self.record_by_name(name).await?;
         let account_id = record.as_ref().map_or(Uuid::nil(), |r| r.account.id);
-        let generated = match new {
-            Some(_) => None,
-            None => Some(self.new_password(record.as_ref().map(|r| &r.account))?),
-        };
-        let new = new.map_or_else(
-            || {
-                generated
-                    .as_ref()
-                    .map(|g| g.expose_secret().to_owned())
-                    .unwrap_or_default()
+        self.change_with_proof(
+            ctx,
+            &Principal::Proven { account_id },
+            ChangeTarget {
+                account_id,
+                name: name.to_owned(),
+                keep_session: None,
+                notify: Notify::default(),
             },
-            str::to_owned,
-        );
-        let report = self
-            .change_with_proof(
-                ctx,
-                &Principal::Proven { account_id },
-                ChangeTarget {
-                    account_id,
-                    name: name.to_owned(),
-                    keep_session: None,
-                    notify: Notify::default(),
-                },
-                current,
-                &new,
-            )
-            .await?;
-        let account = self
-            .store
-            .account_by_id(account_id)
-            .await?
-            .map(|r| r.account)
-            .ok_or(CoreError::InvalidCredentials)?;
-        Ok(ProvedChange {
-            account,
-            report,
-            generated,
-        })
+            current,
+            new,
+        )
+        .await
     }
 
     async fn change_with_proof(
@@ -177,8 +156,8 @@ impl Latchkey {
         principal: &Principal,
         target: ChangeTarget,
         current: &str,
-        new: &str,
-    ) -> Result<ValidationReport, CoreError> {
+        new: Option<&str>,
+    ) -> Result<ProvedChange, CoreError> {
         let ChangeTarget {
             account_id,
             name,
@@ -217,13 +196,20 @@ impl Latchkey {
         if record.account.cannot_change_password {
             return refuse("this account may not change its password").await;
         }
+        let generated = match new {
+            Some(_) => None,
+            None => Some(self.new_password(Some(&record.account))?),
+        };
+        let raw = generated
+            .as_ref()
+            .map_or(new.unwrap_or_default(), |g| g.expose_secret());
         let new = self
             .parse_new(
                 ctx,
                 principal,
                 &record.account,
                 AuditType::PasswordChange,
-                new,
+                raw,
             )
             .await?;
         let (hash, report) = self
@@ -239,21 +225,26 @@ impl Latchkey {
                 &report,
             )
             .await?;
-        self.write(
-            ctx,
-            principal,
-            &record,
-            hash,
-            WriteKind::Change { keep_session },
-            ResetOptions {
-                must_change_password: Some(false),
-                suppress_notification: notify.suppress,
-                theme: notify.theme,
-                ..Default::default()
-            },
-        )
-        .await?;
-        Ok(report)
+        let account = self
+            .write(
+                ctx,
+                principal,
+                &record,
+                hash,
+                WriteKind::Change { keep_session },
+                ResetOptions {
+                    must_change_password: Some(false),
+                    suppress_notification: notify.suppress,
+                    theme: notify.theme,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(ProvedChange {
+            account,
+            report,
+            generated,
+        })
     }
 
     /// A helpdesk or admin (or the CLI) sets another account's password.
@@ -327,7 +318,8 @@ impl Latchkey {
                 &report,
             )
             .await?;
-        let default_must_change = (!options.leave_must_change).then_some(true);
+        let default_must_change =
+            (!options.leave_must_change).then_some(options.set_by == SetBy::Helpdesk);
         let options = ResetOptions {
             must_change_password: options.must_change_password.or(default_must_change),
             ..options

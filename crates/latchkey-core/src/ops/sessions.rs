@@ -19,6 +19,8 @@ pub struct SignedIn {
     /// True after a reset, or when the password has expired: then this session may only
     /// change the password.
     pub must_change_password: bool,
+    /// Why, when the session may only change the password.
+    pub change_required: Option<super::ChangeRequired>,
     pub password_expires_at: Option<OffsetDateTime>,
 }
 
@@ -33,7 +35,7 @@ impl Latchkey {
         let account = self.verify_credentials(ctx, user_name, password).await?;
         let now = self.clock.now();
         let password_expires_at = self.password_expires_at(&account);
-        let expired = password_expires_at.is_some_and(|t| t <= now);
+        let change_required = self.change_required(&account);
         let token = random_token(32);
         let expires_at = now + self.settings.session_ttl;
         self.store
@@ -45,14 +47,15 @@ impl Latchkey {
                 scopes: vec![],
                 created_at: now,
                 expires_at,
-                change_only: expired || account.must_change_password,
+                change_only: change_required.is_some(),
             })
             .await?;
         Ok(SignedIn {
             token: SecretString::from(token),
             expires_at,
             account_id: account.id,
-            must_change_password: account.must_change_password || expired,
+            must_change_password: change_required.is_some(),
+            change_required,
             password_expires_at,
         })
     }
@@ -124,14 +127,11 @@ impl Latchkey {
         password: &str,
     ) -> Result<Principal, CoreError> {
         let account = self.verify_credentials(ctx, login, password).await?;
-        let expired = self
-            .password_expires_at(&account)
-            .is_some_and(|t| t <= self.clock.now());
         Ok(Principal::User {
+            change_only: self.change_required(&account).is_some(),
             account_id: account.id,
             roles: account.roles,
             session_id: Uuid::nil(),
-            change_only: expired || account.must_change_password,
         })
     }
 
@@ -155,12 +155,15 @@ impl Latchkey {
                 if record.account.disabled {
                     return Err(CoreError::InvalidCredentials);
                 }
+                // An admin may set must-change on an account with live sessions, and a
+                // password may expire during one.
+                let change_only =
+                    session.change_only || self.change_required(&record.account).is_some();
                 Ok(Principal::User {
                     account_id,
                     roles: record.account.roles,
                     session_id: session.id,
-                    // An admin may set must-change on an account with live sessions.
-                    change_only: session.change_only || record.account.must_change_password,
+                    change_only,
                 })
             }
             (None, Some(client_id)) => {

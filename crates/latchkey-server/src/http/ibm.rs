@@ -151,8 +151,9 @@ async fn change_my_password(
     };
     let report = state
         .core
-        .change_own_password_notified(&ctx, &principal, old, new, notify)
-        .await?;
+        .change_own_password(&ctx, &principal, old, Some(new), notify)
+        .await?
+        .report;
     let mut r = StatusCode::NO_CONTENT.into_response();
     let warned = |rule: &str| {
         report

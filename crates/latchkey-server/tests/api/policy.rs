@@ -175,6 +175,24 @@ async fn an_expired_password_signs_in_only_to_change_it() {
 }
 
 #[tokio::test]
+async fn a_password_that_expires_during_a_session_makes_it_change_only() {
+    let app = spawn_with(|c| c.policy.max_age = Some(Duration::from_secs(600))).await;
+    app.create_user("jdoe", "Mellow-Trout-41").await;
+    let t = app.sign_in("jdoe", "Mellow-Trout-41").await;
+    assert_eq!(app.get("/api/v1/me", Some(&t)).await.status(), 200);
+    app.clock.advance(Duration::from_secs(601));
+    let body = problem(app.get("/api/v1/me", Some(&t)).await, 403).await;
+    assert_eq!(body["type"], "/problems/password-change-required");
+    assert_eq!(
+        app.change_password(&t, "Mellow-Trout-41", "Velvet-Canyon-58")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.get("/api/v1/me", Some(&t)).await.status(), 200);
+}
+
+#[tokio::test]
 async fn min_age_holds_for_self_changes_but_not_for_resets() {
     let app = spawn_with(|c| c.policy.min_age = Some(Duration::from_secs(3600))).await;
     let id = app.create_user("jdoe", "Mellow-Trout-41").await;

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use latchkey_core::CoreError;
 use latchkey_core::auth::{Permission, Principal};
-use latchkey_core::ops::ResetOptions;
+use latchkey_core::ops::{ChangeRequired, ResetOptions};
 use latchkey_core::secret::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -231,15 +231,10 @@ async fn create_session(
         .core
         .sign_in(&ctx, user_name(&c.username), c.password.expose_secret())
         .await?;
-    let expired = s
-        .password_expires_at
-        .is_some_and(|t| t <= state.core.clock().now());
-    let reason = if expired {
-        2
-    } else if s.must_change_password {
-        1
-    } else {
-        0
+    let reason = match s.change_required {
+        None => 0,
+        Some(ChangeRequired::SetByAdministrator) => 1,
+        Some(ChangeRequired::Expired) => 2,
     };
     Ok(axum::Json(
         json!({ "sessionId": s.token.expose_secret(), "totpState": null, "changePasswordReason": reason, "expiresAtUtc": rfc3339(s.expires_at) }),

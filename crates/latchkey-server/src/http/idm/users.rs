@@ -13,7 +13,7 @@ use latchkey_core::audit::RequestContext;
 use latchkey_core::auth::{Permission, Principal};
 use latchkey_core::domain::{Account, AccountStatus, Profile};
 use latchkey_core::ops::MAX_LIMIT;
-use latchkey_core::ops::{QuestionRef, ResetOptions};
+use latchkey_core::ops::{Notify, QuestionRef, ResetOptions, SetBy};
 use latchkey_core::ports::{AccountChanges, AccountFilter, AccountSort};
 use latchkey_core::recovery::filter::{Attr, Filter};
 use latchkey_core::secret::SecretString;
@@ -64,8 +64,7 @@ async fn user_object(
     principal: &Principal,
     a: &Account,
 ) -> Result<Value, IdmError> {
-    let now = state.core.clock().now();
-    let status = if a.status(now) == AccountStatus::Disabled {
+    let status = if state.core.account_state(principal, a).status == AccountStatus::Disabled {
         "inactive"
     } else {
         "active"
@@ -418,13 +417,13 @@ async fn patch(
             let current = reauth.unwrap_or_default();
             state
                 .core
-                .change_own_password(&ctx, &principal, &current, &new)
+                .change_own_password(&ctx, &principal, &current, Some(&new), Notify::default())
                 .await
                 .map_err(reauth_failed)?;
         } else {
             let options = ResetOptions {
                 new_password: Some(SecretString::from(new)),
-                must_change_password: Some(false),
+                set_by: SetBy::Provisioning,
                 ..Default::default()
             };
             state

@@ -58,7 +58,7 @@ fn parse_roles(raw: &[String]) -> Result<Vec<Role>, ApiError> {
 }
 
 fn view(state: &AppState, principal: &Principal, a: &Account) -> AccountView {
-    AccountView::new(a, &state.core, principal.may(Permission::ReadAccounts))
+    AccountView::new(a, &state.core, principal)
 }
 
 /// Create an account (admin, or a client with `accounts:write`).

@@ -6,6 +6,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, Auth, AuthForChange, Ctx};
 use axum::extract::State;
 use axum::response::IntoResponse;
+use latchkey_core::ops::Notify;
 use latchkey_core::policy::Warning;
 use latchkey_core::secret::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
@@ -25,7 +26,7 @@ pub async fn get_me(
     let account = state.core.me(&principal).await?;
     Ok((
         etag(account.rev),
-        axum::Json(AccountView::new(&account, &state.core, false)),
+        axum::Json(AccountView::new(&account, &state.core, &principal)),
     ))
 }
 
@@ -83,14 +84,15 @@ pub async fn change_my_password(
     AuthForChange(principal): AuthForChange,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let warnings = state
+    let done = state
         .core
         .change_own_password(
             &ctx.0,
             &principal,
             req.current_password.expose_secret(),
-            req.new_password.expose_secret(),
+            Some(req.new_password.expose_secret()),
+            Notify::default(),
         )
         .await?;
-    Ok(axum::Json(WarningsResponse::new(warnings.warnings())))
+    Ok(axum::Json(WarningsResponse::new(done.report.warnings())))
 }

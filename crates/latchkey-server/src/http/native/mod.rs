@@ -82,5 +82,5 @@ pub fn account_view(
     a: &latchkey_core::domain::Account,
     core: &latchkey_core::Latchkey,
 ) -> views::AccountView {
-    views::AccountView::new(a, core, true)
+    views::AccountView::new(a, core, &latchkey_core::auth::Principal::System)
 }

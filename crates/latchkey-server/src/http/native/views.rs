@@ -2,7 +2,8 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use latchkey_core::Latchkey;
-use latchkey_core::domain::{Account, AccountStatus};
+use latchkey_core::auth::Principal;
+use latchkey_core::domain::Account;
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -48,14 +49,9 @@ pub struct AccountView {
 }
 
 impl AccountView {
-    /// `show_lock`: the lock's end is revealed to administrators only.
-    pub fn new(a: &Account, core: &Latchkey, show_lock: bool) -> Self {
-        let now = core.clock().now();
-        // Only administrators learn that a lock exists; anyone else sees `active`.
-        let status = match a.status(now) {
-            AccountStatus::Locked if !show_lock => AccountStatus::Active,
-            s => s,
-        };
+    /// The account as `principal` may see it (the core decides whether a lock shows).
+    pub fn new(a: &Account, core: &Latchkey, principal: &Principal) -> Self {
+        let state = core.account_state(principal, a);
         Self {
             id: a.id,
             user_name: a.user_name.to_string(),
@@ -68,17 +64,14 @@ impl AccountView {
             telephone_number: a.profile.telephone_number.clone(),
             locale: a.profile.locale.clone(),
             roles: a.roles.iter().map(|r| r.as_str().to_owned()).collect(),
-            status: status.as_str().to_owned(),
+            status: state.status.as_str().to_owned(),
             federated: a.federated,
             must_change_password: a.must_change_password,
             password_never_expires: a.password_never_expires,
             cannot_change_password: a.cannot_change_password,
             password_changed_at: a.password_changed_at.map(rfc3339),
-            password_expires_at: core.password_expires_at(a).map(rfc3339),
-            locked_until: a
-                .locked_until
-                .filter(|t| show_lock && *t > now)
-                .map(rfc3339),
+            password_expires_at: state.password_expires_at.map(rfc3339),
+            locked_until: state.locked_until.map(rfc3339),
             rev: a.rev.to_string(),
         }
     }

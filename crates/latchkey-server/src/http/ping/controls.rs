@@ -59,9 +59,9 @@ impl Controls {
             "missing-current-password": missing_current,
             "must-change-password": account.must_change_password,
         });
-        if let Some(expires) = core.password_expires_at(account) {
-            v["seconds-until-expiration"] =
-                json!((expires - core.clock().now()).whole_seconds().max(0));
+        let state = core.account_state(&latchkey_core::auth::Principal::System, account);
+        if let Some(seconds) = state.seconds_until_expiry {
+            v["seconds-until-expiration"] = json!(seconds);
         }
         json!({ "oid": VALIDATION_DETAILS_RESPONSE, "control-name": "Password Validation Details Response Control", "criticality": false, "value-json": v })
     }

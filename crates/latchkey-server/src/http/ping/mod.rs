@@ -20,7 +20,7 @@ use latchkey_core::CoreError;
 use latchkey_core::audit::RequestContext;
 use latchkey_core::auth::Principal;
 use latchkey_core::domain::{Account, Dn};
-use latchkey_core::ops::ResetOptions;
+use latchkey_core::ops::{Notify, ResetOptions};
 use latchkey_core::secret::{ExposeSecret as _, SecretString};
 use result::{LdapError, hal};
 use serde::Deserialize;
@@ -213,17 +213,11 @@ async fn change_password(
                     &controls, &account, core,
                 ));
             };
-            let new = match &req.new_password {
-                Some(n) => n.clone(),
-                None => {
-                    core.generate_password(&ctx, &c.principal, Some(account.id))
-                        .await?
-                }
-            };
+            let new = req.new_password.as_ref().map(|n| n.expose_secret());
             let outcome = core
-                .change_own_password(&ctx, &c.principal, &current, new.expose_secret())
+                .change_own_password(&ctx, &c.principal, &current, new, Notify::default())
                 .await;
-            (account, outcome.map(|r| (r, generated.then_some(new))))
+            (account, outcome.map(|done| (done.report, done.generated)))
         } else {
             let options = ResetOptions {
                 new_password: req.new_password.clone(),

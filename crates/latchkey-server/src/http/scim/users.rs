@@ -13,7 +13,7 @@ use axum::response::Response;
 use latchkey_core::CoreError;
 use latchkey_core::auth::{Permission, Principal};
 use latchkey_core::domain::{Account, Profile, UserName};
-use latchkey_core::ops::{CreateAccount, ResetOptions};
+use latchkey_core::ops::{CreateAccount, ResetOptions, SetBy};
 use latchkey_core::ports::{AccountChanges, AccountFilter, AccountSort};
 use latchkey_core::recovery::filter::{Attr, Filter};
 use latchkey_core::secret::SecretString;
@@ -473,7 +473,7 @@ async fn write(
     if let Some(pw) = m.password {
         let options = ResetOptions {
             new_password: Some(SecretString::from(pw)),
-            must_change_password: Some(false),
+            set_by: SetBy::Provisioning,
             ..Default::default()
         };
         a = state
