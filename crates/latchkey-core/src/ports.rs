@@ -47,6 +47,8 @@ pub struct NewAccount {
     pub roles: Roles,
     pub federated: bool,
     pub hash: Option<PasswordHash>,
+    /// Created disabled (SCIM's `active: false`), in the same write.
+    pub disabled: bool,
     pub must_change_password: bool,
     pub password_never_expires: bool,
     pub cannot_change_password: bool,
@@ -76,6 +78,9 @@ pub struct UpdateEffects {
     /// Ends every open recovery flow of the account, with this reason (audit only).
     pub end_flows: Option<&'static str>,
     pub outbox: Option<OutboxMessage>,
+    /// A password set in the same request (a provisioning write), written after the
+    /// update in the same transaction; its `expected_rev` is taken from the update.
+    pub password: Option<PasswordWrite>,
 }
 
 /// Everything one password change or reset writes, in one transaction.

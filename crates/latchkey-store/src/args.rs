@@ -75,7 +75,7 @@ impl Args {
 /// `accounts`: id, user_name, user_name_key, dn, dn_key, sid, email, email_key,
 /// given_name, sn, display_name, telephone_number, locale, roles, federated,
 /// password_hash, password_normalization, password_changed_at, must_change_password,
-/// password_never_expires, cannot_change_password, created_at, external_id.
+/// password_never_expires, cannot_change_password, created_at, external_id, disabled.
 pub(crate) fn new_account(new: &NewAccount, sid: &Sid) -> Args {
     let p = &new.profile;
     Args::default()
@@ -102,6 +102,7 @@ pub(crate) fn new_account(new: &NewAccount, sid: &Sid) -> Args {
         .bool(new.cannot_change_password)
         .int(to_ms(new.created_at))
         .text(p.external_id.clone())
+        .bool(new.disabled)
 }
 
 /// `UPDATE accounts SET` user_name, user_name_key, dn, dn_key, email, email_key,

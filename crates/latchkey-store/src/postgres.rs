@@ -154,8 +154,8 @@ const SQL: Statements = Statements {
     next_rid: "UPDATE counters SET value = value + 1 WHERE name = 'rid' RETURNING value",
     insert_account: "INSERT INTO accounts (id, user_name, user_name_key, dn, dn_key, sid, email, email_key, given_name, sn, \
         display_name, telephone_number, locale, roles, federated, password_hash, password_normalization, \
-        password_changed_at, must_change_password, password_never_expires, cannot_change_password, created_at, external_id) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+        password_changed_at, must_change_password, password_never_expires, cannot_change_password, created_at, external_id, disabled) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
     account_by_id: account_select!("WHERE a.id = $1"),
     account_by_user_name: account_lookup!("a.user_name_key = $1", "TRUE", "FALSE"),
     account_by_dn: account_lookup!("a.dn_key = $1", "TRUE", "FALSE"),

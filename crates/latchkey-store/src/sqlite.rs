@@ -130,8 +130,8 @@ const SQL: Statements = Statements {
     next_rid: "UPDATE counters SET value = value + 1 WHERE name = 'rid' RETURNING value",
     insert_account: "INSERT INTO accounts (id, user_name, user_name_key, dn, dn_key, sid, email, email_key, given_name, sn, \
         display_name, telephone_number, locale, roles, federated, password_hash, password_normalization, \
-        password_changed_at, must_change_password, password_never_expires, cannot_change_password, created_at, external_id) \
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        password_changed_at, must_change_password, password_never_expires, cannot_change_password, created_at, external_id, disabled) \
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     account_by_id: account_select!("WHERE a.id = ?1"),
     account_by_user_name: account_lookup!("a.user_name_key = ?1", "1", "0"),
     account_by_dn: account_lookup!("a.dn_key = ?1", "1", "0"),

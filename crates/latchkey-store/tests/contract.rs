@@ -65,6 +65,7 @@ fn new_account(name: &str) -> NewAccount {
         roles: Roles::new(vec![]),
         federated: false,
         hash: Some(hash("first password")),
+        disabled: false,
         must_change_password: false,
         password_never_expires: false,
         cannot_change_password: false,

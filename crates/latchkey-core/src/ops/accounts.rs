@@ -29,6 +29,8 @@ pub struct CreateAccount {
     pub profile: Profile,
     pub roles: Vec<Role>,
     pub federated: bool,
+    /// Created disabled (SCIM's `active: false`).
+    pub disabled: bool,
     pub must_change_password: bool,
     pub password_never_expires: bool,
     pub cannot_change_password: bool,
@@ -106,6 +108,7 @@ impl Latchkey {
             roles,
             federated: req.federated,
             hash,
+            disabled: req.disabled,
             must_change_password: req.must_change_password,
             password_never_expires: req.password_never_expires,
             cannot_change_password: req.cannot_change_password,

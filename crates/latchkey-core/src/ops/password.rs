@@ -262,6 +262,38 @@ impl Latchkey {
                 "resetting a password needs the helpdesk or admin role",
             )
             .await?;
+        let (hash, report, generated, options) =
+            self.prepare_reset(ctx, principal, &record, options).await?;
+        let account = self
+            .write(ctx, principal, &record, hash, WriteKind::Reset, options)
+            .await?;
+        Ok(ResetOutcome {
+            generated,
+            report,
+            account,
+        })
+    }
+
+    /// Everything a reset of `record` checks before it writes: federated accounts,
+    /// `reset.strict`, the policy (a refusal that told something about the target's
+    /// passwords counts against its lockout); then the hash, the report, the generated
+    /// password and the options with the must-change default decided.
+    pub(super) async fn prepare_reset(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        record: &AccountRecord,
+        options: ResetOptions,
+    ) -> Result<
+        (
+            PasswordHash,
+            ValidationReport,
+            Option<SecretString>,
+            ResetOptions,
+        ),
+        CoreError,
+    > {
+        let target = record.account.id;
         if record.account.federated {
             self.audit(self.event(
                 ctx,
@@ -298,7 +330,7 @@ impl Latchkey {
             )
             .await?;
         let (hash, report) = self
-            .evaluate_and_hash(&record, new, None, Entry::Reset)
+            .evaluate_and_hash(record, new, None, Entry::Reset)
             .await?;
         if report
             .refusals()
@@ -324,14 +356,7 @@ impl Latchkey {
             must_change_password: options.must_change_password.or(default_must_change),
             ..options
         };
-        let account = self
-            .write(ctx, principal, &record, hash, WriteKind::Reset, options)
-            .await?;
-        Ok(ResetOutcome {
-            generated,
-            report,
-            account,
-        })
+        Ok((hash, report, generated, options))
     }
 
     /// The account a helpdesk, admin or `passwords:reset` client may reset (or send a
@@ -483,6 +508,26 @@ impl Latchkey {
         kind: WriteKind,
         options: ResetOptions,
     ) -> Result<Account, CoreError> {
+        let write = self.password_write(ctx, principal, record, new_hash, kind, options);
+        let audit_type = write.audit.first().map(|e| e.kind);
+        let updated = self.store.write_password(write).await?;
+        if let Some(t) = audit_type {
+            metrics::counter!("latchkey_password_writes_total", "kind" => t.as_str()).increment(1);
+        }
+        Ok(updated)
+    }
+
+    /// Everything a password write stores, for [`Self::write`] or for an account update
+    /// that sets a password in the same transaction.
+    pub(super) fn password_write(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        record: &AccountRecord,
+        new_hash: PasswordHash,
+        kind: WriteKind,
+        options: ResetOptions,
+    ) -> PasswordWrite {
         let account = &record.account;
         let now = self.clock.now();
         let (audit_type, notification, keep_session) = match kind {
@@ -515,7 +560,7 @@ impl Latchkey {
                 None,
             ));
         }
-        let write = PasswordWrite {
+        PasswordWrite {
             account_id: account.id,
             expected_rev: account.rev,
             new_hash,
@@ -536,11 +581,7 @@ impl Latchkey {
                 payload: json!({ "surface": ctx.surface, "requestId": ctx.request_id, "themeId": options.theme }),
             }),
             complete_flow,
-        };
-        let updated = self.store.write_password(write).await?;
-        metrics::counter!("latchkey_password_writes_total", "kind" => audit_type.as_str())
-            .increment(1);
-        Ok(updated)
+        }
     }
 }
 

@@ -5,11 +5,12 @@
 //! ends its open recovery flows.
 
 use super::Latchkey;
+use super::password::{ResetOptions, WriteKind};
 use crate::CoreError;
 use crate::audit::{AuditType, Outcome, RequestContext};
 use crate::auth::{Permission, Principal};
 use crate::domain::{Account, AccountId, Profile, Role};
-use crate::ports::{AccountChanges, AccountRecord, OutboxMessage, UpdateEffects};
+use crate::ports::{AccountChanges, AccountRecord, OutboxMessage, PasswordWrite, UpdateEffects};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -37,18 +38,42 @@ fn changed_fields(old: &Profile, new: &Profile) -> Vec<&'static str> {
     .collect()
 }
 
+/// One request's change of an account: its profile, identity, roles and flags, and
+/// optionally a new password — written together or not at all.
+#[derive(Debug, Default)]
+pub struct AccountUpdate {
+    /// The revision the caller read (`If-Match`); the write fails if another came first.
+    pub expected_rev: Option<i64>,
+    pub changes: AccountChanges,
+    /// A password set in the same request, checked as a reset.
+    pub password: Option<ResetOptions>,
+}
+
+/// An update as the store writes it: the password already checked and hashed.
+struct Update {
+    expected_rev: Option<i64>,
+    changes: AccountChanges,
+    password: Option<PasswordWrite>,
+}
+
 impl Latchkey {
     /// An account writer changes an account. `proof` is the caller's current password,
-    /// needed only when the caller changes its own contact data.
+    /// needed only when the caller changes its own contact data. `password` sets a new
+    /// password in the same request (a provisioning write: SCIM PUT/PATCH, IDM's admin
+    /// PATCH), checked as a reset and written in the same transaction: all or nothing.
     pub async fn update_account(
         &self,
         ctx: &RequestContext,
         principal: &Principal,
         id: AccountId,
-        expected_rev: Option<i64>,
-        changes: AccountChanges,
+        update: AccountUpdate,
         proof: Option<&str>,
     ) -> Result<Account, CoreError> {
+        let AccountUpdate {
+            expected_rev,
+            changes,
+            password,
+        } = update;
         self.require(principal, Permission::WriteAccounts)?;
         let record = self
             .store
@@ -70,7 +95,27 @@ impl Latchkey {
             // Becoming federated drops nothing silently: the local password stays unusable.
             tracing::info!(account = %id, "account made federated; its local password no longer signs in");
         }
-        self.apply_update(ctx, principal, &record, expected_rev, changes, proof)
+        let password = match password {
+            Some(options) => {
+                let record = self
+                    .resettable_account(
+                        principal,
+                        id,
+                        "setting a password needs the helpdesk or admin role",
+                    )
+                    .await?;
+                let (hash, _report, _generated, options) =
+                    self.prepare_reset(ctx, principal, &record, options).await?;
+                Some(self.password_write(ctx, principal, &record, hash, WriteKind::Reset, options))
+            }
+            None => None,
+        };
+        let update = Update {
+            expected_rev,
+            changes,
+            password,
+        };
+        self.apply_update(ctx, principal, &record, update, proof)
             .await
     }
 
@@ -90,9 +135,12 @@ impl Latchkey {
             ..Default::default()
         };
         if principal.account_id() != Some(id) {
-            return self
-                .update_account(ctx, principal, id, expected_rev, changes, proof)
-                .await;
+            let update = AccountUpdate {
+                expected_rev,
+                changes,
+                password: None,
+            };
+            return self.update_account(ctx, principal, id, update, proof).await;
         }
         self.full_rights(principal)?;
         let record = self
@@ -100,7 +148,12 @@ impl Latchkey {
             .account_by_id(id)
             .await?
             .ok_or(CoreError::NotFound)?;
-        self.apply_update(ctx, principal, &record, expected_rev, changes, proof)
+        let update = Update {
+            expected_rev,
+            changes,
+            password: None,
+        };
+        self.apply_update(ctx, principal, &record, update, proof)
             .await
     }
 
@@ -111,10 +164,14 @@ impl Latchkey {
         ctx: &RequestContext,
         principal: &Principal,
         record: &AccountRecord,
-        mut expected_rev: Option<i64>,
-        changes: AccountChanges,
+        update: Update,
         proof: Option<&str>,
     ) -> Result<Account, CoreError> {
+        let Update {
+            mut expected_rev,
+            changes,
+            password,
+        } = update;
         let current = &record.account;
         let id = current.id;
         let fields = match &changes.profile {
@@ -174,6 +231,7 @@ impl Latchkey {
                 None
             },
             outbox,
+            password,
         };
         let reason = (!fields.is_empty()).then(|| format!("changed: {}", fields.join(",")));
         let audit = self.event(

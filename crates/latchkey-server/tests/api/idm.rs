@@ -302,6 +302,66 @@ async fn an_admin_sets_another_password_without_reauthentication() {
 }
 
 #[tokio::test]
+async fn an_admin_patch_of_several_fields_is_one_write_under_its_revision() {
+    let app = spawn_app().await;
+    let id = app.create_user("jdoe", "Mellow-Trout-41").await;
+    let path = format!("/openidm/managed/user/{id}");
+    let read = || async {
+        app.client
+            .get(app.url(&path))
+            .bearer_auth(&app.admin_token)
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    let before = read().await;
+    let rev = before["_rev"].as_str().unwrap().to_owned();
+    let patch = |body: &'static str, rev: String| {
+        app.client
+            .patch(app.url(&path))
+            .bearer_auth(&app.admin_token)
+            .header("If-Match", format!("\"{rev}\""))
+            .body(body)
+    };
+    // A policy refusal of the password leaves the other fields unwritten too.
+    let r = patch(
+        r#"[{"operation":"replace","field":"sn","value":"Doe"},{"operation":"replace","field":"accountStatus","value":"inactive"},{"operation":"replace","field":"password","value":"password"}]"#,
+        rev.clone(),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403, "{}", r.text().await.unwrap());
+    assert_eq!(read().await, before);
+    app.sign_in("jdoe", "Mellow-Trout-41").await;
+    // Accepted: all three at once.
+    let r = patch(
+        r#"[{"operation":"replace","field":"sn","value":"Doe"},{"operation":"replace","field":"password","value":"newPassw0rd-Xy"}]"#,
+        rev.clone(),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let after: Value = r.json().await.unwrap();
+    assert_eq!(after["sn"], "Doe");
+    app.sign_in("jdoe", "newPassw0rd-Xy").await;
+    // The revision it was written under is stale now, for the password too.
+    let r = patch(
+        r#"[{"operation":"replace","field":"password","value":"Velvet-Canyon-58"}]"#,
+        rev,
+    )
+    .send()
+    .await
+    .unwrap();
+    idm_error(r, 412).await;
+    app.sign_in("jdoe", "newPassw0rd-Xy").await;
+}
+
+#[tokio::test]
 async fn security_answers_are_set_with_reauthentication_and_read_back_without_answers() {
     let app = spawn_app().await;
     let id = app.create_user("jdoe", "Mellow-Trout-41").await;

@@ -37,6 +37,7 @@ async fn populate(app: &crate::helpers::TestApp) {
                         roles: Roles::new(vec![]),
                         federated: false,
                         hash: None,
+                        disabled: false,
                         must_change_password: false,
                         password_never_expires: false,
                         cannot_change_password: false,

@@ -203,3 +203,98 @@ async fn malformed_filters_patches_read_only_writes_and_stale_versions_are_refus
         .unwrap();
     assert_eq!(r.status(), 204);
 }
+
+async fn scim_send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: &Value,
+    if_match: Option<&str>,
+) -> reqwest::Response {
+    let mut r = app
+        .client
+        .request(method, app.url(path))
+        .bearer_auth(&app.admin_token)
+        .header("Content-Type", "application/scim+json")
+        .body(body.to_string());
+    if let Some(v) = if_match {
+        r = r.header("If-Match", v);
+    }
+    r.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn each_write_is_one_write_all_or_nothing() {
+    let app = spawn_app().await;
+    // Created inactive in the same write: one account.create, no update after it.
+    let body = json!({ "schemas": [USER], "userName": "inactive", "active": false, "password": "Mellow-Trout-41" });
+    let r = scim_send(&app, reqwest::Method::POST, "/scim/v2/Users", &body, None).await;
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(created["active"], false);
+    let id = created["id"].as_str().unwrap().to_owned();
+    let events = app.audit(&format!("accountId={id}")).await;
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["account.create"], "{events:?}");
+    assert_eq!(
+        app.try_sign_in("inactive", "Mellow-Trout-41")
+            .await
+            .status(),
+        401
+    );
+
+    // A PUT whose password the policy refuses changes nothing, profile included.
+    let u = create(&app).await;
+    let uid = u["id"].as_str().unwrap();
+    let version = u["meta"]["version"].as_str().unwrap().to_owned();
+    let put = json!({ "schemas": [USER], "userName": "bjensen", "displayName": "Changed", "password": "password" });
+    let r = scim_send(
+        &app,
+        reqwest::Method::PUT,
+        &format!("/scim/v2/Users/{uid}"),
+        &put,
+        Some(&version),
+    )
+    .await;
+    assert_eq!(r.status(), 400, "{}", r.text().await.unwrap());
+    let now: Value = app
+        .client
+        .get(app.url(&format!("/scim/v2/Users/{uid}")))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(now.get("displayName").is_none(), "{now}");
+    assert_eq!(now["meta"]["version"], version.as_str());
+    app.sign_in("bjensen", "Mellow-Trout-41").await;
+
+    // With an acceptable password: profile and password in one write, one revision.
+    let put = json!({ "schemas": [USER], "userName": "bjensen", "displayName": "Changed", "password": "Velvet-Canyon-58" });
+    let r = scim_send(
+        &app,
+        reqwest::Method::PUT,
+        &format!("/scim/v2/Users/{uid}"),
+        &put,
+        Some(&version),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["displayName"], "Changed");
+    app.sign_in("bjensen", "Velvet-Canyon-58").await;
+    // The old version is stale now: a second PUT under it writes nothing.
+    let put = json!({ "schemas": [USER], "userName": "bjensen", "displayName": "Again", "password": "Orbit-Saffron-13" });
+    let r = scim_send(
+        &app,
+        reqwest::Method::PUT,
+        &format!("/scim/v2/Users/{uid}"),
+        &put,
+        Some(&version),
+    )
+    .await;
+    assert_eq!(r.status(), 412);
+    app.sign_in("bjensen", "Velvet-Canyon-58").await;
+}

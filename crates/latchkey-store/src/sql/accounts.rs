@@ -107,6 +107,11 @@ impl<DB: Backend> SqlStore<DB> {
             .await?;
         }
         insert_effects::<DB>(&mut tx, &[audit], effects.outbox.as_ref()).await?;
+        if let Some(mut password) = effects.password {
+            // The update above made the next revision.
+            password.expected_rev = cur.rev + 1;
+            super::passwords::write_password_in::<DB>(&mut tx, &password).await?;
+        }
         commit(tx).await?;
         self.must_read(id).await
     }

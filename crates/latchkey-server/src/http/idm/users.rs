@@ -12,8 +12,7 @@ use axum::response::IntoResponse;
 use latchkey_core::audit::RequestContext;
 use latchkey_core::auth::{Permission, Principal};
 use latchkey_core::domain::{Account, AccountStatus, Profile};
-use latchkey_core::ops::MAX_LIMIT;
-use latchkey_core::ops::{Notify, QuestionRef, ResetOptions, SetBy};
+use latchkey_core::ops::{AccountUpdate, MAX_LIMIT, Notify, QuestionRef, ResetOptions, SetBy};
 use latchkey_core::ports::{AccountChanges, AccountFilter, AccountSort};
 use latchkey_core::recovery::filter::{Attr, Filter};
 use latchkey_core::secret::SecretString;
@@ -357,7 +356,7 @@ async fn patch(
             "Reauthentication required: send X-OpenIDM-Reauth-Password",
         ));
     }
-    if !patch.profile.is_empty() {
+    let profile = (!patch.profile.is_empty()).then(|| {
         let mut profile: Profile = account.profile.clone();
         for (field, value) in &patch.profile {
             let slot = match *field {
@@ -369,6 +368,48 @@ async fn patch(
             };
             *slot = value.clone();
         }
+        profile
+    });
+    if !own {
+        if patch.kba.is_some() {
+            return Err(IdmError::forbidden(
+                "Security answers are set by their owner",
+            ));
+        }
+        // An administrator's patch is one write: profile, status and password together,
+        // under the `If-Match` revision.
+        let changes = AccountChanges {
+            profile,
+            disabled: patch.status,
+            ..Default::default()
+        };
+        let password = patch.password.map(|new| ResetOptions {
+            new_password: Some(SecretString::from(new)),
+            set_by: SetBy::Provisioning,
+            ..Default::default()
+        });
+        let updated = state
+            .core
+            .update_account(
+                &ctx,
+                &principal,
+                account.id,
+                AccountUpdate {
+                    expected_rev: Some(expected.unwrap_or(account.rev)),
+                    changes,
+                    password,
+                },
+                None,
+            )
+            .await?;
+        return Ok(axum::Json(user_object(state, &principal, &updated).await?));
+    }
+    if patch.status.is_some() {
+        return Err(IdmError::forbidden(
+            "accountStatus is changed by administrators",
+        ));
+    }
+    if let Some(profile) = profile {
         // The core asks for the reauthentication password when an account changes its
         // own contact data (as IDM does for protected attributes).
         state
@@ -384,27 +425,7 @@ async fn patch(
             .await
             .map_err(reauth_failed)?;
     }
-    if let Some(disabled) = patch.status {
-        if own {
-            return Err(IdmError::forbidden(
-                "accountStatus is changed by administrators",
-            ));
-        }
-        let changes = AccountChanges {
-            disabled: Some(disabled),
-            ..Default::default()
-        };
-        state
-            .core
-            .update_account(&ctx, &principal, account.id, None, changes, None)
-            .await?;
-    }
     if let Some(answers) = patch.kba {
-        if !own {
-            return Err(IdmError::forbidden(
-                "Security answers are set by their owner",
-            ));
-        }
         let current = reauth.clone().unwrap_or_default();
         state
             .core
@@ -413,24 +434,12 @@ async fn patch(
             .map_err(reauth_failed)?;
     }
     if let Some(new) = patch.password {
-        if own {
-            let current = reauth.unwrap_or_default();
-            state
-                .core
-                .change_own_password(&ctx, &principal, &current, Some(&new), Notify::default())
-                .await
-                .map_err(reauth_failed)?;
-        } else {
-            let options = ResetOptions {
-                new_password: Some(SecretString::from(new)),
-                set_by: SetBy::Provisioning,
-                ..Default::default()
-            };
-            state
-                .core
-                .reset_password(&ctx, &principal, account.id, options)
-                .await?;
-        }
+        let current = reauth.unwrap_or_default();
+        state
+            .core
+            .change_own_password(&ctx, &principal, &current, Some(&new), Notify::default())
+            .await
+            .map_err(reauth_failed)?;
     }
     let fresh = state.core.get_account(&principal, account.id).await?;
     Ok(axum::Json(user_object(state, &principal, &fresh).await?))

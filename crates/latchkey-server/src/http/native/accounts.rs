@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use latchkey_core::auth::{Permission, Principal};
 use latchkey_core::domain::{Account, Dn, Profile, Role, Roles, UserName};
-use latchkey_core::ops::CreateAccount;
+use latchkey_core::ops::{AccountUpdate, CreateAccount};
 use latchkey_core::ports::{AccountChanges, AccountFilter};
 use latchkey_core::secret::SecretString;
 use serde::{Deserialize, Serialize};
@@ -96,6 +96,7 @@ pub async fn create_account(
         },
         roles: parse_roles(&req.roles.unwrap_or_default())?,
         federated: req.federated,
+        disabled: false,
         must_change_password: req.must_change_password,
         password_never_expires: req.password_never_expires,
         cannot_change_password: req.cannot_change_password,
@@ -398,7 +399,17 @@ pub async fn patch_account(
     let expected = if_match.or(Some(current.rev));
     let account = state
         .core
-        .update_account(&ctx.0, &principal, id, expected, changes, proof)
+        .update_account(
+            &ctx.0,
+            &principal,
+            id,
+            AccountUpdate {
+                expected_rev: expected,
+                changes,
+                password: None,
+            },
+            proof,
+        )
         .await?;
     Ok((
         etag(account.rev),

@@ -13,7 +13,7 @@ use axum::response::Response;
 use latchkey_core::CoreError;
 use latchkey_core::auth::{Permission, Principal};
 use latchkey_core::domain::{Account, Profile, UserName};
-use latchkey_core::ops::{CreateAccount, ResetOptions, SetBy};
+use latchkey_core::ops::{AccountUpdate, CreateAccount, ResetOptions, SetBy};
 use latchkey_core::ports::{AccountChanges, AccountFilter, AccountSort};
 use latchkey_core::recovery::filter::{Attr, Filter};
 use latchkey_core::secret::SecretString;
@@ -408,25 +408,10 @@ pub async fn create(
         user_name: m.user_name,
         password: m.password.map(SecretString::from),
         profile: m.profile,
+        disabled: !m.active,
         ..Default::default()
     };
-    let mut a = state.core.create_account(&ctx, &p, req).await?;
-    if !m.active {
-        a = state
-            .core
-            .update_account(
-                &ctx,
-                &p,
-                a.id,
-                Some(a.rev),
-                AccountChanges {
-                    disabled: Some(true),
-                    ..Default::default()
-                },
-                None,
-            )
-            .await?;
-    }
+    let a = state.core.create_account(&ctx, &p, req).await?;
     let location = format!("{}/Users/{}", base(&state), a.id);
     Ok(scim(
         StatusCode::CREATED,
@@ -436,7 +421,7 @@ pub async fn create(
     ))
 }
 
-/// Writes a model over an account: profile, name and status, then the password.
+/// Writes a model over an account: profile, name, status and password, in one write.
 async fn write(
     state: &AppState,
     parts: &Parts,
@@ -459,30 +444,25 @@ async fn write(
         disabled: (m.active == current.disabled).then_some(!m.active),
         ..Default::default()
     };
-    let mut a = state
+    let password = m.password.map(|pw| ResetOptions {
+        new_password: Some(SecretString::from(pw)),
+        set_by: SetBy::Provisioning,
+        ..Default::default()
+    });
+    Ok(state
         .core
         .update_account(
             &ctx,
             p,
             current.id,
-            expected.or(Some(current.rev)),
-            changes,
+            AccountUpdate {
+                expected_rev: expected.or(Some(current.rev)),
+                changes,
+                password,
+            },
             None,
         )
-        .await?;
-    if let Some(pw) = m.password {
-        let options = ResetOptions {
-            new_password: Some(SecretString::from(pw)),
-            set_by: SetBy::Provisioning,
-            ..Default::default()
-        };
-        a = state
-            .core
-            .reset_password(&ctx, p, a.id, options)
-            .await?
-            .account;
-    }
-    Ok(a)
+        .await?)
 }
 
 pub async fn replace(
