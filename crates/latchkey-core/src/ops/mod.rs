@@ -2,6 +2,7 @@
 //! API clients, audit. Each takes who acts and from where, and returns a typed outcome.
 
 mod accounts;
+mod authorize;
 mod check;
 mod clients;
 mod generate;

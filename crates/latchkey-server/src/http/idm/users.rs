@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use latchkey_core::audit::RequestContext;
-use latchkey_core::auth::{Permission, Principal};
+use latchkey_core::auth::Principal;
 use latchkey_core::domain::{Account, AccountStatus, Profile};
 use latchkey_core::ops::{AccountUpdate, MAX_LIMIT, Notify, QuestionRef, ResetOptions, SetBy};
 use latchkey_core::ports::{AccountChanges, AccountFilter, AccountSort};
@@ -91,11 +91,7 @@ async fn user_object(
 /// The target account; unknown or malformed ids are 404 for account readers, 403 to others.
 async fn target(state: &AppState, principal: &Principal, id: &str) -> Result<Account, IdmError> {
     let Ok(uuid) = Uuid::parse_str(id) else {
-        return Err(if principal.may(Permission::ReadAccounts) {
-            IdmError::not_found()
-        } else {
-            IdmError::forbidden("Access denied")
-        });
+        return Err(state.core.malformed_account_id(principal).into());
     };
     Ok(state.core.get_account(principal, uuid).await?)
 }
@@ -335,8 +331,8 @@ async fn patch(
     let own = Uuid::parse_str(id)
         .ok()
         .is_some_and(|u| principal.account_id() == Some(u));
-    if !own && !principal.has_admin_power() {
-        return Err(IdmError::forbidden("Access denied"));
+    if !own {
+        state.core.authorize_administration(&principal)?;
     }
     let account = target(state, &principal, id).await?;
     if expected.is_some_and(|r| r != account.rev) {

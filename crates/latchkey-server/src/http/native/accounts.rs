@@ -188,14 +188,7 @@ pub async fn get_account(
     Auth(principal): Auth,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = match parse_id(&id) {
-        Err(_) if !principal.may(Permission::ReadAccounts) => {
-            return Err(ApiError::Forbidden(
-                latchkey_core::error::NOT_ALLOWED.into(),
-            ));
-        }
-        other => other?,
-    };
+    let id = parse_id(&id).map_err(|_| state.core.malformed_account_id(&principal))?;
     let account = state.core.get_account(&principal, id).await?;
     Ok((
         etag(account.rev),
@@ -378,11 +371,9 @@ pub async fn patch_account(
     IfMatch(if_match): IfMatch,
     ApiJson(patch): ApiJson<Map<String, Value>>,
 ) -> Result<impl IntoResponse, ApiError> {
-    if !principal.may(Permission::WriteAccounts) {
-        return Err(ApiError::Forbidden(
-            latchkey_core::error::NOT_ALLOWED.into(),
-        ));
-    }
+    state
+        .core
+        .authorize(&principal, Permission::WriteAccounts)?;
     let id = parse_id(&id)?;
     let current = state.core.get_account(&principal, id).await?;
     let changes = changes_from_patch(&current, &patch)?;
@@ -433,11 +424,9 @@ pub async fn delete_account(
     Path(id): Path<String>,
     IfMatch(if_match): IfMatch,
 ) -> Result<StatusCode, ApiError> {
-    if !principal.may(Permission::WriteAccounts) {
-        return Err(ApiError::Forbidden(
-            latchkey_core::error::NOT_ALLOWED.into(),
-        ));
-    }
+    state
+        .core
+        .authorize(&principal, Permission::WriteAccounts)?;
     let id = parse_id(&id)?;
     state
         .core

@@ -81,11 +81,9 @@ pub async fn reset_password(
     Path(id): Path<String>,
     req: axum::extract::Request,
 ) -> Result<impl IntoResponse, ApiError> {
-    if !principal.may(Permission::ResetPasswords) {
-        return Err(ApiError::Forbidden(
-            "resetting a password needs the helpdesk or admin role".into(),
-        ));
-    }
+    state
+        .core
+        .authorize(&principal, Permission::ResetPasswords)?;
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
     let body: ResetRequest = optional_json(req).await?;
     let options = ResetOptions {

@@ -76,11 +76,9 @@ pub async fn send_recovery_link(
     Auth(principal): Auth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if !principal.may(latchkey_core::auth::Permission::ResetPasswords) {
-        return Err(ApiError::Forbidden(
-            latchkey_core::error::NOT_ALLOWED.into(),
-        ));
-    }
+    state
+        .core
+        .authorize(&principal, latchkey_core::auth::Permission::ResetPasswords)?;
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
     state
         .core

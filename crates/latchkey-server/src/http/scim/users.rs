@@ -212,9 +212,7 @@ fn if_match(h: &HeaderMap) -> Result<Option<i64>, ScimError> {
 /// the target is revealed to others).
 async fn writer(state: &AppState, h: &HeaderMap) -> Result<Principal, ScimError> {
     let p = principal(state, h).await?;
-    if !p.may(Permission::WriteAccounts) {
-        return Err(CoreError::Forbidden(latchkey_core::error::NOT_ALLOWED).into());
-    }
+    state.core.authorize(&p, Permission::WriteAccounts)?;
     Ok(p)
 }
 
