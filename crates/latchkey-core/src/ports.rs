@@ -70,6 +70,32 @@ pub struct AccountChanges {
     pub cannot_change_password: Option<bool>,
 }
 
+impl AccountChanges {
+    /// Whether the change leaves the account row as it is.
+    pub fn is_empty(&self) -> bool {
+        let AccountChanges {
+            user_name,
+            dn,
+            profile,
+            roles,
+            disabled,
+            federated,
+            must_change_password,
+            password_never_expires,
+            cannot_change_password,
+        } = self;
+        user_name.is_none()
+            && dn.is_none()
+            && profile.is_none()
+            && roles.is_none()
+            && disabled.is_none()
+            && federated.is_none()
+            && must_change_password.is_none()
+            && password_never_expires.is_none()
+            && cannot_change_password.is_none()
+    }
+}
+
 /// What an account update writes besides the row: session revocation, the end of the
 /// account's open recovery flows, a notification — all in its transaction.
 #[derive(Debug, Clone, Default)]
@@ -78,9 +104,12 @@ pub struct UpdateEffects {
     /// Ends every open recovery flow of the account, with this reason (audit only).
     pub end_flows: Option<&'static str>,
     pub outbox: Option<OutboxMessage>,
-    /// A password set in the same request (a provisioning write), written after the
-    /// update in the same transaction; its `expected_rev` is taken from the update.
+    /// A password set in the same request, written after the update in the same
+    /// transaction; its `expected_rev` is taken from the update.
     pub password: Option<PasswordWrite>,
+    /// Security answers enrolled in the same request (replacing the account's), with
+    /// their audit event.
+    pub security_answers: Option<(Vec<KbaAnswer>, AuditEvent)>,
 }
 
 /// Everything one password change or reset writes, in one transaction.
@@ -288,14 +317,15 @@ pub trait Store: Send + Sync + 'static {
     async fn account_by_sid(&self, sid: &Sid) -> StoreResult<Option<AccountRecord>>;
     async fn list_accounts(&self, filter: &AccountFilter) -> StoreResult<(Vec<Account>, u64)>;
     /// Applies the changes if the revision matches (when given), bumps `_rev`, writes the
-    /// audit event and the effects (see [`UpdateEffects`]).
+    /// audit event and the effects (see [`UpdateEffects`]). Empty changes that only carry
+    /// a password or security answers (no audit event of their own) leave the row alone.
     async fn update_account(
         &self,
         id: AccountId,
         expected_rev: Option<i64>,
         changes: &AccountChanges,
         effects: UpdateEffects,
-        audit: AuditEvent,
+        audit: Option<AuditEvent>,
     ) -> StoreResult<Account>;
     async fn delete_account(
         &self,

@@ -18,7 +18,7 @@ pub use accounts::{AccountPage, CreateAccount, MAX_LIMIT};
 pub use clients::{ClientToken, NewClient};
 pub use notify::Notification;
 pub use password::{Notify, ProvedChange, ResetOptions, ResetOutcome, SetBy};
-pub use profile::{AccountUpdate, CONTACT_PROOF_REQUIRED};
+pub use profile::{AccountUpdate, CONTACT_PROOF_REQUIRED, OwnUpdate};
 pub use recovery::{QuestionRef, RecoveryStep};
 pub use sessions::SignedIn;
 pub use state::{AccountState, ChangeRequired};

@@ -176,6 +176,32 @@ impl Latchkey {
             return self.wrong_current(ctx, principal, *account_id).await;
         }
         let record = record.ok_or(CoreError::InvalidCredentials)?;
+        let (write, report, generated) = self
+            .prepare_change(ctx, principal, &record, current, new, keep_session, notify)
+            .await?;
+        let account = self.commit_password(write).await?;
+        Ok(ProvedChange {
+            account,
+            report,
+            generated,
+        })
+    }
+
+    /// Everything a self change checks after its proof (federated, cannot-change, the full
+    /// policy with the current password); then the password write, the report and the
+    /// generated password (when `new` is `None`).
+    #[allow(clippy::too_many_arguments)] // the steps of one operation, each named
+    pub(super) async fn prepare_change(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        record: &AccountRecord,
+        current: &str,
+        new: Option<&str>,
+        keep_session: Option<Uuid>,
+        notify: Notify,
+    ) -> Result<(PasswordWrite, ValidationReport, Option<SecretString>), CoreError> {
+        let account_id = &record.account.id;
         let current =
             Arc::new(Password::parse(current).map_err(|_| CoreError::InvalidCredentials)?);
         let refuse = |why: &'static str| async move {
@@ -213,7 +239,7 @@ impl Latchkey {
             )
             .await?;
         let (hash, report) = self
-            .evaluate_and_hash(&record, new, Some(current), Entry::SelfChange)
+            .evaluate_and_hash(record, new, Some(current), Entry::SelfChange)
             .await?;
         let hash = self
             .refuse_on_policy(
@@ -225,26 +251,20 @@ impl Latchkey {
                 &report,
             )
             .await?;
-        let account = self
-            .write(
-                ctx,
-                principal,
-                &record,
-                hash,
-                WriteKind::Change { keep_session },
-                ResetOptions {
-                    must_change_password: Some(false),
-                    suppress_notification: notify.suppress,
-                    theme: notify.theme,
-                    ..Default::default()
-                },
-            )
-            .await?;
-        Ok(ProvedChange {
-            account,
-            report,
-            generated,
-        })
+        let write = self.password_write(
+            ctx,
+            principal,
+            record,
+            hash,
+            WriteKind::Change { keep_session },
+            ResetOptions {
+                must_change_password: Some(false),
+                suppress_notification: notify.suppress,
+                theme: notify.theme,
+                ..Default::default()
+            },
+        );
+        Ok((write, report, generated))
     }
 
     /// A helpdesk or admin (or the CLI) sets another account's password.
@@ -381,7 +401,7 @@ impl Latchkey {
         Ok(record)
     }
 
-    async fn wrong_current<T>(
+    pub(super) async fn wrong_current<T>(
         &self,
         ctx: &RequestContext,
         principal: &Principal,
@@ -509,6 +529,11 @@ impl Latchkey {
         options: ResetOptions,
     ) -> Result<Account, CoreError> {
         let write = self.password_write(ctx, principal, record, new_hash, kind, options);
+        self.commit_password(write).await
+    }
+
+    /// Stores a password write in its own transaction.
+    async fn commit_password(&self, write: PasswordWrite) -> Result<Account, CoreError> {
         let audit_type = write.audit.first().map(|e| e.kind);
         let updated = self.store.write_password(write).await?;
         if let Some(t) = audit_type {

@@ -5,12 +5,17 @@
 //! ends its open recovery flows.
 
 use super::Latchkey;
+use super::QuestionRef;
 use super::password::{ResetOptions, WriteKind};
 use crate::CoreError;
+use crate::audit::AuditEvent;
 use crate::audit::{AuditType, Outcome, RequestContext};
 use crate::auth::{Permission, Principal};
 use crate::domain::{Account, AccountId, Profile, Role};
-use crate::ports::{AccountChanges, AccountRecord, OutboxMessage, PasswordWrite, UpdateEffects};
+use crate::ports::{
+    AccountChanges, AccountRecord, KbaAnswer, OutboxMessage, PasswordWrite, UpdateEffects,
+};
+use crate::secret::{ExposeSecret as _, SecretString};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -50,10 +55,24 @@ pub struct AccountUpdate {
 }
 
 /// An update as the store writes it: the password already checked and hashed.
+#[derive(Default)]
 struct Update {
     expected_rev: Option<i64>,
     changes: AccountChanges,
     password: Option<PasswordWrite>,
+    security_answers: Option<(Vec<KbaAnswer>, AuditEvent)>,
+    /// The caller's current password was proved already (by [`Latchkey::update_own_account`]).
+    proved: bool,
+}
+
+/// One request's change of the caller's own account (IDM's PATCH of one's own user):
+/// profile, security answers and password together, proved once by the current password.
+#[derive(Debug, Default)]
+pub struct OwnUpdate {
+    pub expected_rev: Option<i64>,
+    pub profile: Option<Profile>,
+    pub security_answers: Option<Vec<(QuestionRef, String)>>,
+    pub new_password: Option<SecretString>,
 }
 
 impl Latchkey {
@@ -114,6 +133,7 @@ impl Latchkey {
             expected_rev,
             changes,
             password,
+            ..Default::default()
         };
         self.apply_update(ctx, principal, &record, update, proof)
             .await
@@ -151,9 +171,104 @@ impl Latchkey {
         let update = Update {
             expected_rev,
             changes,
-            password: None,
+            ..Default::default()
         };
         self.apply_update(ctx, principal, &record, update, proof)
+            .await
+    }
+
+    /// The caller changes its own account: profile, security answers and password in one
+    /// request, proved once by `proof` (its current password) when any of them needs it
+    /// (contact data, answers, password), and written in one transaction — all or nothing.
+    /// A change-only session may change its password alone.
+    pub async fn update_own_account(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        update: OwnUpdate,
+        proof: Option<&str>,
+    ) -> Result<Account, CoreError> {
+        let Principal::User {
+            account_id,
+            session_id,
+            ..
+        } = principal
+        else {
+            return Err(CoreError::Forbidden(
+                "an API client has no account of its own",
+            ));
+        };
+        if update.profile.is_some() || update.security_answers.is_some() {
+            self.full_rights(principal)?;
+        }
+        if let Some(answers) = &update.security_answers {
+            self.check_answers(answers)?;
+        }
+        let record = self
+            .store
+            .account_by_id(*account_id)
+            .await?
+            .ok_or(CoreError::InvalidCredentials)?;
+        let contact = update.profile.as_ref().is_some_and(|p| {
+            changed_fields(&record.account.profile, p)
+                .iter()
+                .any(|f| matches!(*f, "email" | "telephoneNumber"))
+        });
+        let needs_proof =
+            contact || update.security_answers.is_some() || update.new_password.is_some();
+        if needs_proof {
+            let Some(proof) = proof else {
+                return Err(CoreError::Forbidden(CONTACT_PROOF_REQUIRED));
+            };
+            if self
+                .prove(ctx, Some(&record), &account_id.to_string(), proof, false)
+                .await?
+                .is_err()
+            {
+                return self.wrong_current(ctx, principal, *account_id).await;
+            }
+        }
+        let password = match &update.new_password {
+            Some(new) => Some(
+                self.prepare_change(
+                    ctx,
+                    principal,
+                    &record,
+                    proof.unwrap_or_default(),
+                    Some(new.expose_secret()),
+                    Some(*session_id),
+                    super::Notify::default(),
+                )
+                .await?
+                .0,
+            ),
+            None => None,
+        };
+        let security_answers = match update.security_answers {
+            Some(answers) => Some((
+                self.hash_answers(answers).await?,
+                self.event(
+                    ctx,
+                    AuditType::KbaEnrol,
+                    principal,
+                    Some(*account_id),
+                    Outcome::Success,
+                    None,
+                ),
+            )),
+            None => None,
+        };
+        let update = Update {
+            expected_rev: update.expected_rev,
+            changes: AccountChanges {
+                profile: update.profile,
+                ..Default::default()
+            },
+            password,
+            security_answers,
+            proved: needs_proof,
+        };
+        self.apply_update(ctx, principal, &record, update, None)
             .await
     }
 
@@ -171,6 +286,8 @@ impl Latchkey {
             mut expected_rev,
             changes,
             password,
+            security_answers,
+            proved,
         } = update;
         let current = &record.account;
         let id = current.id;
@@ -182,7 +299,7 @@ impl Latchkey {
             None => vec![],
         };
         let contact = fields.contains(&"email") || fields.contains(&"telephoneNumber");
-        if contact && principal.account_id() == Some(id) {
+        if contact && principal.account_id() == Some(id) && !proved {
             let Some(proof) = proof else {
                 return Err(CoreError::Forbidden(CONTACT_PROOF_REQUIRED));
             };
@@ -232,6 +349,7 @@ impl Latchkey {
             },
             outbox,
             password,
+            security_answers,
         };
         let reason = (!fields.is_empty()).then(|| format!("changed: {}", fields.join(",")));
         let audit = self.event(
@@ -242,9 +360,23 @@ impl Latchkey {
             Outcome::Success,
             reason.as_deref(),
         );
-        Ok(self
+        let password_kind = effects
+            .password
+            .as_ref()
+            .and_then(|w| w.audit.first().map(|e| e.kind));
+        // A request that only sets a password or answers is not an account update: the
+        // row stays as it is and the password's or answers' own events tell what happened.
+        let only_secrets = changes.is_empty()
+            && (effects.password.is_some() || effects.security_answers.is_some());
+        let audit = (!only_secrets).then_some(audit);
+        let updated = self
             .store
             .update_account(id, expected_rev, &changes, effects, audit)
-            .await?)
+            .await?;
+        if let Some(kind) = password_kind {
+            metrics::counter!("latchkey_password_writes_total", "kind" => kind.as_str())
+                .increment(1);
+        }
+        Ok(updated)
     }
 }

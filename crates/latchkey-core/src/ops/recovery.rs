@@ -723,39 +723,7 @@ impl Latchkey {
             ));
         };
         self.full_rights(principal)?;
-        if answers.is_empty() || answers.len() > 10 {
-            return Err(CoreError::Invalid("give 1 to 10 answers".into()));
-        }
-        let mut seen: Vec<&QuestionRef> = vec![];
-        for (q, a) in &answers {
-            match q {
-                QuestionRef::System(id)
-                    if !self.settings.recovery.kba_questions.contains_key(id) =>
-                {
-                    return Err(CoreError::Invalid(format!("unknown questionId {id:?}")));
-                }
-                QuestionRef::Custom(text)
-                    if text.trim().is_empty() || text.chars().count() > 200 =>
-                {
-                    return Err(CoreError::Invalid(
-                        "a custom question must be 1 to 200 characters".into(),
-                    ));
-                }
-                _ => {}
-            }
-            let normalised = normalise_answer(a);
-            if normalised.is_empty() || normalised.chars().count() > 256 {
-                return Err(CoreError::Invalid(
-                    "an answer must be 1 to 256 characters".into(),
-                ));
-            }
-            if seen.contains(&q) {
-                return Err(CoreError::Invalid(
-                    "each question may be answered once".into(),
-                ));
-            }
-            seen.push(q);
-        }
+        self.check_answers(&answers)?;
         let record = self
             .store
             .account_by_id(*account_id)
@@ -768,27 +736,7 @@ impl Latchkey {
         {
             return Err(CoreError::InvalidCredentials);
         }
-        let hasher = self.hasher.clone();
-        let hashed = self
-            .engine
-            .run(move || {
-                answers
-                    .into_iter()
-                    .filter_map(|(q, a)| {
-                        let pw = Password::parse(&normalise_answer(&a)).ok()?;
-                        let (question_id, custom_question) = match q {
-                            QuestionRef::System(id) => (Some(id), None),
-                            QuestionRef::Custom(text) => (None, Some(text)),
-                        };
-                        Some(crate::ports::KbaAnswer {
-                            question_id,
-                            custom_question,
-                            answer_hash: hasher.hash(&pw),
-                        })
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .await?;
+        let hashed = self.hash_answers(answers).await?;
         let audit = self.event(
             ctx,
             AuditType::KbaEnrol,
@@ -838,6 +786,75 @@ impl Latchkey {
 pub enum QuestionRef {
     System(String),
     Custom(String),
+}
+
+impl Latchkey {
+    /// Refuses a set of security answers the operator's questions do not allow: 1 to 10,
+    /// known or 1–200-character custom questions, each once, answers of 1–256 characters.
+    pub(super) fn check_answers(&self, answers: &[(QuestionRef, String)]) -> Result<(), CoreError> {
+        if answers.is_empty() || answers.len() > 10 {
+            return Err(CoreError::Invalid("give 1 to 10 answers".into()));
+        }
+        let mut seen: Vec<&QuestionRef> = vec![];
+        for (q, a) in answers {
+            match q {
+                QuestionRef::System(id)
+                    if !self.settings.recovery.kba_questions.contains_key(id) =>
+                {
+                    return Err(CoreError::Invalid(format!("unknown questionId {id:?}")));
+                }
+                QuestionRef::Custom(text)
+                    if text.trim().is_empty() || text.chars().count() > 200 =>
+                {
+                    return Err(CoreError::Invalid(
+                        "a custom question must be 1 to 200 characters".into(),
+                    ));
+                }
+                _ => {}
+            }
+            let normalised = normalise_answer(a);
+            if normalised.is_empty() || normalised.chars().count() > 256 {
+                return Err(CoreError::Invalid(
+                    "an answer must be 1 to 256 characters".into(),
+                ));
+            }
+            if seen.contains(&q) {
+                return Err(CoreError::Invalid(
+                    "each question may be answered once".into(),
+                ));
+            }
+            seen.push(q);
+        }
+        Ok(())
+    }
+
+    /// Hashes the answers (normalised) in the engine, as the store keeps them.
+    pub(super) async fn hash_answers(
+        &self,
+        answers: Vec<(QuestionRef, String)>,
+    ) -> Result<Vec<crate::ports::KbaAnswer>, CoreError> {
+        let hasher = self.hasher.clone();
+        Ok(self
+            .engine
+            .run(move || {
+                answers
+                    .into_iter()
+                    .filter_map(|(q, a)| {
+                        let pw = Password::parse(&normalise_answer(&a)).ok()?;
+                        let (question_id, custom_question) = match q {
+                            QuestionRef::System(id) => (Some(id), None),
+                            QuestionRef::Custom(text) => (None, Some(text)),
+                        };
+                        Some(crate::ports::KbaAnswer {
+                            question_id,
+                            custom_question,
+                            answer_hash: hasher.hash(&pw),
+                        })
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await?)
+    }
 }
 
 /// Answers compare after NFKC, lowercasing and collapsing white space.

@@ -362,6 +362,73 @@ async fn an_admin_patch_of_several_fields_is_one_write_under_its_revision() {
 }
 
 #[tokio::test]
+async fn ones_own_patch_of_profile_answers_and_password_is_all_or_nothing() {
+    let app = spawn_app().await;
+    let id = app.create_user("jdoe", "Mellow-Trout-41").await;
+    let path = format!("/openidm/managed/user/{id}");
+    let read = || async {
+        app.client
+            .get(app.url(&path))
+            .bearer_auth(&app.admin_token)
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    let before = read().await;
+    let send = |body: String, reauth: &'static str| {
+        idm(
+            &app,
+            reqwest::Method::PATCH,
+            &path,
+            "jdoe",
+            "Mellow-Trout-41",
+        )
+        .header("X-OpenIDM-Reauth-Password", reauth)
+        .body(body)
+    };
+    let all = |password: &str| {
+        format!(
+            r#"[{{"operation":"replace","field":"sn","value":"Doe"}},{{"operation":"replace","field":"kbaInfo","value":[{{"questionId":"1","answer":"Blue"}}]}},{{"operation":"replace","field":"password","value":"{password}"}}]"#
+        )
+    };
+    // The policy refuses the password: neither the name nor the answers are written.
+    let r = send(all("password"), "Mellow-Trout-41")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "{}", r.text().await.unwrap());
+    assert_eq!(read().await, before);
+    let me = idm(&app, reqwest::Method::GET, &path, "jdoe", "Mellow-Trout-41")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(me["kbaInfo"], json!([]), "no answers enrolled");
+    // A wrong reauthentication writes nothing either.
+    let r = send(all("newPassw0rd-Xy"), "Wrong-Password-1")
+        .send()
+        .await
+        .unwrap();
+    idm_error(r, 403).await;
+    assert_eq!(read().await, before);
+    // Accepted: all three in one write, one revision further for the password.
+    let r = send(all("newPassw0rd-Xy"), "Mellow-Trout-41")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let o: Value = r.json().await.unwrap();
+    assert_eq!(o["sn"], "Doe");
+    assert_eq!(o["kbaInfo"], json!([{ "questionId": "1" }]));
+    app.sign_in("jdoe", "newPassw0rd-Xy").await;
+}
+
+#[tokio::test]
 async fn security_answers_are_set_with_reauthentication_and_read_back_without_answers() {
     let app = spawn_app().await;
     let id = app.create_user("jdoe", "Mellow-Trout-41").await;

@@ -85,18 +85,21 @@ impl<DB: Backend> SqlStore<DB> {
         expected_rev: Option<i64>,
         c: &AccountChanges,
         effects: UpdateEffects,
-        audit: AuditEvent,
+        audit: Option<AuditEvent>,
     ) -> StoreResult<Account> {
         let mut tx = self.write().await?;
         let cur = current::<DB>(&mut tx, id, expected_rev).await?;
-        DB::run(
-            &mut tx,
-            DB::SQL.update_account,
-            args::account_update(&cur, c),
-        )
-        .await?;
-        if effects.revoke_sessions {
-            revoke_all::<DB>(&mut tx, id, None, audit.at).await?;
+        let touch = audit.is_some();
+        if touch {
+            DB::run(
+                &mut tx,
+                DB::SQL.update_account,
+                args::account_update(&cur, c),
+            )
+            .await?;
+        }
+        if let (true, Some(a)) = (effects.revoke_sessions, &audit) {
+            revoke_all::<DB>(&mut tx, id, None, a.at).await?;
         }
         if let Some(reason) = effects.end_flows {
             DB::run(
@@ -106,10 +109,13 @@ impl<DB: Backend> SqlStore<DB> {
             )
             .await?;
         }
-        insert_effects::<DB>(&mut tx, &[audit], effects.outbox.as_ref()).await?;
+        insert_effects::<DB>(&mut tx, audit.as_slice(), effects.outbox.as_ref()).await?;
+        if let Some((answers, audit)) = &effects.security_answers {
+            super::recovery::replace_kba::<DB>(&mut tx, id, answers, audit).await?;
+        }
         if let Some(mut password) = effects.password {
-            // The update above made the next revision.
-            password.expected_rev = cur.rev + 1;
+            // The update above (if any) made the next revision.
+            password.expected_rev = cur.rev + i64::from(touch);
             super::passwords::write_password_in::<DB>(&mut tx, &password).await?;
         }
         commit(tx).await?;

@@ -210,7 +210,7 @@ impl<DB: Backend> Store for SqlStore<DB> {
         expected_rev: Option<i64>,
         changes: &AccountChanges,
         effects: UpdateEffects,
-        audit: AuditEvent,
+        audit: Option<AuditEvent>,
     ) -> StoreResult<Account> {
         self.update(id, expected_rev, changes, effects, audit).await
     }

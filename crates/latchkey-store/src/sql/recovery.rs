@@ -131,12 +131,23 @@ impl<DB: Backend> SqlStore<DB> {
     ) -> StoreResult<()> {
         let mut tx = self.write().await?;
         DB::run(&mut tx, DB::SQL.lock_account, id(account)).await?;
-        DB::run(&mut tx, DB::SQL.delete_kba, id(account)).await?;
-        let owner = account.to_string();
-        for (i, a) in answers.iter().enumerate() {
-            DB::run(&mut tx, DB::SQL.insert_kba, args::kba(&owner, i, a)).await?;
-        }
-        insert_audit::<DB>(&mut tx, &audit).await?;
+        replace_kba::<DB>(&mut tx, account, &answers, &audit).await?;
         commit(tx).await
     }
+}
+
+/// Replaces an account's security answers, with their audit event, in the caller's
+/// transaction.
+pub(super) async fn replace_kba<DB: Backend>(
+    tx: &mut DB::Connection,
+    account: AccountId,
+    answers: &[KbaAnswer],
+    audit: &AuditEvent,
+) -> StoreResult<()> {
+    DB::run(tx, DB::SQL.delete_kba, id(account)).await?;
+    let owner = account.to_string();
+    for (i, a) in answers.iter().enumerate() {
+        DB::run(tx, DB::SQL.insert_kba, args::kba(&owner, i, a)).await?;
+    }
+    insert_audit::<DB>(tx, audit).await
 }

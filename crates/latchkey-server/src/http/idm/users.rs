@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use latchkey_core::audit::RequestContext;
 use latchkey_core::auth::Principal;
 use latchkey_core::domain::{Account, AccountStatus, Profile};
-use latchkey_core::ops::{AccountUpdate, MAX_LIMIT, Notify, QuestionRef, ResetOptions, SetBy};
+use latchkey_core::ops::{AccountUpdate, MAX_LIMIT, OwnUpdate, QuestionRef, ResetOptions, SetBy};
 use latchkey_core::ports::{AccountChanges, AccountFilter, AccountSort};
 use latchkey_core::recovery::filter::{Attr, Filter};
 use latchkey_core::secret::SecretString;
@@ -405,40 +405,20 @@ async fn patch(
             "accountStatus is changed by administrators",
         ));
     }
-    if let Some(profile) = profile {
-        // The core asks for the reauthentication password when an account changes its
-        // own contact data (as IDM does for protected attributes).
-        state
-            .core
-            .update_profile(
-                &ctx,
-                &principal,
-                account.id,
-                expected,
-                profile,
-                reauth.as_deref(),
-            )
-            .await
-            .map_err(reauth_failed)?;
-    }
-    if let Some(answers) = patch.kba {
-        let current = reauth.clone().unwrap_or_default();
-        state
-            .core
-            .enrol_security_answers(&ctx, &principal, &current, answers)
-            .await
-            .map_err(reauth_failed)?;
-    }
-    if let Some(new) = patch.password {
-        let current = reauth.unwrap_or_default();
-        state
-            .core
-            .change_own_password(&ctx, &principal, &current, Some(&new), Notify::default())
-            .await
-            .map_err(reauth_failed)?;
-    }
-    let fresh = state.core.get_account(&principal, account.id).await?;
-    Ok(axum::Json(user_object(state, &principal, &fresh).await?))
+    // One's own patch is one write too, proved once by the reauthentication password
+    // (which the core asks for when contact data, answers or the password change).
+    let update = OwnUpdate {
+        expected_rev: Some(expected.unwrap_or(account.rev)),
+        profile,
+        security_answers: patch.kba,
+        new_password: patch.password.map(SecretString::from),
+    };
+    let updated = state
+        .core
+        .update_own_account(&ctx, &principal, update, reauth.as_deref())
+        .await
+        .map_err(reauth_failed)?;
+    Ok(axum::Json(user_object(state, &principal, &updated).await?))
 }
 
 /// A wrong reauthentication password is IDM's 403, not a 401; a missing one is the
