@@ -11,7 +11,7 @@ use crate::domain::{Account, AccountId, Password, UserName};
 use crate::policy::Entry;
 use crate::ports::{AccountFilter, FlowStep, MailFate, OutboxMessage, RecoveryFlow, RecoveryMail};
 use crate::recovery::filter::{Attr, Filter};
-use crate::recovery::{Claims, CodeFormat, Stage, StrictObject, requirements};
+use crate::recovery::{Claims, CodeFormat, Requirements, Stage, StrictObject};
 use crate::secret::{SecretString, constant_time_eq, random_token};
 use rand::RngExt as _;
 use serde_json::{Value, json};
@@ -24,7 +24,7 @@ pub enum RecoveryStep {
     /// Submit `requirements` for `stage` with `token`.
     Next {
         stage: Stage,
-        requirements: Value,
+        requirements: Requirements,
         token: String,
     },
     /// The password is reset.
@@ -202,13 +202,17 @@ impl Latchkey {
         Ok(flow)
     }
 
-    async fn requirements(&self, flow: &RecoveryFlow, stage: Stage) -> Result<Value, CoreError> {
-        let questions = if stage == Stage::Kba {
-            self.kba_questions(flow).await?
-        } else {
-            vec![]
-        };
-        Ok(requirements(stage, &questions))
+    async fn requirements(
+        &self,
+        flow: &RecoveryFlow,
+        stage: Stage,
+    ) -> Result<Requirements, CoreError> {
+        Ok(match stage {
+            Stage::Kba => Requirements::SecurityAnswers {
+                questions: self.kba_questions(flow).await?,
+            },
+            other => Requirements::of(other),
+        })
     }
 
     /// The question texts of the flow's account; for a decoy (or an account without

@@ -7,7 +7,7 @@ mod stages;
 pub mod token;
 
 pub use input::{InputError, StrictObject};
-pub use stages::{Stage, requirements};
+pub use stages::{Requirements, Stage};
 pub use token::{Claims, TokenKeys};
 
 use serde::{Deserialize, Serialize};

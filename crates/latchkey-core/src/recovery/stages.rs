@@ -1,7 +1,6 @@
-//! The stages and the JSON Schema of what each asks for.
+//! The stages and what each asks for.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Stage {
@@ -37,60 +36,49 @@ impl Stage {
     }
 }
 
-fn string(description: &str) -> Value {
-    json!({ "type": "string", "description": description })
+/// What a stage asks for, as a value: each surface renders it in its own shape (native
+/// JSON Schema, IDM's requirements, an HTML form).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requirements {
+    /// One of `userName`, `email`, `queryFilter`.
+    UserQuery,
+    /// `code`, from the mail.
+    EmailCode,
+    /// `answer1`, `answer2`, … for these question texts, in order.
+    SecurityAnswers { questions: Vec<String> },
+    /// `password`.
+    NewPassword,
 }
 
-/// The requirements (JSON Schema) of a stage; `questions` are the texts the KBA stage
-/// asks, in order (`answer1`, `answer2`, ...).
-pub fn requirements(stage: Stage, questions: &[String]) -> Value {
-    match stage {
-        Stage::UserQuery => json!({
-            "$schema": "http://json-schema.org/draft-04/schema#",
-            "type": "object",
-            "description": "Find your account",
-            "properties": {
-                "userName": string("User name"),
-                "email": string("E-mail address"),
-                "queryFilter": string("A query filter, e.g. userName eq \"jdoe\""),
-            },
-            "minProperties": 1,
-            "maxProperties": 1,
-            "additionalProperties": false,
-        }),
-        Stage::EmailValidation => json!({
-            "$schema": "http://json-schema.org/draft-04/schema#",
-            "type": "object",
-            "description": "Enter the code sent to the e-mail address of the account",
-            "properties": { "code": string("The code from the e-mail") },
-            "required": ["code"],
-            "additionalProperties": false,
-        }),
-        Stage::Kba => {
-            let names: Vec<String> = (1..=questions.len())
-                .map(|i| format!("answer{i}"))
-                .collect();
-            let props: serde_json::Map<String, Value> = names
-                .iter()
-                .zip(questions)
-                .map(|(n, q)| (n.clone(), string(q)))
-                .collect();
-            json!({
-                "$schema": "http://json-schema.org/draft-04/schema#",
-                "type": "object",
-                "description": "Answer your security questions",
-                "properties": props,
-                "required": names,
-                "additionalProperties": false,
-            })
+impl Requirements {
+    /// What `stage` asks for before any account is known (no questions yet).
+    pub fn of(stage: Stage) -> Self {
+        match stage {
+            Stage::UserQuery => Requirements::UserQuery,
+            Stage::EmailValidation => Requirements::EmailCode,
+            Stage::Kba => Requirements::SecurityAnswers { questions: vec![] },
+            Stage::Reset => Requirements::NewPassword,
         }
-        Stage::Reset => json!({
-            "$schema": "http://json-schema.org/draft-04/schema#",
-            "type": "object",
-            "description": "Choose a new password",
-            "properties": { "password": string("The new password") },
-            "required": ["password"],
-            "additionalProperties": false,
-        }),
+    }
+
+    pub fn stage(&self) -> Stage {
+        match self {
+            Requirements::UserQuery => Stage::UserQuery,
+            Requirements::EmailCode => Stage::EmailValidation,
+            Requirements::SecurityAnswers { .. } => Stage::Kba,
+            Requirements::NewPassword => Stage::Reset,
+        }
+    }
+
+    /// The input fields of the security-answer stage: `(answerN, question text)`.
+    pub fn answer_fields(&self) -> Vec<(String, &str)> {
+        match self {
+            Requirements::SecurityAnswers { questions } => questions
+                .iter()
+                .enumerate()
+                .map(|(i, q)| (format!("answer{}", i + 1), q.as_str()))
+                .collect(),
+            _ => vec![],
+        }
     }
 }

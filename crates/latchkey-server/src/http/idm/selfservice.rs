@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use latchkey_core::ops::RecoveryStep;
-use latchkey_core::recovery::{Stage, StrictObject};
+use latchkey_core::recovery::{Requirements, Stage, StrictObject};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -31,39 +31,34 @@ fn schema(description: &str, properties: Value, required: Vec<String>) -> Value 
     })
 }
 
-/// IDM's requirement shapes; the KBA questions come from the core's requirements.
-fn idm_requirements(stage: Stage, native: &Value) -> Value {
-    match stage {
-        Stage::UserQuery => schema(
+/// IDM's requirement shapes of the core's requirements.
+fn idm_requirements(r: &Requirements) -> Value {
+    match r {
+        Requirements::UserQuery => schema(
             "Find your account",
             json!({ "queryFilter": { "description": "filter string to find account", "type": "string" } }),
             vec!["queryFilter".into()],
         ),
-        Stage::EmailValidation => schema(
+        Requirements::EmailCode => schema(
             "Verify emailed code",
             json!({ "code": { "description": "Enter code emailed", "type": "string" } }),
             vec!["code".into()],
         ),
-        Stage::Kba => {
-            let props = native
-                .get("properties")
-                .and_then(|p| p.as_object())
-                .cloned()
-                .unwrap_or_default();
-            let required: Vec<String> = props.keys().cloned().collect();
-            let idm: serde_json::Map<String, Value> = props
+        Requirements::SecurityAnswers { .. } => {
+            let fields = r.answer_fields();
+            let required: Vec<String> = fields.iter().map(|(n, _)| n.clone()).collect();
+            let idm: serde_json::Map<String, Value> = fields
                 .into_iter()
-                .map(|(k, v)| {
-                    let text = v.get("description").cloned().unwrap_or(Value::Null);
+                .map(|(name, question)| {
                     (
-                        k,
-                        json!({ "systemQuestion": { "en": text }, "type": "string" }),
+                        name,
+                        json!({ "systemQuestion": { "en": question }, "type": "string" }),
                     )
                 })
                 .collect();
             schema("Answer security questions", Value::Object(idm), required)
         }
-        Stage::Reset => schema(
+        Requirements::NewPassword => schema(
             "Reset password",
             json!({ "password": { "description": "Password", "type": "string" } }),
             vec!["password".into()],
@@ -78,7 +73,7 @@ fn answer(step: RecoveryStep) -> Value {
             requirements,
             token,
         } => {
-            json!({ "type": stage.name(), "tag": tag(stage), "requirements": idm_requirements(stage, &requirements), "token": token })
+            json!({ "type": stage.name(), "tag": tag(stage), "requirements": idm_requirements(&requirements), "token": token })
         }
         RecoveryStep::End => {
             json!({ "type": "resetStage", "tag": "end", "status": { "success": true }, "additions": {} })
@@ -94,7 +89,7 @@ pub async fn first_stage(
     check_api_version(&parts.headers)?;
     let stage = state.core.settings().recovery.stages[0];
     Ok(axum::Json(
-        json!({ "_id": "1", "type": stage.name(), "tag": tag(stage), "requirements": idm_requirements(stage, &Value::Null) }),
+        json!({ "_id": "1", "type": stage.name(), "tag": tag(stage), "requirements": idm_requirements(&Requirements::of(stage)) }),
     ))
 }
 

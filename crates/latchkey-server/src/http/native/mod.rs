@@ -7,6 +7,7 @@ mod me;
 mod openapi;
 mod passwords;
 pub mod recovery;
+mod requirements;
 mod schema;
 mod sessions;
 mod views;

@@ -34,7 +34,9 @@ pub fn step_json(step: RecoveryStep) -> Value {
             stage,
             requirements,
             token,
-        } => json!({ "stage": stage.name(), "requirements": requirements, "token": token }),
+        } => {
+            json!({ "stage": stage.name(), "requirements": super::requirements::schema(&requirements), "token": token })
+        }
         RecoveryStep::End => json!({ "stage": "end", "status": { "success": true } }),
     }
 }

@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use latchkey_core::CoreError;
 use latchkey_core::ops::RecoveryStep;
-use latchkey_core::recovery::{Stage, StrictObject};
+use latchkey_core::recovery::{Requirements, Stage, StrictObject};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -122,7 +122,7 @@ pub async fn submit(
                 .map(|r| format!("<li>{}</li>", escape(&r.description)))
                 .collect();
             let msg = format!("The password was not accepted:<ul>{}</ul>", failed.join(""));
-            next_form(Stage::Reset, &serde_json::Value::Null, &token, Some(&msg))
+            next_form(Stage::Reset, &Requirements::NewPassword, &token, Some(&msg))
         }
         Err(CoreError::Invalid(_)) => page(
             StatusCode::BAD_REQUEST,
@@ -158,7 +158,7 @@ fn retry(token: &str, fields: &BTreeMap<String, String>, why: &str) -> Response 
 
 fn next_form(
     stage: Stage,
-    requirements: &serde_json::Value,
+    requirements: &Requirements,
     token: &str,
     message: Option<&str>,
 ) -> Response {
@@ -182,24 +182,10 @@ fn next_form(
             ),
         ),
         Stage::Kba => {
-            let props = requirements
-                .get("properties")
-                .and_then(|p| p.as_object())
-                .cloned()
-                .unwrap_or_default();
-            let inputs: String = props
+            let inputs: String = requirements
+                .answer_fields()
                 .iter()
-                .map(|(name, schema)| {
-                    field(
-                        name,
-                        schema
-                            .get("description")
-                            .and_then(|d| d.as_str())
-                            .unwrap_or(name),
-                        "text",
-                        "",
-                    )
-                })
+                .map(|(name, question)| field(name, question, "text", ""))
                 .collect();
             (
                 StatusCode::OK,
