@@ -298,14 +298,31 @@ pub struct AccountSort {
     pub descending: bool,
 }
 
-#[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Readiness: the store answers.
-    async fn ping(&self) -> StoreResult<()>;
+/// What an account source can do besides finding and reading accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceCapabilities {
+    pub create: bool,
+    pub update: bool,
+    pub delete: bool,
+}
 
-    /// An installation-wide setting (SID domain, generated token key): `candidate` is
-    /// stored if none is yet, and whatever is stored is returned — the same on every node.
-    async fn setting_or_init(&self, key: &str, candidate: &str) -> StoreResult<String>;
+impl SourceCapabilities {
+    pub const ALL: Self = Self {
+        create: true,
+        update: true,
+        delete: true,
+    };
+}
+
+/// Where accounts live and how they are found, searched and changed: Latchkey's own SQL
+/// tables, or (next) a directory. A source that cannot create, update or delete says so in
+/// its capabilities; the password itself is written through [`PasswordCommit`].
+#[async_trait]
+pub trait AccountSource: Send + Sync + 'static {
+    /// What this source can do besides reading (a read-only directory cannot create).
+    fn capabilities(&self) -> SourceCapabilities {
+        SourceCapabilities::ALL
+    }
 
     async fn count_accounts(&self) -> StoreResult<u64>;
     /// Inserts the account (with its audit event) and assigns its SID.
@@ -333,6 +350,35 @@ pub trait Store: Send + Sync + 'static {
         expected_rev: Option<i64>,
         audit: AuditEvent,
     ) -> StoreResult<()>;
+    /// Replaces `old` by `new` (same password, current parameters) if `old` is still stored.
+    async fn upgrade_hash(
+        &self,
+        id: AccountId,
+        old: &PasswordHash,
+        new: &PasswordHash,
+    ) -> StoreResult<()>;
+}
+
+/// How a password change commits: one unit of work with its history, revision, session
+/// revocation, audit and notification. The write carries the new password in memory for
+/// sources that set it themselves (a directory); it is never stored or logged.
+#[async_trait]
+pub trait PasswordCommit: Send + Sync + 'static {
+    /// Writes a change or reset in one transaction (see [`PasswordWrite`]).
+    async fn write_password(&self, write: PasswordWrite) -> StoreResult<Account>;
+}
+
+/// Latchkey's own records, which always live in SQL whatever the account source: lockout
+/// counters, password history, sessions, API clients, audit, the outbox, recovery flows,
+/// security answers and settings.
+#[async_trait]
+pub trait Records: Send + Sync + 'static {
+    /// Readiness: the store answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// An installation-wide setting (SID domain, generated token key): `candidate` is
+    /// stored if none is yet, and whatever is stored is returned — the same on every node.
+    async fn setting_or_init(&self, key: &str, candidate: &str) -> StoreResult<String>;
 
     /// Reserves one proof attempt (see [`ProofSlot`]); a lapsed lock or window starts over.
     async fn begin_proof(
@@ -361,16 +407,6 @@ pub trait Store: Send + Sync + 'static {
         until: Option<OffsetDateTime>,
         audit: AuditEvent,
     ) -> StoreResult<Account>;
-
-    /// Writes a change or reset in one transaction (see [`PasswordWrite`]).
-    async fn write_password(&self, write: PasswordWrite) -> StoreResult<Account>;
-    /// Replaces `old` by `new` (same password, current parameters) if `old` is still stored.
-    async fn upgrade_hash(
-        &self,
-        id: AccountId,
-        old: &PasswordHash,
-        new: &PasswordHash,
-    ) -> StoreResult<()>;
     /// Previous hashes, newest first.
     async fn password_history(&self, id: AccountId, limit: usize)
     -> StoreResult<Vec<PasswordHash>>;
@@ -452,3 +488,10 @@ pub trait Store: Send + Sync + 'static {
         audit: AuditEvent,
     ) -> StoreResult<()>;
 }
+
+/// Everything the core needs: an account source, its password commit and Latchkey's
+/// records. The SQL store is all three (a change on it stays one transaction); a
+/// deployment fronting a directory combines a directory source with the SQL records.
+pub trait Store: AccountSource + PasswordCommit + Records {}
+
+impl<T: AccountSource + PasswordCommit + Records> Store for T {}

@@ -41,7 +41,7 @@ impl<DB: Backend> SqlStore<DB> {
     }
 
     pub(super) async fn must_read(&self, id: AccountId) -> StoreResult<Account> {
-        use latchkey_core::ports::Store as _;
+        use latchkey_core::ports::AccountSource as _;
         Ok(self
             .account_by_id(id)
             .await?

@@ -18,9 +18,9 @@ use latchkey_core::audit::{AuditEvent, AuditQuery, AuditType};
 use latchkey_core::domain::{Account, AccountId, Dn, Sid};
 use latchkey_core::hashing::PasswordHash;
 use latchkey_core::ports::{
-    AccountChanges, AccountFilter, AccountRecord, ClientRecord, FlowStep, KbaAnswer, MailFate,
-    NewAccount, OutboxMessage, PasswordWrite, PendingMessage, ProofSlot, ProofSubject,
-    RecoveryFlow, SessionRecord, Store, StoreError, StoreResult, UpdateEffects,
+    AccountChanges, AccountFilter, AccountRecord, AccountSource, ClientRecord, FlowStep, KbaAnswer,
+    MailFate, NewAccount, OutboxMessage, PasswordCommit, PasswordWrite, PendingMessage, ProofSlot,
+    ProofSubject, Records, RecoveryFlow, SessionRecord, StoreError, StoreResult, UpdateEffects,
 };
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
@@ -150,27 +150,7 @@ async fn insert_effects<DB: Backend>(
 }
 
 #[async_trait::async_trait]
-impl<DB: Backend> Store for SqlStore<DB> {
-    async fn ping(&self) -> StoreResult<()> {
-        self.run(DB::SQL.ping, Args::default()).await?;
-        Ok(())
-    }
-
-    async fn setting_or_init(&self, key: &str, candidate: &str) -> StoreResult<String> {
-        // Two statements: the second's snapshot sees the row another node committed
-        // while the first waited on it.
-        self.run(
-            DB::SQL.init_setting,
-            Args::default().str(key).str(candidate),
-        )
-        .await?;
-        let (value,): (String,) = self
-            .row(DB::SQL.setting, Args::default().str(key))
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        Ok(value)
-    }
-
+impl<DB: Backend> AccountSource for SqlStore<DB> {
     async fn count_accounts(&self) -> StoreResult<u64> {
         let n: Option<(i64,)> = self.row(DB::SQL.count_accounts, Args::default()).await?;
         Ok(n.map_or(0, |(n,)| n as u64))
@@ -222,6 +202,50 @@ impl<DB: Backend> Store for SqlStore<DB> {
         audit: AuditEvent,
     ) -> StoreResult<()> {
         self.delete(id, expected_rev, audit).await
+    }
+
+    async fn upgrade_hash(
+        &self,
+        id: AccountId,
+        old: &PasswordHash,
+        new: &PasswordHash,
+    ) -> StoreResult<()> {
+        let args = Args::default()
+            .str(new.as_str())
+            .text(id.to_string())
+            .str(old.as_str());
+        self.run(DB::SQL.upgrade_hash, args).await?;
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl<DB: Backend> PasswordCommit for SqlStore<DB> {
+    async fn write_password(&self, write: PasswordWrite) -> StoreResult<Account> {
+        self.write_password_tx(write).await
+    }
+}
+
+#[async_trait::async_trait]
+impl<DB: Backend> Records for SqlStore<DB> {
+    async fn ping(&self) -> StoreResult<()> {
+        self.run(DB::SQL.ping, Args::default()).await?;
+        Ok(())
+    }
+
+    async fn setting_or_init(&self, key: &str, candidate: &str) -> StoreResult<String> {
+        // Two statements: the second's snapshot sees the row another node committed
+        // while the first waited on it.
+        self.run(
+            DB::SQL.init_setting,
+            Args::default().str(key).str(candidate),
+        )
+        .await?;
+        let (value,): (String,) = self
+            .row(DB::SQL.setting, Args::default().str(key))
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(value)
     }
 
     /// One statement, so parallel attempts are counted one by one: each reserves its
@@ -282,24 +306,6 @@ impl<DB: Backend> Store for SqlStore<DB> {
         audit: AuditEvent,
     ) -> StoreResult<Account> {
         self.lock(id, until, audit).await
-    }
-
-    async fn write_password(&self, write: PasswordWrite) -> StoreResult<Account> {
-        self.write_password_tx(write).await
-    }
-
-    async fn upgrade_hash(
-        &self,
-        id: AccountId,
-        old: &PasswordHash,
-        new: &PasswordHash,
-    ) -> StoreResult<()> {
-        let args = Args::default()
-            .str(new.as_str())
-            .text(id.to_string())
-            .str(old.as_str());
-        self.run(DB::SQL.upgrade_hash, args).await?;
-        Ok(())
     }
 
     async fn password_history(
