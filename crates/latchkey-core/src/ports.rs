@@ -112,13 +112,22 @@ pub struct UpdateEffects {
     pub security_answers: Option<(Vec<KbaAnswer>, AuditEvent)>,
 }
 
+/// A new password that passed the policy: its hash, and the password itself in memory
+/// for sources that set it themselves (an LDAP password modify, an AD `unicodePwd`
+/// write) — never stored or logged (its `Debug` shows nothing).
+#[derive(Debug, Clone)]
+pub struct NewPassword {
+    pub hash: PasswordHash,
+    pub plain: std::sync::Arc<crate::domain::Password>,
+}
+
 /// Everything one password change or reset writes, in one transaction.
 #[derive(Debug, Clone)]
 pub struct PasswordWrite {
     pub account_id: AccountId,
     /// The revision the caller read; the write fails if another write came first.
     pub expected_rev: i64,
-    pub new_hash: PasswordHash,
+    pub new: NewPassword,
     pub normalization: &'static str,
     pub changed_at: OffsetDateTime,
     pub must_change_password: Option<bool>,

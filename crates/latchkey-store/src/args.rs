@@ -147,7 +147,7 @@ pub(crate) fn account_update(cur: &Account, c: &AccountChanges) -> Args {
 /// three flags kept when absent), then `WHERE id AND rev`.
 pub(crate) fn password_update(w: &PasswordWrite) -> Args {
     Args::default()
-        .str(w.new_hash.as_str())
+        .str(w.new.hash.as_str())
         .str(w.normalization)
         .int(to_ms(w.changed_at))
         .bool(w.must_change_password)

@@ -78,7 +78,10 @@ fn write(id: Uuid, rev: i64, pw: &str, keep: Option<Uuid>) -> PasswordWrite {
     PasswordWrite {
         account_id: id,
         expected_rev: rev,
-        new_hash: hash(pw),
+        new: latchkey_core::ports::NewPassword {
+            hash: hash(pw),
+            plain: std::sync::Arc::new(Password::parse(pw).unwrap()),
+        },
         normalization: "nfkc",
         changed_at: T0,
         must_change_password: Some(false),

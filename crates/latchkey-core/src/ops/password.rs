@@ -6,9 +6,8 @@ use crate::CoreError;
 use crate::audit::{AuditType, Outcome, RequestContext};
 use crate::auth::{Permission, Principal};
 use crate::domain::{Account, AccountId, NORMALIZATION, Password};
-use crate::hashing::PasswordHash;
 use crate::policy::{Candidate, Entry, ValidationReport};
-use crate::ports::{AccountRecord, OutboxMessage, PasswordWrite};
+use crate::ports::{AccountRecord, NewPassword, OutboxMessage, PasswordWrite};
 use crate::secret::{ExposeSecret as _, SecretString};
 use serde_json::json;
 use std::sync::Arc;
@@ -306,7 +305,7 @@ impl Latchkey {
         options: ResetOptions,
     ) -> Result<
         (
-            PasswordHash,
+            NewPassword,
             ValidationReport,
             Option<SecretString>,
             ResetOptions,
@@ -451,7 +450,7 @@ impl Latchkey {
         new: Arc<Password>,
         current: Option<Arc<Password>>,
         entry: Entry,
-    ) -> Result<(Option<PasswordHash>, ValidationReport), CoreError> {
+    ) -> Result<(Option<NewPassword>, ValidationReport), CoreError> {
         let policy = Arc::clone(self.policies.for_account(Some(&record.account)));
         let s = policy.settings();
         let with_history = entry != Entry::Reset || s.history_on_reset;
@@ -486,7 +485,10 @@ impl Latchkey {
                     history: &history,
                 };
                 let report = policy.evaluate(&c);
-                let hash = report.valid.then(|| hasher.hash(&new));
+                let hash = report.valid.then(|| NewPassword {
+                    hash: hasher.hash(&new),
+                    plain: Arc::clone(&new),
+                });
                 (hash, report)
             })
             .await?)
@@ -498,9 +500,9 @@ impl Latchkey {
         principal: &Principal,
         account: &Account,
         kind: AuditType,
-        hash: Option<PasswordHash>,
+        hash: Option<NewPassword>,
         report: &ValidationReport,
-    ) -> Result<PasswordHash, CoreError> {
+    ) -> Result<NewPassword, CoreError> {
         if let (true, Some(hash)) = (report.valid, hash) {
             return Ok(hash);
         }
@@ -524,11 +526,11 @@ impl Latchkey {
         ctx: &RequestContext,
         principal: &Principal,
         record: &AccountRecord,
-        new_hash: PasswordHash,
+        new: NewPassword,
         kind: WriteKind,
         options: ResetOptions,
     ) -> Result<Account, CoreError> {
-        let write = self.password_write(ctx, principal, record, new_hash, kind, options);
+        let write = self.password_write(ctx, principal, record, new, kind, options);
         self.commit_password(write).await
     }
 
@@ -549,7 +551,7 @@ impl Latchkey {
         ctx: &RequestContext,
         principal: &Principal,
         record: &AccountRecord,
-        new_hash: PasswordHash,
+        new: NewPassword,
         kind: WriteKind,
         options: ResetOptions,
     ) -> PasswordWrite {
@@ -588,7 +590,7 @@ impl Latchkey {
         PasswordWrite {
             account_id: account.id,
             expected_rev: account.rev,
-            new_hash,
+            new,
             normalization: NORMALIZATION,
             changed_at: now,
             must_change_password: options.must_change_password,
