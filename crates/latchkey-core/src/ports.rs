@@ -1,5 +1,8 @@
-//! Ports: what the core needs from storage. Adapters (SQLite now; PostgreSQL, LDAP later)
-//! implement them in their own crates; the core never names a backend.
+//! Ports: what the core needs from storage, by role — an [`AccountSource`] (where accounts
+//! live), a [`PasswordCommit`] (how a password write commits) and [`Records`] (Latchkey's
+//! own records, always SQL). A new backend implements the role it plays — a directory is
+//! an account source and its password commit beside the SQL records — in its own crate;
+//! the core never names a backend. The SQL store (SQLite, PostgreSQL) is all three.
 
 use crate::audit::{AuditEvent, AuditQuery};
 use crate::auth::Scope;
