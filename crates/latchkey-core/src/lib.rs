@@ -10,6 +10,8 @@ pub mod clock;
 pub mod domain;
 pub mod error;
 pub mod hashing;
+#[cfg(test)]
+mod memory_store;
 pub mod ops;
 pub mod policy;
 pub mod ports;

@@ -13,6 +13,8 @@ mod proof;
 mod recovery;
 mod sessions;
 mod state;
+#[cfg(test)]
+mod tests;
 
 pub use accounts::{AccountPage, CreateAccount, MAX_LIMIT};
 pub use clients::{ClientToken, NewClient};
