@@ -207,10 +207,13 @@ pub(crate) fn flow(f: &RecoveryFlow) -> Args {
 
 /// `UPDATE recovery_flows SET step = step + 1,` stage_index, account_id, decoy,
 /// code_digest, code_expires_at, proved_email, then `WHERE id AND step`.
+///
+/// A step without an account (a decoy's) stores the nil id, read back as none: advancing
+/// it then changes the same index entries as advancing a real flow does.
 pub(crate) fn flow_step(s: &FlowStep) -> Args {
     Args::default()
         .int(i64::from(s.stage_index))
-        .text(s.account_id.map(|a| a.to_string()))
+        .text(s.account_id.unwrap_or(uuid::Uuid::nil()).to_string())
         .bool(s.decoy)
         .bytes(s.code_digest.clone())
         .int(s.code_expires_at.map(to_ms))

@@ -336,7 +336,8 @@ impl TryFrom<FlowRow> for RecoveryFlow {
             stages: stages_from_text(&r.stages)?,
             stage_index: count(r.stage_index),
             step: count(r.step),
-            account_id: parse_opt_uuid(r.account_id)?,
+            // The nil id is how a decoy's step stores "no account" (see `args::flow_step`).
+            account_id: parse_opt_uuid(r.account_id)?.filter(|id| !id.is_nil()),
             decoy: r.decoy,
             attempts: count(r.attempts),
             code_digest: r.code_digest,

@@ -48,20 +48,25 @@ async fn mail_within_budget<DB: Backend>(
         .text(counted.then(|| mail.budget_key.clone()))
         .text(flow.to_string());
     DB::run(conn, DB::SQL.mark_flow_mailed, mailed).await?;
-    // Nobody's flows end for a mail over budget: strangers cannot end the owner's.
+    // Nobody's flows end for a mail over budget (strangers cannot end the owner's): the
+    // statement runs against a key no flow has, as an index probe like any other.
     let reason = "superseded by a newer flow";
     if decoy {
-        let key = counted.then(|| mail.budget_key.clone());
+        let key = if counted {
+            mail.budget_key.as_str()
+        } else {
+            "decoy:-"
+        };
         let end = args::Args::default()
-            .text(reason.to_owned())
-            .text(key)
+            .str(reason)
+            .str(key)
             .text(flow.to_string());
         DB::run(conn, DB::SQL.end_decoy_flows, end).await?;
     } else {
         let owner = if counted {
             mail.message.account_id
         } else {
-            Uuid::nil()
+            Uuid::max()
         };
         let end = super::end_flows_args(owner, reason, Some(flow));
         DB::run(conn, DB::SQL.end_flows, end).await?;
