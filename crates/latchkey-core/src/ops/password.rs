@@ -274,6 +274,24 @@ impl Latchkey {
         target: AccountId,
         options: ResetOptions,
     ) -> Result<ResetOutcome, CoreError> {
+        let (write, report, generated) = self.reset_write(ctx, principal, target, options).await?;
+        let account = self.commit_password(write).await?;
+        Ok(ResetOutcome {
+            generated,
+            report,
+            account,
+        })
+    }
+
+    /// A reset of `target` by `principal`, checked and ready to commit — on its own
+    /// ([`Self::reset_password`]) or with an account update ([`Self::update_account`]).
+    pub(super) async fn reset_write(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        target: AccountId,
+        options: ResetOptions,
+    ) -> Result<(PasswordWrite, ValidationReport, Option<SecretString>), CoreError> {
         let record = self
             .resettable_account(
                 principal,
@@ -281,16 +299,10 @@ impl Latchkey {
                 "resetting a password needs the helpdesk or admin role",
             )
             .await?;
-        let (hash, report, generated, options) =
+        let (new, report, generated, options) =
             self.prepare_reset(ctx, principal, &record, options).await?;
-        let account = self
-            .write(ctx, principal, &record, hash, WriteKind::Reset, options)
-            .await?;
-        Ok(ResetOutcome {
-            generated,
-            report,
-            account,
-        })
+        let write = self.password_write(ctx, principal, &record, new, WriteKind::Reset, options);
+        Ok((write, report, generated))
     }
 
     /// Everything a reset of `record` checks before it writes: federated accounts,

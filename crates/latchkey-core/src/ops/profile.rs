@@ -6,7 +6,7 @@
 
 use super::Latchkey;
 use super::QuestionRef;
-use super::password::{ResetOptions, WriteKind};
+use super::password::ResetOptions;
 use crate::CoreError;
 use crate::audit::AuditEvent;
 use crate::audit::{AuditType, Outcome, RequestContext};
@@ -115,18 +115,7 @@ impl Latchkey {
             tracing::info!(account = %id, "account made federated; its local password no longer signs in");
         }
         let password = match password {
-            Some(options) => {
-                let record = self
-                    .resettable_account(
-                        principal,
-                        id,
-                        "setting a password needs the helpdesk or admin role",
-                    )
-                    .await?;
-                let (hash, _report, _generated, options) =
-                    self.prepare_reset(ctx, principal, &record, options).await?;
-                Some(self.password_write(ctx, principal, &record, hash, WriteKind::Reset, options))
-            }
+            Some(options) => Some(self.reset_write(ctx, principal, id, options).await?.0),
             None => None,
         };
         let update = Update {

@@ -26,6 +26,19 @@ async fn idm_error(r: reqwest::Response, code: u16) -> Value {
     v
 }
 
+/// A user object as an administrator reads it.
+async fn admin_read(app: &TestApp, path: &str) -> Value {
+    app.client
+        .get(app.url(path))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 const CHANGE: &str = r#"[{"operation":"replace","field":"password","value":"newPassw0rd-Xy"}]"#;
 
 #[tokio::test]
@@ -306,17 +319,7 @@ async fn an_admin_patch_of_several_fields_is_one_write_under_its_revision() {
     let app = spawn_app().await;
     let id = app.create_user("jdoe", "Mellow-Trout-41").await;
     let path = format!("/openidm/managed/user/{id}");
-    let read = || async {
-        app.client
-            .get(app.url(&path))
-            .bearer_auth(&app.admin_token)
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()
-    };
+    let read = || admin_read(&app, &path);
     let before = read().await;
     let rev = before["_rev"].as_str().unwrap().to_owned();
     let patch = |body: &'static str, rev: String| {
@@ -366,17 +369,7 @@ async fn ones_own_patch_of_profile_answers_and_password_is_all_or_nothing() {
     let app = spawn_app().await;
     let id = app.create_user("jdoe", "Mellow-Trout-41").await;
     let path = format!("/openidm/managed/user/{id}");
-    let read = || async {
-        app.client
-            .get(app.url(&path))
-            .bearer_auth(&app.admin_token)
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()
-    };
+    let read = || admin_read(&app, &path);
     let before = read().await;
     let send = |body: String, reauth: &'static str| {
         idm(

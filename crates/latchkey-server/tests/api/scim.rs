@@ -223,6 +223,11 @@ async fn scim_send(
     r.send().await.unwrap()
 }
 
+async fn put_user(app: &TestApp, id: &str, body: &Value, version: &str) -> reqwest::Response {
+    let path = format!("/scim/v2/Users/{id}");
+    scim_send(app, reqwest::Method::PUT, &path, body, Some(version)).await
+}
+
 #[tokio::test]
 async fn each_write_is_one_write_all_or_nothing() {
     let app = spawn_app().await;
@@ -248,14 +253,7 @@ async fn each_write_is_one_write_all_or_nothing() {
     let uid = u["id"].as_str().unwrap();
     let version = u["meta"]["version"].as_str().unwrap().to_owned();
     let put = json!({ "schemas": [USER], "userName": "bjensen", "displayName": "Changed", "password": "password" });
-    let r = scim_send(
-        &app,
-        reqwest::Method::PUT,
-        &format!("/scim/v2/Users/{uid}"),
-        &put,
-        Some(&version),
-    )
-    .await;
+    let r = put_user(&app, uid, &put, &version).await;
     assert_eq!(r.status(), 400, "{}", r.text().await.unwrap());
     let now: Value = app
         .client
@@ -273,28 +271,14 @@ async fn each_write_is_one_write_all_or_nothing() {
 
     // With an acceptable password: profile and password in one write, one revision.
     let put = json!({ "schemas": [USER], "userName": "bjensen", "displayName": "Changed", "password": "Velvet-Canyon-58" });
-    let r = scim_send(
-        &app,
-        reqwest::Method::PUT,
-        &format!("/scim/v2/Users/{uid}"),
-        &put,
-        Some(&version),
-    )
-    .await;
+    let r = put_user(&app, uid, &put, &version).await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["displayName"], "Changed");
     app.sign_in("bjensen", "Velvet-Canyon-58").await;
     // The old version is stale now: a second PUT under it writes nothing.
     let put = json!({ "schemas": [USER], "userName": "bjensen", "displayName": "Again", "password": "Orbit-Saffron-13" });
-    let r = scim_send(
-        &app,
-        reqwest::Method::PUT,
-        &format!("/scim/v2/Users/{uid}"),
-        &put,
-        Some(&version),
-    )
-    .await;
+    let r = put_user(&app, uid, &put, &version).await;
     assert_eq!(r.status(), 412);
     app.sign_in("bjensen", "Velvet-Canyon-58").await;
 }
