@@ -96,32 +96,30 @@ impl ListSql {
 
     fn text_compare(&mut self, c: &str, op: Op, value: &str) -> String {
         let value = value.to_lowercase();
-        let like = |pattern: String| (Arg::Text(Some(pattern)), "LIKE");
         let escaped = escape_like(&value);
-        let (arg, sql_op) = match op {
-            Op::Eq => (Arg::Text(Some(value)), "="),
-            Op::Ne => {
-                let p = self.param(Arg::Text(Some(value)));
-                return format!("({c} IS NULL OR {c} <> {p})");
-            }
-            Op::Co => like(format!("%{escaped}%")),
-            Op::Sw => like(format!("{escaped}%")),
-            Op::Ew => like(format!("%{escaped}")),
-            Op::Gt => (Arg::Text(Some(value)), ">"),
-            Op::Ge => (Arg::Text(Some(value)), ">="),
-            Op::Lt => (Arg::Text(Some(value)), "<"),
-            Op::Le => (Arg::Text(Some(value)), "<="),
+        let (arg, test) = match op {
+            Op::Eq => (value, "="),
+            Op::Ne => (value, "<>"),
+            Op::Co => (format!("%{escaped}%"), "LIKE"),
+            Op::Sw => (format!("{escaped}%"), "LIKE"),
+            Op::Ew => (format!("%{escaped}"), "LIKE"),
+            Op::Gt => (value, ">"),
+            Op::Ge => (value, ">="),
+            Op::Lt => (value, "<"),
+            Op::Le => (value, "<="),
         };
-        let p = self.param(arg);
+        let p = self.param(Arg::Text(Some(arg)));
+        let b = self.dialect.bytewise;
         match op {
+            // A missing value differs from every value and matches nothing else.
+            Op::Ne => format!("({c} IS NULL OR {c} <> {p})"),
             Op::Co | Op::Sw | Op::Ew => {
                 format!("({c} IS NOT NULL AND {c} LIKE {p} ESCAPE '\\')")
             }
             Op::Gt | Op::Ge | Op::Lt | Op::Le => {
-                let b = self.dialect.bytewise;
-                format!("({c} IS NOT NULL AND {c}{b} {sql_op} {p}{b})")
+                format!("({c} IS NOT NULL AND {c}{b} {test} {p}{b})")
             }
-            _ => format!("({c} IS NOT NULL AND {c} {sql_op} {p})"),
+            Op::Eq => format!("({c} IS NOT NULL AND {c} = {p})"),
         }
     }
 
