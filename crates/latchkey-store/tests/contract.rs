@@ -1,5 +1,7 @@
-//! The store contract: every adapter must pass these. `scripts/test.sh` runs this file
-//! on SQLite and again on PostgreSQL (`LK_TEST_STORE=postgres`).
+//! The store contract: every adapter must pass these, grouped by the port they test
+//! (`account_source`, `password_commit`, `records`: a backend that plays one role runs
+//! that module). `scripts/test.sh` runs this file on SQLite and again on PostgreSQL
+//! (`LK_TEST_STORE=postgres`).
 
 use latchkey_core::audit::{AuditEvent, AuditQuery, AuditType, Outcome, RequestContext};
 use latchkey_core::domain::{Dn, Password, Profile, Roles, UserName};
@@ -115,330 +117,6 @@ fn session(account: Uuid) -> SessionRecord {
     }
 }
 
-#[tokio::test]
-async fn accounts_are_found_by_name_dn_and_sid_in_any_case() {
-    let f = fresh().await;
-    assert_eq!(
-        f.store.setting_or_init("k", "first").await.unwrap(),
-        "first"
-    );
-    assert_eq!(
-        f.store.setting_or_init("k", "second").await.unwrap(),
-        "first",
-        "kept once set"
-    );
-    let domain = [7, 8, 9];
-    let a = f
-        .store
-        .insert_account(new_account("JDoe"), domain)
-        .await
-        .unwrap();
-    assert_eq!(a.user_name.as_str(), "JDoe");
-    assert_eq!(a.sid.to_string(), "S-1-5-21-7-8-9-1001");
-    let b = f
-        .store
-        .insert_account(new_account("asmith"), domain)
-        .await
-        .unwrap();
-    assert_eq!(b.sid.to_string(), "S-1-5-21-7-8-9-1002");
-    assert_eq!(
-        f.store
-            .account_by_user_name("jdoe")
-            .await
-            .unwrap()
-            .unwrap()
-            .account
-            .id,
-        a.id
-    );
-    let dn = Dn::parse("UID=jdoe, OU=people,DC=Example,DC=com").unwrap();
-    assert_eq!(
-        f.store
-            .account_by_dn(&dn)
-            .await
-            .unwrap()
-            .unwrap()
-            .account
-            .id,
-        a.id
-    );
-    assert_eq!(
-        f.store
-            .account_by_sid(&a.sid)
-            .await
-            .unwrap()
-            .unwrap()
-            .account
-            .id,
-        a.id
-    );
-    let (items, total) = f
-        .store
-        .list_accounts(&AccountFilter {
-            email: Some("JDOE@example.COM".into()),
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!((items.len(), total), (1, 1));
-}
-
-#[tokio::test]
-async fn a_second_account_with_the_same_name_in_other_case_is_a_duplicate() {
-    let f = fresh().await;
-    f.store
-        .insert_account(new_account("jdoe"), [1, 2, 3])
-        .await
-        .unwrap();
-    let err = f
-        .store
-        .insert_account(new_account("JDOE"), [1, 2, 3])
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
-    assert_eq!(f.store.count_accounts().await.unwrap(), 1);
-}
-
-#[tokio::test]
-async fn a_password_write_bumps_the_revision_keeps_history_and_revokes_other_sessions() {
-    let f = fresh().await;
-    let a = f
-        .store
-        .insert_account(new_account("jdoe"), [1, 2, 3])
-        .await
-        .unwrap();
-    let mine = session(a.id);
-    let other = session(a.id);
-    f.store.insert_session(mine.clone()).await.unwrap();
-    f.store.insert_session(other.clone()).await.unwrap();
-    let after = f
-        .store
-        .write_password(write(a.id, a.rev, "second password", Some(mine.id)))
-        .await
-        .unwrap();
-    assert_eq!(after.rev, a.rev + 1);
-    assert!(
-        f.store
-            .session_by_digest(&mine.token_digest)
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(
-        f.store
-            .session_by_digest(&other.token_digest)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    // A stale revision loses: no lost update.
-    let stale = f
-        .store
-        .write_password(write(a.id, a.rev, "third password", None))
-        .await
-        .unwrap_err();
-    assert!(matches!(stale, StoreError::RevisionMismatch));
-    f.store
-        .write_password(write(a.id, after.rev, "third password", None))
-        .await
-        .unwrap();
-    f.store
-        .write_password(write(a.id, after.rev + 1, "fourth password", None))
-        .await
-        .unwrap();
-    let history = f.store.password_history(a.id, 10).await.unwrap();
-    assert_eq!(history.len(), 2, "history_keep bounds the history");
-    assert!(
-        history[0].verify(&Password::parse("third password").unwrap()),
-        "newest first"
-    );
-    assert_eq!(f.store.pending_outbox(a.id).await.unwrap().len(), 3);
-    let changes = f
-        .store
-        .list_audit(&AuditQuery {
-            account_id: Some(a.id),
-            kind: Some(AuditType::PasswordChange),
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(changes.len(), 3);
-}
-
-#[tokio::test]
-async fn parallel_proofs_never_exceed_the_limit_and_the_lock_expires() {
-    let f = fresh().await;
-    let a = f
-        .store
-        .insert_account(new_account("jdoe"), [1, 2, 3])
-        .await
-        .unwrap();
-    let window = Duration::from_secs(900);
-    let tasks: Vec<_> = (0..20)
-        .map(|_| {
-            let s = Arc::clone(&f.store);
-            tokio::spawn(async move {
-                s.begin_proof(ProofSubject::Account(a.id), T0, window, 5)
-                    .await
-                    .unwrap()
-            })
-        })
-        .collect();
-    let mut allowed = 0;
-    for t in tasks {
-        if t.await.unwrap() == ProofSlot::Allowed {
-            allowed += 1;
-        }
-    }
-    assert_eq!(allowed, 5);
-    assert!(
-        f.store
-            .fail_proof(ProofSubject::Account(a.id), T0, 5, window)
-            .await
-            .unwrap(),
-        "the limit locks"
-    );
-    assert!(
-        !f.store
-            .fail_proof(ProofSubject::Account(a.id), T0, 5, window)
-            .await
-            .unwrap(),
-        "already locked"
-    );
-    let locked = f.store.account_by_id(a.id).await.unwrap().unwrap().account;
-    assert_eq!(locked.locked_until, Some(T0 + window));
-    assert_eq!(
-        f.store
-            .begin_proof(
-                ProofSubject::Account(a.id),
-                T0 + Duration::from_secs(60),
-                window,
-                5
-            )
-            .await
-            .unwrap(),
-        ProofSlot::Locked
-    );
-    assert_eq!(
-        f.store
-            .begin_proof(
-                ProofSubject::Account(a.id),
-                T0 + window + Duration::from_secs(1),
-                window,
-                5
-            )
-            .await
-            .unwrap(),
-        ProofSlot::Allowed
-    );
-}
-
-#[tokio::test]
-async fn a_success_resets_the_consecutive_count() {
-    let f = fresh().await;
-    let a = f
-        .store
-        .insert_account(new_account("jdoe"), [1, 2, 3])
-        .await
-        .unwrap();
-    let w = Duration::from_secs(900);
-    for _ in 0..4 {
-        assert_eq!(
-            f.store
-                .begin_proof(ProofSubject::Account(a.id), T0, w, 5)
-                .await
-                .unwrap(),
-            ProofSlot::Allowed
-        );
-        f.store
-            .fail_proof(ProofSubject::Account(a.id), T0, 5, w)
-            .await
-            .unwrap();
-    }
-    f.store
-        .begin_proof(ProofSubject::Account(a.id), T0, w, 5)
-        .await
-        .unwrap();
-    f.store.succeed_proof(a.id).await.unwrap();
-    for _ in 0..5 {
-        assert_eq!(
-            f.store
-                .begin_proof(ProofSubject::Account(a.id), T0, w, 5)
-                .await
-                .unwrap(),
-            ProofSlot::Allowed
-        );
-    }
-}
-
-#[tokio::test]
-async fn unknown_names_count_in_their_buckets_like_accounts() {
-    let f = fresh().await;
-    let w = Duration::from_secs(900);
-    for key in ["000", "7a3", "fff"] {
-        let name = ProofSubject::Name(key);
-        for _ in 0..3 {
-            assert_eq!(
-                f.store.begin_proof(name, T0, w, 3).await.unwrap(),
-                ProofSlot::Allowed
-            );
-        }
-        assert!(
-            f.store.fail_proof(name, T0, 3, w).await.unwrap(),
-            "the third locks"
-        );
-        assert_eq!(
-            f.store.begin_proof(name, T0, w, 3).await.unwrap(),
-            ProofSlot::Locked
-        );
-        assert_eq!(
-            f.store.begin_proof(name, T0 + w + w, w, 3).await.unwrap(),
-            ProofSlot::Allowed,
-            "a lapsed lock starts over"
-        );
-    }
-}
-
-#[tokio::test]
-async fn deleting_an_account_keeps_its_audit_trail() {
-    let f = fresh().await;
-    let a = f
-        .store
-        .insert_account(new_account("jdoe"), [1, 2, 3])
-        .await
-        .unwrap();
-    f.store
-        .delete_account(
-            a.id,
-            Some(a.rev + 1),
-            event(AuditType::AccountDelete, Some(a.id)),
-        )
-        .await
-        .unwrap_err();
-    f.store
-        .delete_account(
-            a.id,
-            Some(a.rev),
-            event(AuditType::AccountDelete, Some(a.id)),
-        )
-        .await
-        .unwrap();
-    assert!(f.store.account_by_id(a.id).await.unwrap().is_none());
-    let events = f
-        .store
-        .list_audit(&AuditQuery {
-            account_id: Some(a.id),
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
-    assert_eq!(kinds, [AuditType::AccountCreate, AuditType::AccountDelete]);
-}
-
 fn flow(id: Uuid, account: Option<Uuid>) -> latchkey_core::ports::RecoveryFlow {
     latchkey_core::ports::RecoveryFlow {
         id,
@@ -499,82 +177,6 @@ fn mailing_step(id: Uuid, account: Uuid, network: &str) -> latchkey_core::ports:
     }
 }
 
-#[tokio::test]
-async fn recovery_mails_stay_within_budget_in_parallel_and_a_sent_one_supersedes() {
-    use latchkey_core::ports::MailFate;
-    let f = fresh().await;
-    let a = f
-        .store
-        .insert_account(new_account("jdoe"), [1, 2, 3])
-        .await
-        .unwrap();
-    let flows: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
-    for id in &flows {
-        f.store
-            .insert_flow(flow(*id, None), event(AuditType::RecoveryStart, None), None)
-            .await
-            .unwrap();
-    }
-    let tasks: Vec<_> = flows
-        .iter()
-        .map(|id| {
-            let (s, id) = (Arc::clone(&f.store), *id);
-            tokio::spawn(async move {
-                s.advance_flow(mailing_step(id, a.id, "192.0.2.0/24"))
-                    .await
-                    .unwrap()
-            })
-        })
-        .collect();
-    let mut fates = vec![];
-    for t in tasks {
-        fates.push(t.await.unwrap().unwrap());
-    }
-    let queued = fates.iter().filter(|f| **f == MailFate::Queued).count();
-    assert_eq!(queued, 2, "{fates:?}");
-    assert!(
-        fates
-            .iter()
-            .all(|f| matches!(f, MailFate::Queued | MailFate::OverSourceBudget))
-    );
-    // Of the flows whose mail was sent, only the last is still open: it superseded the other.
-    let mut open_mailed = 0;
-    for (id, fate) in flows.iter().zip(&fates) {
-        let fl = f.store.flow(*id).await.unwrap().unwrap();
-        if *fate == MailFate::Queued && fl.ended.is_none() {
-            open_mailed += 1;
-        }
-        if *fate == MailFate::Queued && fl.ended.is_some() {
-            assert_eq!(fl.ended.as_deref(), Some("superseded by a newer flow"));
-        }
-    }
-    assert_eq!(open_mailed, 1);
-    assert_eq!(f.store.pending_outbox(a.id).await.unwrap().len(), 2);
-    // Another network has its own budget, up to the account's total of 3.
-    let more: Vec<Uuid> = (0..2).map(|_| Uuid::new_v4()).collect();
-    let mut fates = vec![];
-    for id in &more {
-        f.store
-            .insert_flow(flow(*id, None), event(AuditType::RecoveryStart, None), None)
-            .await
-            .unwrap();
-        fates.push(
-            f.store
-                .advance_flow(mailing_step(*id, a.id, "198.51.100.0/24"))
-                .await
-                .unwrap()
-                .unwrap(),
-        );
-    }
-    assert_eq!(fates, [MailFate::Queued, MailFate::OverAccountBudget]);
-    // A password write ends the open flows.
-    let before = f.store.flow(more[0]).await.unwrap().unwrap();
-    assert!(before.ended.is_none());
-    f.store.succeed_proof(a.id).await.unwrap();
-    let after = f.store.flow(more[0]).await.unwrap().unwrap();
-    assert_eq!(after.ended.as_deref(), Some("signed in with the password"));
-}
-
 /// A decoy's step into `emailValidation` under budget key `key`.
 fn decoy_mailing_step(id: Uuid, key: &str) -> latchkey_core::ports::FlowStep {
     let mut s = mailing_step(id, Uuid::nil(), "192.0.2.0/24");
@@ -587,161 +189,576 @@ fn decoy_mailing_step(id: Uuid, key: &str) -> latchkey_core::ports::FlowStep {
     s
 }
 
-#[tokio::test]
-async fn a_decoy_counts_and_supersedes_under_its_own_key_as_a_real_flow_does() {
-    use latchkey_core::ports::MailFate;
-    let f = fresh().await;
-    let a = f
-        .store
-        .insert_account(new_account("jdoe"), [1, 2, 3])
-        .await
-        .unwrap();
-    let real = Uuid::new_v4();
-    f.store
-        .insert_flow(
-            flow(real, None),
-            event(AuditType::RecoveryStart, None),
-            None,
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        f.store
-            .advance_flow(mailing_step(real, a.id, "203.0.113.0/24"))
-            .await
-            .unwrap(),
-        Some(MailFate::Queued)
-    );
-    let decoys: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
-    let mut fates = vec![];
-    for id in &decoys {
-        f.store
-            .insert_flow(flow(*id, None), event(AuditType::RecoveryStart, None), None)
+/// The `AccountSource` port: finding, creating and deleting accounts.
+mod account_source {
+    use super::*;
+
+    #[tokio::test]
+    async fn accounts_are_found_by_name_dn_and_sid_in_any_case() {
+        let f = fresh().await;
+        assert_eq!(
+            f.store.setting_or_init("k", "first").await.unwrap(),
+            "first"
+        );
+        assert_eq!(
+            f.store.setting_or_init("k", "second").await.unwrap(),
+            "first",
+            "kept once set"
+        );
+        let domain = [7, 8, 9];
+        let a = f
+            .store
+            .insert_account(new_account("JDoe"), domain)
             .await
             .unwrap();
-        fates.push(
+        assert_eq!(a.user_name.as_str(), "JDoe");
+        assert_eq!(a.sid.to_string(), "S-1-5-21-7-8-9-1001");
+        let b = f
+            .store
+            .insert_account(new_account("asmith"), domain)
+            .await
+            .unwrap();
+        assert_eq!(b.sid.to_string(), "S-1-5-21-7-8-9-1002");
+        assert_eq!(
             f.store
-                .advance_flow(decoy_mailing_step(*id, "decoy:abc"))
+                .account_by_user_name("jdoe")
                 .await
                 .unwrap()
+                .unwrap()
+                .account
+                .id,
+            a.id
+        );
+        let dn = Dn::parse("UID=jdoe, OU=people,DC=Example,DC=com").unwrap();
+        assert_eq!(
+            f.store
+                .account_by_dn(&dn)
+                .await
+                .unwrap()
+                .unwrap()
+                .account
+                .id,
+            a.id
+        );
+        assert_eq!(
+            f.store
+                .account_by_sid(&a.sid)
+                .await
+                .unwrap()
+                .unwrap()
+                .account
+                .id,
+            a.id
+        );
+        let (items, total) = f
+            .store
+            .list_accounts(&AccountFilter {
+                email: Some("JDOE@example.COM".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!((items.len(), total), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_second_account_with_the_same_name_in_other_case_is_a_duplicate() {
+        let f = fresh().await;
+        f.store
+            .insert_account(new_account("jdoe"), [1, 2, 3])
+            .await
+            .unwrap();
+        let err = f
+            .store
+            .insert_account(new_account("JDOE"), [1, 2, 3])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
+        assert_eq!(f.store.count_accounts().await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn deleting_an_account_keeps_its_audit_trail() {
+        let f = fresh().await;
+        let a = f
+            .store
+            .insert_account(new_account("jdoe"), [1, 2, 3])
+            .await
+            .unwrap();
+        f.store
+            .delete_account(
+                a.id,
+                Some(a.rev + 1),
+                event(AuditType::AccountDelete, Some(a.id)),
+            )
+            .await
+            .unwrap_err();
+        f.store
+            .delete_account(
+                a.id,
+                Some(a.rev),
+                event(AuditType::AccountDelete, Some(a.id)),
+            )
+            .await
+            .unwrap();
+        assert!(f.store.account_by_id(a.id).await.unwrap().is_none());
+        let events = f
+            .store
+            .list_audit(&AuditQuery {
+                account_id: Some(a.id),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, [AuditType::AccountCreate, AuditType::AccountDelete]);
+    }
+}
+
+/// The `PasswordCommit` port: a password write as one unit of work.
+mod password_commit {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_password_write_bumps_the_revision_keeps_history_and_revokes_other_sessions() {
+        let f = fresh().await;
+        let a = f
+            .store
+            .insert_account(new_account("jdoe"), [1, 2, 3])
+            .await
+            .unwrap();
+        let mine = session(a.id);
+        let other = session(a.id);
+        f.store.insert_session(mine.clone()).await.unwrap();
+        f.store.insert_session(other.clone()).await.unwrap();
+        let after = f
+            .store
+            .write_password(write(a.id, a.rev, "second password", Some(mine.id)))
+            .await
+            .unwrap();
+        assert_eq!(after.rev, a.rev + 1);
+        assert!(
+            f.store
+                .session_by_digest(&mine.token_digest)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            f.store
+                .session_by_digest(&other.token_digest)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // A stale revision loses: no lost update.
+        let stale = f
+            .store
+            .write_password(write(a.id, a.rev, "third password", None))
+            .await
+            .unwrap_err();
+        assert!(matches!(stale, StoreError::RevisionMismatch));
+        f.store
+            .write_password(write(a.id, after.rev, "third password", None))
+            .await
+            .unwrap();
+        f.store
+            .write_password(write(a.id, after.rev + 1, "fourth password", None))
+            .await
+            .unwrap();
+        let history = f.store.password_history(a.id, 10).await.unwrap();
+        assert_eq!(history.len(), 2, "history_keep bounds the history");
+        assert!(
+            history[0].verify(&Password::parse("third password").unwrap()),
+            "newest first"
+        );
+        assert_eq!(f.store.pending_outbox(a.id).await.unwrap().len(), 3);
+        let changes = f
+            .store
+            .list_audit(&AuditQuery {
+                account_id: Some(a.id),
+                kind: Some(AuditType::PasswordChange),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(changes.len(), 3);
+    }
+}
+
+/// The `Records` port: lockout counters, recovery flows, the outbox.
+mod records {
+    use super::*;
+
+    #[tokio::test]
+    async fn parallel_proofs_never_exceed_the_limit_and_the_lock_expires() {
+        let f = fresh().await;
+        let a = f
+            .store
+            .insert_account(new_account("jdoe"), [1, 2, 3])
+            .await
+            .unwrap();
+        let window = Duration::from_secs(900);
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let s = Arc::clone(&f.store);
+                tokio::spawn(async move {
+                    s.begin_proof(ProofSubject::Account(a.id), T0, window, 5)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut allowed = 0;
+        for t in tasks {
+            if t.await.unwrap() == ProofSlot::Allowed {
+                allowed += 1;
+            }
+        }
+        assert_eq!(allowed, 5);
+        assert!(
+            f.store
+                .fail_proof(ProofSubject::Account(a.id), T0, 5, window)
+                .await
                 .unwrap(),
+            "the limit locks"
+        );
+        assert!(
+            !f.store
+                .fail_proof(ProofSubject::Account(a.id), T0, 5, window)
+                .await
+                .unwrap(),
+            "already locked"
+        );
+        let locked = f.store.account_by_id(a.id).await.unwrap().unwrap().account;
+        assert_eq!(locked.locked_until, Some(T0 + window));
+        assert_eq!(
+            f.store
+                .begin_proof(
+                    ProofSubject::Account(a.id),
+                    T0 + Duration::from_secs(60),
+                    window,
+                    5
+                )
+                .await
+                .unwrap(),
+            ProofSlot::Locked
+        );
+        assert_eq!(
+            f.store
+                .begin_proof(
+                    ProofSubject::Account(a.id),
+                    T0 + window + Duration::from_secs(1),
+                    window,
+                    5
+                )
+                .await
+                .unwrap(),
+            ProofSlot::Allowed
         );
     }
-    // The same budget as a real flow's (2 per network), counted against the decoy's key.
-    assert_eq!(
-        fates,
-        [
-            MailFate::Discarded,
-            MailFate::Discarded,
-            MailFate::OverSourceBudget
-        ]
-    );
-    let ended = |id| {
-        let s = Arc::clone(&f.store);
-        async move { s.flow(id).await.unwrap().unwrap().ended }
-    };
-    assert_eq!(
-        ended(decoys[0]).await.as_deref(),
-        Some("superseded by a newer flow"),
-        "the second decoy ended the first, as a real flow ends its account's previous one"
-    );
-    assert_eq!(ended(decoys[1]).await, None, "over budget ends nothing");
-    assert_eq!(ended(real).await, None, "a decoy never ends a real flow");
-    assert_eq!(
-        f.store.pending_outbox(Uuid::nil()).await.unwrap().len(),
-        0,
-        "a decoy's mail is written settled"
-    );
-}
 
-#[tokio::test]
-async fn a_flow_step_advances_exactly_once_even_in_parallel() {
-    let f = fresh().await;
-    let id = Uuid::new_v4();
-    f.store
-        .insert_flow(flow(id, None), event(AuditType::RecoveryStart, None), None)
-        .await
-        .unwrap();
-    let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            let s = Arc::clone(&f.store);
-            tokio::spawn(async move { s.advance_flow(step(id, 0)).await.unwrap() })
-        })
-        .collect();
-    let mut won = 0;
-    for t in tasks {
-        won += usize::from(t.await.unwrap().is_some());
+    #[tokio::test]
+    async fn a_success_resets_the_consecutive_count() {
+        let f = fresh().await;
+        let a = f
+            .store
+            .insert_account(new_account("jdoe"), [1, 2, 3])
+            .await
+            .unwrap();
+        let w = Duration::from_secs(900);
+        for _ in 0..4 {
+            assert_eq!(
+                f.store
+                    .begin_proof(ProofSubject::Account(a.id), T0, w, 5)
+                    .await
+                    .unwrap(),
+                ProofSlot::Allowed
+            );
+            f.store
+                .fail_proof(ProofSubject::Account(a.id), T0, 5, w)
+                .await
+                .unwrap();
+        }
+        f.store
+            .begin_proof(ProofSubject::Account(a.id), T0, w, 5)
+            .await
+            .unwrap();
+        f.store.succeed_proof(a.id).await.unwrap();
+        for _ in 0..5 {
+            assert_eq!(
+                f.store
+                    .begin_proof(ProofSubject::Account(a.id), T0, w, 5)
+                    .await
+                    .unwrap(),
+                ProofSlot::Allowed
+            );
+        }
     }
-    assert_eq!(won, 1);
-    let stored = f.store.flow(id).await.unwrap().unwrap();
-    assert_eq!(
-        (stored.step, stored.stage_index, stored.decoy),
-        (1, 1, true)
-    );
-    assert!(
-        f.store.advance_flow(step(id, 0)).await.unwrap().is_none(),
-        "a replay of step 0 fails"
-    );
-    assert_eq!(f.store.fail_flow(id, 1).await.unwrap(), 1);
-    assert_eq!(f.store.fail_flow(id, 1).await.unwrap(), 2);
-    assert_eq!(
-        f.store.fail_flow(id, 0).await.unwrap(),
-        u32::MAX,
-        "a stale step counts nothing"
-    );
-}
 
-#[tokio::test]
-async fn claimed_messages_are_leased_and_retried_until_delivered() {
-    let f = fresh().await;
-    let a = f
-        .store
-        .insert_account(new_account("jdoe"), [1, 2, 3])
-        .await
-        .unwrap();
-    f.store
-        .write_password(write(a.id, a.rev, "second password", None))
-        .await
-        .unwrap();
-    let lease = Duration::from_secs(60);
-    let claimed = f.store.claim_outbox(T0, lease, 10).await.unwrap();
-    assert_eq!(claimed.len(), 1);
-    assert!(
-        f.store
-            .claim_outbox(T0, lease, 10)
+    #[tokio::test]
+    async fn unknown_names_count_in_their_buckets_like_accounts() {
+        let f = fresh().await;
+        let w = Duration::from_secs(900);
+        for key in ["000", "7a3", "fff"] {
+            let name = ProofSubject::Name(key);
+            for _ in 0..3 {
+                assert_eq!(
+                    f.store.begin_proof(name, T0, w, 3).await.unwrap(),
+                    ProofSlot::Allowed
+                );
+            }
+            assert!(
+                f.store.fail_proof(name, T0, 3, w).await.unwrap(),
+                "the third locks"
+            );
+            assert_eq!(
+                f.store.begin_proof(name, T0, w, 3).await.unwrap(),
+                ProofSlot::Locked
+            );
+            assert_eq!(
+                f.store.begin_proof(name, T0 + w + w, w, 3).await.unwrap(),
+                ProofSlot::Allowed,
+                "a lapsed lock starts over"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn recovery_mails_stay_within_budget_in_parallel_and_a_sent_one_supersedes() {
+        use latchkey_core::ports::MailFate;
+        let f = fresh().await;
+        let a = f
+            .store
+            .insert_account(new_account("jdoe"), [1, 2, 3])
             .await
-            .unwrap()
-            .is_empty(),
-        "leased"
-    );
-    let m = &claimed[0].message;
-    f.store
-        .outbox_failed(m.id, 1, T0 + Duration::from_secs(5), "SMTP down", false)
-        .await
-        .unwrap();
-    assert!(
-        f.store
-            .claim_outbox(T0 + Duration::from_secs(4), lease, 10)
+            .unwrap();
+        let flows: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
+        for id in &flows {
+            f.store
+                .insert_flow(flow(*id, None), event(AuditType::RecoveryStart, None), None)
+                .await
+                .unwrap();
+        }
+        let tasks: Vec<_> = flows
+            .iter()
+            .map(|id| {
+                let (s, id) = (Arc::clone(&f.store), *id);
+                tokio::spawn(async move {
+                    s.advance_flow(mailing_step(id, a.id, "192.0.2.0/24"))
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut fates = vec![];
+        for t in tasks {
+            fates.push(t.await.unwrap().unwrap());
+        }
+        let queued = fates.iter().filter(|f| **f == MailFate::Queued).count();
+        assert_eq!(queued, 2, "{fates:?}");
+        assert!(
+            fates
+                .iter()
+                .all(|f| matches!(f, MailFate::Queued | MailFate::OverSourceBudget))
+        );
+        // Of the flows whose mail was sent, only the last is still open: it superseded the other.
+        let mut open_mailed = 0;
+        for (id, fate) in flows.iter().zip(&fates) {
+            let fl = f.store.flow(*id).await.unwrap().unwrap();
+            if *fate == MailFate::Queued && fl.ended.is_none() {
+                open_mailed += 1;
+            }
+            if *fate == MailFate::Queued && fl.ended.is_some() {
+                assert_eq!(fl.ended.as_deref(), Some("superseded by a newer flow"));
+            }
+        }
+        assert_eq!(open_mailed, 1);
+        assert_eq!(f.store.pending_outbox(a.id).await.unwrap().len(), 2);
+        // Another network has its own budget, up to the account's total of 3.
+        let more: Vec<Uuid> = (0..2).map(|_| Uuid::new_v4()).collect();
+        let mut fates = vec![];
+        for id in &more {
+            f.store
+                .insert_flow(flow(*id, None), event(AuditType::RecoveryStart, None), None)
+                .await
+                .unwrap();
+            fates.push(
+                f.store
+                    .advance_flow(mailing_step(*id, a.id, "198.51.100.0/24"))
+                    .await
+                    .unwrap()
+                    .unwrap(),
+            );
+        }
+        assert_eq!(fates, [MailFate::Queued, MailFate::OverAccountBudget]);
+        // A password write ends the open flows.
+        let before = f.store.flow(more[0]).await.unwrap().unwrap();
+        assert!(before.ended.is_none());
+        f.store.succeed_proof(a.id).await.unwrap();
+        let after = f.store.flow(more[0]).await.unwrap().unwrap();
+        assert_eq!(after.ended.as_deref(), Some("signed in with the password"));
+    }
+
+    #[tokio::test]
+    async fn a_decoy_counts_and_supersedes_under_its_own_key_as_a_real_flow_does() {
+        use latchkey_core::ports::MailFate;
+        let f = fresh().await;
+        let a = f
+            .store
+            .insert_account(new_account("jdoe"), [1, 2, 3])
             .await
-            .unwrap()
-            .is_empty()
-    );
-    let again = f
-        .store
-        .claim_outbox(T0 + Duration::from_secs(5), lease, 10)
-        .await
-        .unwrap();
-    assert_eq!(again[0].attempts, 1);
-    f.store
-        .outbox_delivered(m.id, T0 + Duration::from_secs(6))
-        .await
-        .unwrap();
-    assert!(
+            .unwrap();
+        let real = Uuid::new_v4();
         f.store
-            .claim_outbox(T0 + Duration::from_secs(3600), lease, 10)
+            .insert_flow(
+                flow(real, None),
+                event(AuditType::RecoveryStart, None),
+                None,
+            )
             .await
-            .unwrap()
-            .is_empty()
-    );
-    assert!(f.store.pending_outbox(a.id).await.unwrap().is_empty());
+            .unwrap();
+        assert_eq!(
+            f.store
+                .advance_flow(mailing_step(real, a.id, "203.0.113.0/24"))
+                .await
+                .unwrap(),
+            Some(MailFate::Queued)
+        );
+        let decoys: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
+        let mut fates = vec![];
+        for id in &decoys {
+            f.store
+                .insert_flow(flow(*id, None), event(AuditType::RecoveryStart, None), None)
+                .await
+                .unwrap();
+            fates.push(
+                f.store
+                    .advance_flow(decoy_mailing_step(*id, "decoy:abc"))
+                    .await
+                    .unwrap()
+                    .unwrap(),
+            );
+        }
+        // The same budget as a real flow's (2 per network), counted against the decoy's key.
+        assert_eq!(
+            fates,
+            [
+                MailFate::Discarded,
+                MailFate::Discarded,
+                MailFate::OverSourceBudget
+            ]
+        );
+        let ended = |id| {
+            let s = Arc::clone(&f.store);
+            async move { s.flow(id).await.unwrap().unwrap().ended }
+        };
+        assert_eq!(
+            ended(decoys[0]).await.as_deref(),
+            Some("superseded by a newer flow"),
+            "the second decoy ended the first, as a real flow ends its account's previous one"
+        );
+        assert_eq!(ended(decoys[1]).await, None, "over budget ends nothing");
+        assert_eq!(ended(real).await, None, "a decoy never ends a real flow");
+        assert_eq!(
+            f.store.pending_outbox(Uuid::nil()).await.unwrap().len(),
+            0,
+            "a decoy's mail is written settled"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_flow_step_advances_exactly_once_even_in_parallel() {
+        let f = fresh().await;
+        let id = Uuid::new_v4();
+        f.store
+            .insert_flow(flow(id, None), event(AuditType::RecoveryStart, None), None)
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let s = Arc::clone(&f.store);
+                tokio::spawn(async move { s.advance_flow(step(id, 0)).await.unwrap() })
+            })
+            .collect();
+        let mut won = 0;
+        for t in tasks {
+            won += usize::from(t.await.unwrap().is_some());
+        }
+        assert_eq!(won, 1);
+        let stored = f.store.flow(id).await.unwrap().unwrap();
+        assert_eq!(
+            (stored.step, stored.stage_index, stored.decoy),
+            (1, 1, true)
+        );
+        assert!(
+            f.store.advance_flow(step(id, 0)).await.unwrap().is_none(),
+            "a replay of step 0 fails"
+        );
+        assert_eq!(f.store.fail_flow(id, 1).await.unwrap(), 1);
+        assert_eq!(f.store.fail_flow(id, 1).await.unwrap(), 2);
+        assert_eq!(
+            f.store.fail_flow(id, 0).await.unwrap(),
+            u32::MAX,
+            "a stale step counts nothing"
+        );
+    }
+
+    #[tokio::test]
+    async fn claimed_messages_are_leased_and_retried_until_delivered() {
+        let f = fresh().await;
+        let a = f
+            .store
+            .insert_account(new_account("jdoe"), [1, 2, 3])
+            .await
+            .unwrap();
+        f.store
+            .write_password(write(a.id, a.rev, "second password", None))
+            .await
+            .unwrap();
+        let lease = Duration::from_secs(60);
+        let claimed = f.store.claim_outbox(T0, lease, 10).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert!(
+            f.store
+                .claim_outbox(T0, lease, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "leased"
+        );
+        let m = &claimed[0].message;
+        f.store
+            .outbox_failed(m.id, 1, T0 + Duration::from_secs(5), "SMTP down", false)
+            .await
+            .unwrap();
+        assert!(
+            f.store
+                .claim_outbox(T0 + Duration::from_secs(4), lease, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let again = f
+            .store
+            .claim_outbox(T0 + Duration::from_secs(5), lease, 10)
+            .await
+            .unwrap();
+        assert_eq!(again[0].attempts, 1);
+        f.store
+            .outbox_delivered(m.id, T0 + Duration::from_secs(6))
+            .await
+            .unwrap();
+        assert!(
+            f.store
+                .claim_outbox(T0 + Duration::from_secs(3600), lease, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(f.store.pending_outbox(a.id).await.unwrap().is_empty());
+    }
 }
