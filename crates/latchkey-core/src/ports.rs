@@ -236,12 +236,17 @@ pub struct RecoveryMail {
     /// `decoy:` and the bucket of the name it was started for. A mail within budget also
     /// ends the other open flows of its key (a decoy's: the other decoys').
     pub budget_key: String,
-    /// The counter bucket locked while the budget is counted, so that parallel flows of
-    /// one key count in turn — a row for real and decoy flows alike.
-    pub lock_key: String,
     pub since: OffsetDateTime,
     pub max_per_source: u32,
     pub max_per_account: u32,
+}
+
+impl RecoveryMail {
+    /// The counter bucket locked while the budget is counted, so that parallel flows of
+    /// one key count in turn — a row for real and decoy flows alike.
+    pub fn lock_key(&self) -> String {
+        crate::ops::name_key(&self.budget_key)
+    }
 }
 
 /// What became of a recovery step's mail.

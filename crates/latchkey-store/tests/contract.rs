@@ -168,7 +168,6 @@ fn mailing_step(id: Uuid, account: Uuid, network: &str) -> latchkey_core::ports:
             deliver: true,
             network: network.into(),
             budget_key: account.to_string(),
-            lock_key: "7a3".into(),
             since: T0 - Duration::from_secs(3600),
             max_per_source: 2,
             max_per_account: 3,

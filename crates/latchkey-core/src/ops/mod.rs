@@ -21,6 +21,7 @@ pub use clients::{ClientToken, NewClient};
 pub use notify::Notification;
 pub use password::{Notify, ProvedChange, ResetOptions, ResetOutcome, SetBy};
 pub use profile::{AccountUpdate, CONTACT_PROOF_REQUIRED, OwnUpdate};
+pub(crate) use proof::name_key;
 pub use recovery::{QuestionRef, RecoveryStep};
 pub use sessions::SignedIn;
 pub use state::{AccountState, ChangeRequired};

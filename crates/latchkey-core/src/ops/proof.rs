@@ -178,7 +178,7 @@ impl Latchkey {
 /// table), chosen by a digest of the name — so that what someone typed as a user name
 /// (sometimes a password) is never stored, and a proof against a new name updates a row
 /// as one against an account does.
-pub(super) fn name_key(name: &str) -> String {
+pub(crate) fn name_key(name: &str) -> String {
     let d = crate::secret::token_digest(&name.to_lowercase());
     format!("{:03x}", (u16::from(d[0]) << 4) | u16::from(d[1] >> 4))
 }

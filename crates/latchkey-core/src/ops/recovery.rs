@@ -276,7 +276,6 @@ impl Latchkey {
                 message,
                 deliver: !decoy,
                 network: client_network(ctx.client_ip),
-                lock_key: super::proof::name_key(&budget_key),
                 budget_key,
                 since: self.clock.now() - r.mail_window,
                 max_per_source: r.max_mails_per_source,

@@ -23,7 +23,7 @@ async fn mail_within_budget<DB: Backend>(
     decoy: bool,
     mail: &RecoveryMail,
 ) -> StoreResult<MailFate> {
-    let bucket = args::Args::default().text(mail.lock_key.clone());
+    let bucket = args::Args::default().text(mail.lock_key());
     DB::run(conn, DB::SQL.lock_bucket, bucket).await?;
     let counts = args::Args::default()
         .text(mail.budget_key.clone())
