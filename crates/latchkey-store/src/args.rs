@@ -14,6 +14,7 @@ use sqlx::{Arguments as _, Database, Encode, Type};
 
 /// One value of a column type both schemas have (`pub` only because the backend
 /// trait names it; the module is private).
+#[derive(Clone)]
 pub enum Arg {
     Text(Option<String>),
     Int(Option<i64>),
@@ -22,7 +23,7 @@ pub enum Arg {
 }
 
 /// An argument list, built once and encoded for either backend.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Args(Vec<Arg>);
 
 impl Args {

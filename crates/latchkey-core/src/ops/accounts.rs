@@ -51,7 +51,7 @@ impl Latchkey {
         principal: &Principal,
         req: CreateAccount,
     ) -> Result<Account, CoreError> {
-        self.require(principal, Permission::WriteAccounts)?;
+        self.authorize(principal, Permission::WriteAccounts)?;
         let roles = Roles::new(req.roles);
         if roles.iter().any(|r| r != Role::User) && !principal.has_admin_power() {
             return Err(CoreError::Forbidden(
@@ -232,7 +232,7 @@ impl Latchkey {
         principal: &Principal,
         filter: AccountFilter,
     ) -> Result<AccountPage, CoreError> {
-        self.require(principal, Permission::ReadAccounts)?;
+        self.authorize(principal, Permission::ReadAccounts)?;
         self.account_page(filter).await
     }
 
@@ -278,7 +278,7 @@ impl Latchkey {
         id: AccountId,
         expected_rev: Option<i64>,
     ) -> Result<(), CoreError> {
-        self.require(principal, Permission::WriteAccounts)?;
+        self.authorize(principal, Permission::WriteAccounts)?;
         let current = self
             .store
             .account_by_id(id)
@@ -309,7 +309,7 @@ impl Latchkey {
         id: AccountId,
         until: Option<OffsetDateTime>,
     ) -> Result<Account, CoreError> {
-        self.require(principal, Permission::WriteAccounts)?;
+        self.authorize(principal, Permission::WriteAccounts)?;
         self.store
             .account_by_id(id)
             .await?

@@ -7,16 +7,6 @@ use crate::CoreError;
 use crate::auth::{Permission, Principal};
 
 impl Latchkey {
-    /// Whether `principal` may use `permission` at all, before any target is named (a
-    /// change-only session may not, whatever its roles).
-    pub fn authorize(
-        &self,
-        principal: &Principal,
-        permission: Permission,
-    ) -> Result<(), CoreError> {
-        self.require(principal, permission)
-    }
-
     /// Whether `principal` may change accounts other than its own through a surface that
     /// gives that to administrators only (IDM's managed-user PATCH).
     pub fn authorize_administration(&self, principal: &Principal) -> Result<(), CoreError> {

@@ -35,7 +35,7 @@ impl Latchkey {
         name: &str,
         scopes: Vec<Scope>,
     ) -> Result<NewClient, CoreError> {
-        self.require(principal, Permission::ManageClients)?;
+        self.authorize(principal, Permission::ManageClients)?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
             return Err(CoreError::Invalid(
@@ -124,7 +124,7 @@ impl Latchkey {
         principal: &Principal,
         mut query: AuditQuery,
     ) -> Result<Vec<AuditEvent>, CoreError> {
-        self.require(principal, Permission::ReadAudit)?;
+        self.authorize(principal, Permission::ReadAudit)?;
         query.limit = match query.limit {
             0 => 500,
             n => n.min(5000),

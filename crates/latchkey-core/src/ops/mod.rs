@@ -186,7 +186,9 @@ impl Latchkey {
         Ok(())
     }
 
-    fn require(&self, principal: &Principal, p: Permission) -> Result<(), CoreError> {
+    /// Whether `principal` may use `p` at all, before any target is named (a change-only
+    /// session may not, whatever its roles). Surfaces ask it before they read a target.
+    pub fn authorize(&self, principal: &Principal, p: Permission) -> Result<(), CoreError> {
         if p != Permission::CheckPasswords {
             self.full_rights(principal)?;
         }

@@ -533,21 +533,8 @@ impl Latchkey {
         Err(CoreError::Policy(Box::new(report.clone())))
     }
 
-    pub(super) async fn write(
-        &self,
-        ctx: &RequestContext,
-        principal: &Principal,
-        record: &AccountRecord,
-        new: NewPassword,
-        kind: WriteKind,
-        options: ResetOptions,
-    ) -> Result<Account, CoreError> {
-        let write = self.password_write(ctx, principal, record, new, kind, options);
-        self.commit_password(write).await
-    }
-
     /// Stores a password write in its own transaction.
-    async fn commit_password(&self, write: PasswordWrite) -> Result<Account, CoreError> {
+    pub(super) async fn commit_password(&self, write: PasswordWrite) -> Result<Account, CoreError> {
         let audit_type = write.audit.first().map(|e| e.kind);
         let updated = self.store.write_password(write).await?;
         if let Some(t) = audit_type {
@@ -556,7 +543,7 @@ impl Latchkey {
         Ok(updated)
     }
 
-    /// Everything a password write stores, for [`Self::write`] or for an account update
+    /// Everything a password write stores, for [`Self::commit_password`] or for an account update
     /// that sets a password in the same transaction.
     pub(super) fn password_write(
         &self,

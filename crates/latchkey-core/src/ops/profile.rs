@@ -93,7 +93,7 @@ impl Latchkey {
             changes,
             password,
         } = update;
-        self.require(principal, Permission::WriteAccounts)?;
+        self.authorize(principal, Permission::WriteAccounts)?;
         let record = self
             .store
             .account_by_id(id)

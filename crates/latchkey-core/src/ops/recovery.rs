@@ -686,20 +686,12 @@ impl Latchkey {
             unlock: flow.proved_email,
             ..Default::default()
         };
-        match self
-            .write(
-                ctx,
-                &principal,
-                &record,
-                hash,
-                WriteKind::Recovery {
-                    flow: flow.id,
-                    step: flow.step,
-                },
-                options,
-            )
-            .await
-        {
+        let kind = WriteKind::Recovery {
+            flow: flow.id,
+            step: flow.step,
+        };
+        let write = self.password_write(ctx, &principal, &record, hash, kind, options);
+        match self.commit_password(write).await {
             Ok(_) => Ok(RecoveryStep::End),
             Err(CoreError::RevisionConflict) => Err(self
                 .fail(

@@ -50,20 +50,19 @@ impl<DB: Backend> SqlStore<DB> {
     }
 
     pub(super) async fn list(&self, f: &AccountFilter) -> StoreResult<(Vec<Account>, u64)> {
-        let build =
-            || ListSql::build(f, DB::DIALECT).map_err(|e| StoreError::InvalidQuery(e.to_string()));
-        let count = build()?;
+        let mut list =
+            ListSql::build(f, DB::DIALECT).map_err(|e| StoreError::InvalidQuery(e.to_string()))?;
+        // The count takes the filter's arguments; the page appends its own after them.
         let count_sql = format!(
             "SELECT COUNT(*) FROM accounts a WHERE {}",
-            count.where_clause
+            list.where_clause
         );
         let total: Vec<(i64,)> = DB::rows(
             &mut *self.conn().await?,
             AssertSqlSafe(count_sql),
-            count.args,
+            list.args.clone(),
         )
         .await?;
-        let mut list = build()?;
         let page = list.page(f.limit, f.offset);
         let list_sql = format!(
             "{}WHERE {} ORDER BY {} {page}",
