@@ -21,9 +21,8 @@ use uuid::Uuid;
 /// What the caller does next.
 #[derive(Debug)]
 pub enum RecoveryStep {
-    /// Submit `requirements` for `stage` with `token`.
+    /// Submit what `requirements` ask for (its stage's input) with `token`.
     Next {
-        stage: Stage,
         requirements: Requirements,
         token: String,
     },
@@ -77,7 +76,6 @@ impl Latchkey {
         let stage = flow.stages[flow.stage_index as usize];
         if input.is_empty() {
             return Ok(RecoveryStep::Next {
-                stage,
                 requirements: self.requirements(&flow, stage).await?,
                 token: self.seal(&flow, flow.step),
             });
@@ -354,7 +352,6 @@ impl Latchkey {
         }
         advanced.code_digest = code_digest;
         Ok(RecoveryStep::Next {
-            stage: next,
             requirements: self.requirements(&advanced, next).await?,
             token: self.seal(&advanced, advanced.step),
         })

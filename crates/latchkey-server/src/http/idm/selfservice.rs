@@ -69,10 +69,10 @@ fn idm_requirements(r: &Requirements) -> Value {
 fn answer(step: RecoveryStep) -> Value {
     match step {
         RecoveryStep::Next {
-            stage,
             requirements,
             token,
         } => {
+            let stage = requirements.stage();
             json!({ "type": stage.name(), "tag": tag(stage), "requirements": idm_requirements(&requirements), "token": token })
         }
         RecoveryStep::End => {

@@ -31,11 +31,10 @@ pub struct RecoveryRequest {
 pub fn step_json(step: RecoveryStep) -> Value {
     match step {
         RecoveryStep::Next {
-            stage,
             requirements,
             token,
         } => {
-            json!({ "stage": stage.name(), "requirements": super::requirements::schema(&requirements), "token": token })
+            json!({ "stage": requirements.stage().name(), "requirements": super::requirements::schema(&requirements), "token": token })
         }
         RecoveryStep::End => json!({ "stage": "end", "status": { "success": true } }),
     }

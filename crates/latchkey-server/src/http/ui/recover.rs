@@ -111,10 +111,9 @@ pub async fn submit(
             "<p>Your password is changed. You can sign in with it now.</p>",
         ),
         Ok(RecoveryStep::Next {
-            stage,
             requirements,
             token,
-        }) => next_form(stage, &requirements, &token, None),
+        }) => next_form(&requirements, &token, None),
         Err(CoreError::RecoveryRefused(why)) => retry(&token, &fields, why),
         Err(CoreError::Policy(report)) => {
             let failed: Vec<String> = report
@@ -122,7 +121,7 @@ pub async fn submit(
                 .map(|r| format!("<li>{}</li>", escape(&r.description)))
                 .collect();
             let msg = format!("The password was not accepted:<ul>{}</ul>", failed.join(""));
-            next_form(Stage::Reset, &Requirements::NewPassword, &token, Some(&msg))
+            next_form(&Requirements::NewPassword, &token, Some(&msg))
         }
         Err(CoreError::Invalid(_)) => page(
             StatusCode::BAD_REQUEST,
@@ -156,16 +155,11 @@ fn retry(token: &str, fields: &BTreeMap<String, String>, why: &str) -> Response 
     page(StatusCode::BAD_REQUEST, "Reset your password", &body)
 }
 
-fn next_form(
-    stage: Stage,
-    requirements: &Requirements,
-    token: &str,
-    message: Option<&str>,
-) -> Response {
+fn next_form(requirements: &Requirements, token: &str, message: Option<&str>) -> Response {
     let alert = message
         .map(|m| format!("<div role=\"alert\">{m}</div>"))
         .unwrap_or_default();
-    let (status, body) = match stage {
+    let (status, body) = match requirements.stage() {
         Stage::Reset => (
             if message.is_some() {
                 StatusCode::UNPROCESSABLE_ENTITY
