@@ -68,6 +68,7 @@ impl From<StoreError> for CoreError {
             StoreError::NotFound => CoreError::NotFound,
             StoreError::Unavailable(_) => CoreError::Unavailable,
             StoreError::InvalidQuery(msg) => CoreError::Invalid(msg),
+            StoreError::Unsupported(what) => CoreError::Refused(what),
             StoreError::Other(msg) => CoreError::Internal(msg),
         }
     }

@@ -18,6 +18,7 @@ pub mod ports;
 pub mod recovery;
 pub mod secret;
 pub mod settings;
+pub mod sources;
 
 pub use error::CoreError;
 pub use ops::Latchkey;

@@ -6,9 +6,10 @@ use crate::audit::{AuditEvent, AuditQuery};
 use crate::domain::{Account, AccountId, Dn, Sid};
 use crate::hashing::PasswordHash;
 use crate::ports::{
-    AccountChanges, AccountFilter, AccountRecord, AccountSource, ClientRecord, FlowStep, KbaAnswer,
-    MailFate, NewAccount, OutboxMessage, PasswordCommit, PasswordWrite, PendingMessage, ProofSlot,
-    ProofSubject, Records, RecoveryFlow, SessionRecord, StoreError, StoreResult, UpdateEffects,
+    AccountChanges, AccountFilter, AccountRecord, AccountSort, AccountSource, ClientRecord,
+    Credential, FlowStep, KbaAnswer, MailFate, NewAccount, OutboxMessage, PasswordCommit,
+    PasswordWrite, PendingMessage, ProofSlot, ProofSubject, Records, RecoveryFlow, SessionRecord,
+    SourceCapabilities, SourceVerdict, StoreError, StoreResult, UpdateEffects,
 };
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -38,11 +39,18 @@ struct State {
     flows: HashMap<Uuid, RecoveryFlow>,
     kba: HashMap<AccountId, Vec<KbaAnswer>>,
     settings: HashMap<String, String>,
+    /// The directory stand-in's passwords (see [`MemoryStore::directory`]).
+    source_passwords: HashMap<AccountId, Vec<u8>>,
+    /// How often the directory stand-in was asked to check a password.
+    source_checks: u32,
 }
 
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    /// A stand-in for a directory: it keeps passwords itself (a change hands it the
+    /// password, a proof asks it), and creates and deletes no accounts.
+    directory: bool,
 }
 
 fn key(subject: ProofSubject<'_>) -> String {
@@ -53,6 +61,54 @@ fn key(subject: ProofSubject<'_>) -> String {
 }
 
 impl MemoryStore {
+    /// The directory stand-in (see the `directory` field).
+    pub fn directory() -> Self {
+        MemoryStore {
+            directory: true,
+            ..Default::default()
+        }
+    }
+
+    /// Adds an account to the directory stand-in, with its password.
+    pub fn seed(&self, name: &str, password: &str) -> Account {
+        self.with(|s| {
+            s.next_rid += 1;
+            let now = crate::clock::Clock::now(&crate::clock::SystemClock);
+            let account = Account {
+                id: Uuid::new_v4(),
+                user_name: crate::domain::UserName::parse(name).expect("a user name"),
+                dn: Dn::parse(&format!("uid={name},ou=people,dc=example,dc=com")).expect("a DN"),
+                sid: Sid::for_account([7, 7, 7], 1000 + s.next_rid),
+                profile: Default::default(),
+                roles: crate::domain::Roles::new(vec![]),
+                disabled: false,
+                locked_until: None,
+                federated: false,
+                has_password: true,
+                must_change_password: false,
+                password_never_expires: false,
+                cannot_change_password: false,
+                password_changed_at: Some(now),
+                created_at: now,
+                rev: 1,
+            };
+            s.source_passwords
+                .insert(account.id, password.as_bytes().to_vec());
+            let credential = Credential::AtSource;
+            let record = AccountRecord {
+                account: account.clone(),
+                credential,
+            };
+            s.accounts.insert(account.id, record);
+            account
+        })
+    }
+
+    /// How often the directory stand-in was asked to check a password.
+    pub fn source_checks(&self) -> u32 {
+        self.with(|s| s.source_checks)
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut s)
@@ -124,7 +180,7 @@ impl State {
         }
     }
 
-    fn write_password(&mut self, w: &PasswordWrite) -> StoreResult<()> {
+    fn write_password(&mut self, w: &PasswordWrite, directory: bool) -> StoreResult<()> {
         if let Some((flow, step)) = w.complete_flow {
             match self.flows.get_mut(&flow) {
                 Some(f) if f.step == step && !f.completed => f.completed = true,
@@ -136,7 +192,12 @@ impl State {
             .accounts
             .get_mut(&w.account_id)
             .ok_or(StoreError::NotFound)?;
-        if let Some(old) = record.hash.replace(w.new.hash.clone()) {
+        if directory {
+            let plain = w.new.plain.as_bytes().to_vec();
+            self.source_passwords.insert(w.account_id, plain);
+        } else if let Credential::Hash(old) =
+            std::mem::replace(&mut record.credential, Credential::Hash(w.new.hash.clone()))
+        {
             let h = self.history.entry(w.account_id).or_default();
             h.insert(0, old);
             h.truncate(w.history_keep);
@@ -188,6 +249,35 @@ fn apply(a: &mut Account, c: &AccountChanges) {
 
 #[async_trait]
 impl AccountSource for MemoryStore {
+    fn capabilities(&self) -> SourceCapabilities {
+        if self.directory {
+            SourceCapabilities {
+                create: false,
+                update: true,
+                delete: false,
+                verifies_passwords: true,
+            }
+        } else {
+            SourceCapabilities::OWNED
+        }
+    }
+
+    async fn verify_password(
+        &self,
+        record: Option<&AccountRecord>,
+        password: &crate::domain::Password,
+    ) -> StoreResult<SourceVerdict> {
+        Ok(self.with(|s| {
+            s.source_checks += 1;
+            let kept = record.and_then(|r| s.source_passwords.get(&r.account.id));
+            if kept.is_some_and(|p| p.as_slice() == password.as_bytes()) {
+                SourceVerdict::Matched
+            } else {
+                SourceVerdict::Wrong
+            }
+        }))
+    }
+
     async fn count_accounts(&self) -> StoreResult<u64> {
         Ok(self.with(|s| s.accounts.len() as u64))
     }
@@ -224,7 +314,7 @@ impl AccountSource for MemoryStore {
                 new.id,
                 AccountRecord {
                     account: account.clone(),
-                    hash: new.hash,
+                    credential: Credential::from_hash(new.hash),
                 },
             );
             s.audit.push(new.audit);
@@ -265,7 +355,7 @@ impl AccountSource for MemoryStore {
                         && f.query.as_ref().is_none_or(|q| q.matches(a))
                 })
                 .collect();
-            all.sort_by_key(|a| a.user_name.lookup_key());
+            all.sort_by(|a, b| AccountSort::compare(f.sort, a, b));
             let total = all.len() as u64;
             let page = all
                 .into_iter()
@@ -316,7 +406,7 @@ impl AccountSource for MemoryStore {
                 }
                 if let Some(mut w) = effects.password {
                     w.expected_rev = s.record(id)?.account.rev;
-                    s.write_password(&w)?;
+                    s.write_password(&w, self.directory)?;
                 }
                 Ok(())
             })();
@@ -356,9 +446,9 @@ impl AccountSource for MemoryStore {
     ) -> StoreResult<()> {
         self.with(|s| {
             if let Some(r) = s.accounts.get_mut(&id)
-                && r.hash.as_ref().map(PasswordHash::as_str) == Some(old.as_str())
+                && r.credential.hash().map(PasswordHash::as_str) == Some(old.as_str())
             {
-                r.hash = Some(new.clone());
+                r.credential = Credential::Hash(new.clone());
             }
             Ok(())
         })
@@ -369,7 +459,7 @@ impl AccountSource for MemoryStore {
 impl PasswordCommit for MemoryStore {
     async fn write_password(&self, write: PasswordWrite) -> StoreResult<Account> {
         self.with(|s| {
-            s.write_password(&write)?;
+            s.write_password(&write, self.directory)?;
             Ok(s.with_lock(s.record(write.account_id)?.clone()).account)
         })
     }

@@ -11,6 +11,7 @@ use crate::hashing::PasswordHash;
 use crate::recovery::Stage;
 use crate::recovery::filter::{Attr, Filter};
 use async_trait::async_trait;
+use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -28,6 +29,9 @@ pub enum StoreError {
     /// A query the store cannot evaluate as asked (a 400 naming why).
     #[error("{0}")]
     InvalidQuery(String),
+    /// A write this account source cannot make (a read-only directory's create).
+    #[error("{0}")]
+    Unsupported(&'static str),
     #[error("store error: {0}")]
     Other(String),
 }
@@ -38,7 +42,47 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Debug, Clone)]
 pub struct AccountRecord {
     pub account: Account,
-    pub hash: Option<PasswordHash>,
+    pub credential: Credential,
+}
+
+/// How an account's password is checked.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// No password to check (never set).
+    None,
+    /// A hash Latchkey keeps: verified in the core's hashing engine.
+    Hash(PasswordHash),
+    /// Kept by the source itself (a directory): checked by
+    /// [`AccountSource::verify_password`], e.g. with an LDAP bind.
+    AtSource,
+}
+
+impl Credential {
+    pub fn from_hash(hash: Option<PasswordHash>) -> Self {
+        hash.map_or(Credential::None, Credential::Hash)
+    }
+
+    /// The hash Latchkey keeps, if it keeps one.
+    pub fn hash(&self) -> Option<&PasswordHash> {
+        match self {
+            Credential::Hash(h) => Some(h),
+            Credential::None | Credential::AtSource => None,
+        }
+    }
+
+    pub fn is_set(&self) -> bool {
+        !matches!(self, Credential::None)
+    }
+}
+
+/// What a source answers for a password it checked itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceVerdict {
+    Matched,
+    Wrong,
+    /// The source refuses the account whatever the password (locked or disabled there);
+    /// the reason goes to the audit log only.
+    Refused(&'static str),
 }
 
 #[derive(Debug, Clone)]
@@ -315,20 +359,53 @@ pub struct AccountSort {
     pub descending: bool,
 }
 
+impl AccountSort {
+    /// The order an account list is in: the stores sort alike in SQL; sources asked in
+    /// turn merge their pages with this.
+    pub fn compare(sort: Option<Self>, a: &Account, b: &Account) -> std::cmp::Ordering {
+        let by_name =
+            |x: &Account, y: &Account| x.user_name.lookup_key().cmp(&y.user_name.lookup_key());
+        match sort {
+            None => by_name(a, b),
+            Some(s) => {
+                let key = |x: &Account| s.by.of(x).map(|v| v.to_lowercase());
+                let order = key(a).cmp(&key(b)).then_with(|| by_name(a, b));
+                if s.descending { order.reverse() } else { order }
+            }
+        }
+    }
+}
+
 /// What an account source can do besides finding and reading accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SourceCapabilities {
     pub create: bool,
     pub update: bool,
     pub delete: bool,
+    /// Checks (some) passwords itself ([`AccountSource::verify_password`]): then every
+    /// proof asks it — for an account it does not hold, or a name that matched none, with
+    /// `None` — so that a proof costs the same whichever account it names.
+    pub verifies_passwords: bool,
 }
 
 impl SourceCapabilities {
-    pub const ALL: Self = Self {
+    /// Latchkey's own SQL accounts: every write, hashes verified by the core.
+    pub const OWNED: Self = Self {
         create: true,
         update: true,
         delete: true,
+        verifies_passwords: false,
     };
+
+    /// What two sources asked in turn can do between them.
+    pub fn either(self, other: Self) -> Self {
+        Self {
+            create: self.create || other.create,
+            update: self.update || other.update,
+            delete: self.delete || other.delete,
+            verifies_passwords: self.verifies_passwords || other.verifies_passwords,
+        }
+    }
 }
 
 /// Where accounts live and how they are found, searched and changed: Latchkey's own SQL
@@ -338,7 +415,25 @@ impl SourceCapabilities {
 pub trait AccountSource: Send + Sync + 'static {
     /// What this source can do besides reading (a read-only directory cannot create).
     fn capabilities(&self) -> SourceCapabilities {
-        SourceCapabilities::ALL
+        SourceCapabilities::OWNED
+    }
+
+    /// Checks a password this source keeps itself, for a record whose credential is
+    /// [`Credential::AtSource`]; asked only of a source that says `verifies_passwords`, on
+    /// every proof: with `None` for any other (an account whose hash the core verifies, a
+    /// name that matched none, a disabled or locked account), which must cost what a real
+    /// check costs — e.g. the same bind against a name that cannot exist. The core
+    /// verifies a hash on every proof too (the dummy one here), reserves the lockout slot
+    /// before and counts the failure after; the source only answers.
+    async fn verify_password(
+        &self,
+        record: Option<&AccountRecord>,
+        password: &crate::domain::Password,
+    ) -> StoreResult<SourceVerdict> {
+        let _ = (record, password);
+        Err(StoreError::Other(
+            "this account source keeps no passwords".into(),
+        ))
     }
 
     async fn count_accounts(&self) -> StoreResult<u64>;
@@ -512,3 +607,33 @@ pub trait Records: Send + Sync + 'static {
 pub trait Store: AccountSource + PasswordCommit + Records {}
 
 impl<T: AccountSource + PasswordCommit + Records> Store for T {}
+
+/// The core's ports by role, as [`crate::Latchkey::new`] takes them: one store playing
+/// every role (`Arc<SqlStore>` converts), or the roles apart — local accounts beside a
+/// directory in a [`crate::sources::Layered`] source, with the SQL store's records.
+#[derive(Clone)]
+pub struct Ports {
+    pub accounts: Arc<dyn AccountSource>,
+    pub commit: Arc<dyn PasswordCommit>,
+    pub records: Arc<dyn Records>,
+}
+
+impl<S: Store> From<Arc<S>> for Ports {
+    fn from(store: Arc<S>) -> Self {
+        Ports {
+            accounts: store.clone(),
+            commit: store.clone(),
+            records: store,
+        }
+    }
+}
+
+impl From<Arc<dyn Store>> for Ports {
+    fn from(store: Arc<dyn Store>) -> Self {
+        Ports {
+            accounts: store.clone(),
+            commit: store.clone(),
+            records: store,
+        }
+    }
+}

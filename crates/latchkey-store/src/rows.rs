@@ -9,8 +9,8 @@ use latchkey_core::auth::Scope;
 use latchkey_core::domain::{Account, Dn, Profile, Roles, Sid, UserName};
 use latchkey_core::hashing::PasswordHash;
 use latchkey_core::ports::{
-    AccountRecord, ClientRecord, KbaAnswer, OutboxMessage, PendingMessage, RecoveryFlow,
-    SessionRecord, StoreError, StoreResult,
+    AccountRecord, ClientRecord, Credential, KbaAnswer, OutboxMessage, PendingMessage,
+    RecoveryFlow, SessionRecord, StoreError, StoreResult,
 };
 use latchkey_core::recovery::Stage;
 use uuid::Uuid;
@@ -219,7 +219,10 @@ impl TryFrom<AccountRow> for AccountRecord {
             created_at: from_ms(r.created_at),
             rev: r.rev,
         };
-        Ok(AccountRecord { account, hash })
+        Ok(AccountRecord {
+            account,
+            credential: Credential::from_hash(hash),
+        })
     }
 }
 

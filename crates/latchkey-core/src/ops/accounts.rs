@@ -52,6 +52,11 @@ impl Latchkey {
         req: CreateAccount,
     ) -> Result<Account, CoreError> {
         self.authorize(principal, Permission::WriteAccounts)?;
+        if !self.accounts.capabilities().create {
+            return Err(CoreError::Refused(
+                "the account source does not create accounts",
+            ));
+        }
         let roles = Roles::new(req.roles);
         if roles.iter().any(|r| r != Role::User) && !principal.has_admin_power() {
             return Err(CoreError::Forbidden(
@@ -70,7 +75,7 @@ impl Latchkey {
         .map_err(|e| CoreError::Invalid(format!("dn: {e}")))?;
         // The store enforces uniqueness; asking first only names the field clearly.
         if self
-            .store
+            .accounts
             .account_by_user_name(&user_name.lookup_key())
             .await?
             .is_some()
@@ -122,7 +127,7 @@ impl Latchkey {
                 None,
             ),
         };
-        Ok(self.store.insert_account(new, self.domain).await?)
+        Ok(self.accounts.insert_account(new, self.domain).await?)
     }
 
     /// A new password as given by an administrator at creation: policy, then hash.
@@ -215,11 +220,11 @@ impl Latchkey {
         name: &str,
     ) -> Result<Option<crate::ports::AccountRecord>, CoreError> {
         Ok(if let Ok(id) = Uuid::parse_str(name) {
-            self.store.account_by_id(id).await?
+            self.accounts.account_by_id(id).await?
         } else if let Ok(sid) = Sid::parse(name) {
-            self.store.account_by_sid(&sid).await?
+            self.accounts.account_by_sid(&sid).await?
         } else if let Ok(dn) = Dn::parse(name) {
-            self.store.account_by_dn(&dn).await?
+            self.accounts.account_by_dn(&dn).await?
         } else {
             return Err(CoreError::Invalid(format!(
                 "{name:?} is not a DN, GUID or SID"
@@ -262,7 +267,7 @@ impl Latchkey {
             0 => DEFAULT_LIMIT,
             n => n.min(MAX_LIMIT),
         };
-        let (items, total) = self.store.list_accounts(&filter).await?;
+        let (items, total) = self.accounts.list_accounts(&filter).await?;
         Ok(AccountPage {
             items,
             total,
@@ -280,7 +285,7 @@ impl Latchkey {
     ) -> Result<(), CoreError> {
         self.authorize(principal, Permission::WriteAccounts)?;
         let current = self
-            .store
+            .accounts
             .account_by_id(id)
             .await?
             .ok_or(CoreError::NotFound)?
@@ -298,7 +303,10 @@ impl Latchkey {
             Outcome::Success,
             None,
         );
-        Ok(self.store.delete_account(id, expected_rev, audit).await?)
+        Ok(self
+            .accounts
+            .delete_account(id, expected_rev, audit)
+            .await?)
     }
 
     /// Locks an account until `until` (administrative lock), or unlocks it with `None`.
@@ -310,7 +318,7 @@ impl Latchkey {
         until: Option<OffsetDateTime>,
     ) -> Result<Account, CoreError> {
         self.authorize(principal, Permission::WriteAccounts)?;
-        self.store
+        self.accounts
             .account_by_id(id)
             .await?
             .ok_or(CoreError::NotFound)?;
@@ -327,7 +335,7 @@ impl Latchkey {
             Outcome::Success,
             Some("administrative"),
         );
-        Ok(self.store.set_lock(id, until, audit).await?)
+        Ok(self.records.set_lock(id, until, audit).await?)
     }
 
     /// Resolves a user name for the CLI and the surfaces that address accounts by name.
@@ -337,7 +345,7 @@ impl Latchkey {
         user_name: &str,
     ) -> Result<Account, CoreError> {
         let record = self
-            .store
+            .accounts
             .account_by_user_name(&UserName::key_of(user_name))
             .await?;
         self.visible_found(principal, record, Permission::ReadAccounts)
@@ -370,7 +378,7 @@ impl Latchkey {
         &self,
         ctx: &RequestContext,
     ) -> Result<Option<SecretString>, CoreError> {
-        if self.store.count_accounts().await? > 0 {
+        if self.accounts.count_accounts().await? > 0 {
             return Ok(None);
         }
         let admin = Roles::new(vec![Role::Admin]);

@@ -20,7 +20,7 @@ impl Latchkey {
     ) -> Result<ValidationReport, CoreError> {
         let own = match principal.account_id() {
             Some(id) => Some(
-                self.store
+                self.accounts
                     .account_by_id(id)
                     .await?
                     .ok_or(CoreError::InvalidCredentials)?
@@ -42,7 +42,7 @@ impl Latchkey {
                 if !principal.may(Permission::CheckPasswords) {
                     return Err(CoreError::Forbidden(crate::error::NOT_ALLOWED));
                 }
-                self.store
+                self.accounts
                     .account_by_user_name(&UserName::key_of(name))
                     .await?
                     .map(|r| r.account)
@@ -101,7 +101,7 @@ impl Latchkey {
             return Ok(0);
         };
         let mut queued = 0;
-        for account in self.store.expiry_candidates(now - shortest, 500).await? {
+        for account in self.records.expiry_candidates(now - shortest, 500).await? {
             let Some(expires) = self.password_expires_at(&account) else {
                 continue;
             };
@@ -120,7 +120,7 @@ impl Latchkey {
                 created_at: now,
                 payload: serde_json::json!({ "expiresAt": expires.unix_timestamp() }),
             };
-            self.store
+            self.records
                 .mark_expiry_warned(account.id, now, message)
                 .await?;
             queued += 1;

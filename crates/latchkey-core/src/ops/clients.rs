@@ -64,7 +64,7 @@ impl Latchkey {
             Outcome::Success,
             Some(&reason),
         );
-        self.store.insert_client(record, audit).await?;
+        self.records.insert_client(record, audit).await?;
         Ok(NewClient {
             client_id: id,
             client_secret: SecretString::from(secret),
@@ -79,7 +79,7 @@ impl Latchkey {
         secret: &str,
     ) -> Result<ClientToken, CoreError> {
         let client = match Uuid::parse_str(client_id) {
-            Ok(id) => self.store.client_by_id(id).await?,
+            Ok(id) => self.records.client_by_id(id).await?,
             Err(_) => None,
         };
         let given = token_digest(secret);
@@ -100,7 +100,7 @@ impl Latchkey {
         let now = self.clock.now();
         let token = random_token(32);
         let expires_at = now + CLIENT_TOKEN_TTL;
-        self.store
+        self.records
             .insert_session(SessionRecord {
                 id: Uuid::new_v4(),
                 token_digest: token_digest(&token),
@@ -129,6 +129,6 @@ impl Latchkey {
             0 => 500,
             n => n.min(5000),
         };
-        Ok(self.store.list_audit(&query).await?)
+        Ok(self.records.list_audit(&query).await?)
     }
 }

@@ -33,13 +33,13 @@ use crate::clock::Clock;
 use crate::domain::AccountId;
 use crate::hashing::{HashEngine, Hasher, PasswordHash};
 use crate::policy::{Policies, PolicyFiles};
-use crate::ports::{AccountRecord, Store};
+use crate::ports::{AccountRecord, AccountSource, PasswordCommit, Ports, Records};
 use crate::secret::random_token;
 use crate::settings::CoreSettings;
 use std::sync::Arc;
 
 /// The SID domain part, generated once per installation and kept in the store.
-async fn installation_domain(store: &dyn Store) -> Result<[u32; 3], CoreError> {
+async fn installation_domain(store: &dyn Records) -> Result<[u32; 3], CoreError> {
     let candidate: Vec<String> = {
         use rand::RngExt as _;
         let mut rng = rand::rng();
@@ -59,7 +59,12 @@ async fn installation_domain(store: &dyn Store) -> Result<[u32; 3], CoreError> {
 
 /// The core: one per process, shared by every surface.
 pub struct Latchkey {
-    store: Arc<dyn Store>,
+    /// Where accounts live (see [`Ports`]).
+    accounts: Arc<dyn AccountSource>,
+    /// How a password write commits.
+    commit: Arc<dyn PasswordCommit>,
+    /// Latchkey's own records (SQL).
+    records: Arc<dyn Records>,
     clock: Arc<dyn Clock>,
     hasher: Hasher,
     engine: HashEngine,
@@ -78,13 +83,19 @@ pub struct Latchkey {
 }
 
 impl Latchkey {
-    /// `files` reads the dictionary and breached-corpus files the policy names.
+    /// `ports` is one store playing every role (`Arc<SqlStore>`), or the roles apart (see
+    /// [`Ports`]); `files` reads the dictionary and breached-corpus files the policy names.
     pub async fn new(
-        store: Arc<dyn Store>,
+        ports: impl Into<Ports>,
         clock: Arc<dyn Clock>,
         settings: CoreSettings,
         files: &dyn PolicyFiles,
     ) -> Result<Self, CoreError> {
+        let Ports {
+            accounts,
+            commit,
+            records,
+        } = ports.into();
         let policies =
             Policies::build(&settings.policy, files).map_err(|e| CoreError::Invalid(e.0))?;
         let hasher =
@@ -99,10 +110,10 @@ impl Latchkey {
             crate::domain::Password::parse(&random_token(24))
                 .map_err(|e| CoreError::Internal(e.to_string()))?,
         );
-        let domain = installation_domain(store.as_ref()).await?;
+        let domain = installation_domain(records.as_ref()).await?;
         settings.recovery.validate().map_err(CoreError::Invalid)?;
         let token_keys = if settings.recovery.token_keys.is_empty() {
-            let stored = store
+            let stored = records
                 .setting_or_init(
                     "recovery_token_key",
                     &crate::recovery::TokenKeys::generate(),
@@ -120,7 +131,9 @@ impl Latchkey {
                 settings.hashing.memory_blocks(),
             ),
             policies,
-            store,
+            accounts,
+            commit,
+            records,
             clock,
             hasher,
             dummy_hash,
@@ -146,7 +159,7 @@ impl Latchkey {
 
     /// Readiness of the store.
     pub async fn ready(&self) -> Result<(), CoreError> {
-        Ok(self.store.ping().await?)
+        Ok(self.records.ping().await?)
     }
 
     fn event(
@@ -172,7 +185,7 @@ impl Latchkey {
     /// Appends an audit event that is not part of a write (sign-in, refusals). A store
     /// failure here is logged, not returned: the answer to the caller stands.
     async fn audit(&self, event: AuditEvent) {
-        if let Err(e) = self.store.append_audit(event).await {
+        if let Err(e) = self.records.append_audit(event).await {
             tracing::error!(error = %e, "could not append an audit event");
         }
     }
@@ -213,7 +226,7 @@ impl Latchkey {
                 return Err(CoreError::Forbidden(crate::error::NOT_ALLOWED));
             }
         }
-        let found = self.store.account_by_id(id).await?;
+        let found = self.accounts.account_by_id(id).await?;
         self.found_or_hidden(principal, found)
     }
 

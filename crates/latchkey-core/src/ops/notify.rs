@@ -35,14 +35,14 @@ impl Latchkey {
         limit: u32,
     ) -> Result<Vec<Notification>, CoreError> {
         let claimed = self
-            .store
+            .records
             .claim_outbox(self.clock.now(), lease, limit)
             .await?;
         let mut out = Vec::with_capacity(claimed.len());
         for p in claimed {
             let m = p.message;
             let account = self
-                .store
+                .accounts
                 .account_by_id(m.account_id)
                 .await?
                 .map(|r| r.account);
@@ -64,7 +64,7 @@ impl Latchkey {
     }
 
     pub async fn notification_sent(&self, id: Uuid) -> Result<(), CoreError> {
-        Ok(self.store.outbox_delivered(id, self.clock.now()).await?)
+        Ok(self.records.outbox_delivered(id, self.clock.now()).await?)
     }
 
     /// A failed attempt: retried after `initial` × 2^attempts (at most an hour), forever —
@@ -82,7 +82,7 @@ impl Latchkey {
             .min(MAX_BACKOFF);
         let retry_at = self.clock.now() + backoff;
         Ok(self
-            .store
+            .records
             .outbox_failed(n.id, attempts, retry_at, error, permanent)
             .await?)
     }

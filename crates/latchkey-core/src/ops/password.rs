@@ -166,7 +166,7 @@ impl Latchkey {
         let account_id = &account_id;
         // Proof first: until it succeeds, nothing about the target shows (federated,
         // cannot-change, policy, a malformed new password) — every failure is the same.
-        let record = self.store.account_by_id(*account_id).await?;
+        let record = self.accounts.account_by_id(*account_id).await?;
         if self
             .prove(ctx, record.as_ref(), &name, current, false)
             .await?
@@ -467,7 +467,7 @@ impl Latchkey {
         let s = policy.settings();
         let with_history = entry != Entry::Reset || s.history_on_reset;
         let history = if with_history && s.history_count > 0 {
-            self.store
+            self.records
                 .password_history(record.account.id, s.history_count)
                 .await?
         } else {
@@ -479,7 +479,7 @@ impl Latchkey {
         // On a reset the current password is unknown: compare against its hash — only
         // with `policy.history_on_reset`, else "reset to X" would answer "is X current?".
         let current_hash = if current.is_none() && with_history {
-            record.hash.clone()
+            record.credential.hash().cloned()
         } else {
             None
         };
@@ -536,7 +536,7 @@ impl Latchkey {
     /// Stores a password write in its own transaction.
     pub(super) async fn commit_password(&self, write: PasswordWrite) -> Result<Account, CoreError> {
         let audit_type = write.audit.first().map(|e| e.kind);
-        let updated = self.store.write_password(write).await?;
+        let updated = self.commit.write_password(write).await?;
         if let Some(t) = audit_type {
             metrics::counter!("latchkey_password_writes_total", "kind" => t.as_str()).increment(1);
         }

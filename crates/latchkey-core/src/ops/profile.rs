@@ -95,7 +95,7 @@ impl Latchkey {
         } = update;
         self.authorize(principal, Permission::WriteAccounts)?;
         let record = self
-            .store
+            .accounts
             .account_by_id(id)
             .await?
             .ok_or(CoreError::NotFound)?;
@@ -153,7 +153,7 @@ impl Latchkey {
         }
         self.full_rights(principal)?;
         let record = self
-            .store
+            .accounts
             .account_by_id(id)
             .await?
             .ok_or(CoreError::NotFound)?;
@@ -194,7 +194,7 @@ impl Latchkey {
             self.check_answers(answers)?;
         }
         let record = self
-            .store
+            .accounts
             .account_by_id(*account_id)
             .await?
             .ok_or(CoreError::InvalidCredentials)?;
@@ -359,7 +359,7 @@ impl Latchkey {
             && (effects.password.is_some() || effects.security_answers.is_some());
         let audit = (!only_secrets).then_some(audit);
         let updated = self
-            .store
+            .accounts
             .update_account(id, expected_rev, &changes, effects, audit)
             .await?;
         if let Some(kind) = password_kind {

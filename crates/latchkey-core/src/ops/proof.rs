@@ -5,7 +5,7 @@ use super::Latchkey;
 use crate::CoreError;
 use crate::audit::{AuditEvent, AuditType, Outcome, RequestContext};
 use crate::domain::Password;
-use crate::ports::{AccountRecord, ProofSlot, ProofSubject};
+use crate::ports::{AccountRecord, Credential, ProofSlot, ProofSubject, SourceVerdict};
 use std::sync::Arc;
 
 /// Why a proof failed: written to the audit log only, never answered.
@@ -16,6 +16,8 @@ pub(super) enum ProofFailure {
     Disabled,
     Locked,
     WrongPassword,
+    /// The account source refused it (locked or disabled there).
+    AtSource(&'static str),
 }
 
 impl ProofFailure {
@@ -26,6 +28,7 @@ impl ProofFailure {
             ProofFailure::Disabled => "account disabled",
             ProofFailure::Locked => "account locked",
             ProofFailure::WrongPassword => "wrong password",
+            ProofFailure::AtSource(why) => why,
         }
     }
 }
@@ -35,8 +38,10 @@ impl Latchkey {
     /// `record` is `None`). Every proof does the same work whatever the outcome: one
     /// reserved slot in a failure counter (the account's, or the name's when it matches
     /// none), one verification in the hashing engine costing at least one Argon2id at the
-    /// current parameters (a cheaper legacy hash is padded up to one), and on failure one
-    /// recorded failure. Unknown, disabled, federated and locked verify the dummy hash.
+    /// current parameters (a cheaper legacy hash is padded up to one), one check at the
+    /// account source if it checks passwords itself (`None` unless the password is its to
+    /// check), and on failure one recorded failure. Unknown, disabled, federated and locked
+    /// verify the dummy hash, as does an account whose password its source keeps.
     /// Input that is not a password (empty, over 4 KiB, control characters) is a wrong
     /// password like any other, and is never hashed itself. `upgrade` re-hashes an
     /// outdated hash after success (sign-in; a change writes a new hash anyway).
@@ -60,29 +65,27 @@ impl Latchkey {
         let lockout = &self.settings.lockout;
         let now = self.clock.now();
         let slot = self
-            .store
+            .records
             .begin_proof(subject, now, lockout.window, lockout.max_failures)
             .await?;
         let checked = match record {
             None => Err(ProofFailure::UnknownAccount),
             Some(r) if r.account.disabled => Err(ProofFailure::Disabled),
             Some(_) if slot == ProofSlot::Locked => Err(ProofFailure::Locked),
-            Some(r) => match (&r.hash, r.account.federated) {
-                (Some(h), false) => Ok((h.clone(), r.account.id)),
-                _ => Err(ProofFailure::NoPassword),
-            },
+            Some(r) if r.account.federated || !r.credential.is_set() => {
+                Err(ProofFailure::NoPassword)
+            }
+            Some(r) => Ok(r),
         };
-        let hash = match &checked {
-            Ok((h, _)) => h.clone(),
-            Err(_) => self.dummy_hash.clone(),
-        };
+        let kept = checked.ok().and_then(|r| r.credential.hash()).cloned();
+        let hash = kept.clone().unwrap_or_else(|| self.dummy_hash.clone());
         let current = self.hasher.params();
         // A cheaper legacy hash is padded up to one Argon2id; a current one measures it.
         let padded = hash.costs_less_than(current);
         let full_cost = !hash.needs_upgrade(current);
         let pad = Arc::clone(&self.cost_pad);
         let pw = Arc::clone(&password);
-        let matched = self
+        let hash_matched = self
             .engine
             .run(move || {
                 let started = std::time::Instant::now();
@@ -95,19 +98,39 @@ impl Latchkey {
                 matched
             })
             .await?;
-        let (stored, account_id) = match checked {
-            Ok(found) if matched && readable.is_some() => found,
-            outcome => {
+        // A source that checks passwords itself is asked on every proof (`None` when the
+        // account's password is not its to check), so each proof costs one of each.
+        let at_source = checked
+            .ok()
+            .filter(|r| matches!(r.credential, Credential::AtSource));
+        let verdict = if self.accounts.capabilities().verifies_passwords {
+            Some(self.accounts.verify_password(at_source, &password).await?)
+        } else {
+            None
+        };
+        let outcome = match (checked, verdict) {
+            (Err(failure), _) => Err(failure),
+            (Ok(_), _) if readable.is_none() => Err(ProofFailure::WrongPassword),
+            (Ok(r), Some(SourceVerdict::Matched)) if at_source.is_some() => Ok(r.account.id),
+            (Ok(_), Some(SourceVerdict::Refused(why))) if at_source.is_some() => {
+                Err(ProofFailure::AtSource(why))
+            }
+            (Ok(r), _) if hash_matched && kept.is_some() => Ok(r.account.id),
+            (Ok(_), _) => Err(ProofFailure::WrongPassword),
+        };
+        let account_id = match outcome {
+            Ok(id) => id,
+            Err(failure) => {
                 self.count_failed_proof(ctx, subject, now).await?;
-                return Ok(Err(outcome.err().unwrap_or(ProofFailure::WrongPassword)));
+                return Ok(Err(failure));
             }
         };
-        self.store.succeed_proof(account_id).await?;
-        if upgrade && stored.needs_upgrade(self.hasher.params()) {
+        self.records.succeed_proof(account_id).await?;
+        if let Some(stored) = kept.filter(|h| upgrade && h.needs_upgrade(self.hasher.params())) {
             let hasher = self.hasher.clone();
             match self.engine.run(move || hasher.hash(&password)).await {
                 Ok(new) => {
-                    if let Err(e) = self.store.upgrade_hash(account_id, &stored, &new).await {
+                    if let Err(e) = self.accounts.upgrade_hash(account_id, &stored, &new).await {
                         tracing::warn!(error = %e, "could not upgrade a password hash");
                     }
                 }
@@ -128,7 +151,7 @@ impl Latchkey {
         let lockout = &self.settings.lockout;
         let now = self.clock.now();
         if self
-            .store
+            .records
             .begin_proof(
                 ProofSubject::Account(id),
                 now,
@@ -153,7 +176,7 @@ impl Latchkey {
     ) -> Result<(), CoreError> {
         let lockout = &self.settings.lockout;
         let locked = self
-            .store
+            .records
             .fail_proof(subject, now, lockout.max_failures, lockout.duration)
             .await?;
         if let (true, ProofSubject::Account(id)) = (locked, subject) {

@@ -68,7 +68,7 @@ impl Latchkey {
                     Outcome::Success,
                     None,
                 );
-                self.store.insert_flow(flow.clone(), audit, None).await?;
+                self.records.insert_flow(flow.clone(), audit, None).await?;
                 flow
             }
             Some(t) => self.open_flow(ctx, t).await?,
@@ -137,7 +137,7 @@ impl Latchkey {
             Outcome::Success,
             Some("reset link sent by an administrator"),
         );
-        self.store.insert_flow(flow, audit, mail).await?;
+        self.records.insert_flow(flow, audit, mail).await?;
         Ok(())
     }
 
@@ -179,7 +179,7 @@ impl Latchkey {
         let Some(claims) = self.token_keys.open(token) else {
             return Err(self.fail(ctx, None, "tampered or foreign token").await);
         };
-        let Some(flow) = self.store.flow(claims.flow).await? else {
+        let Some(flow) = self.records.flow(claims.flow).await? else {
             return Err(self.fail(ctx, None, "unknown flow").await);
         };
         let account = flow.account_id;
@@ -217,7 +217,7 @@ impl Latchkey {
     /// answers), the first system questions, so the shape looks the same.
     async fn kba_questions(&self, flow: &RecoveryFlow) -> Result<Vec<String>, CoreError> {
         let enrolled = match (flow.account_id, flow.decoy) {
-            (Some(id), false) => self.store.kba_answers(id).await?,
+            (Some(id), false) => self.records.kba_answers(id).await?,
             _ => vec![],
         };
         let system = &self.settings.recovery.kba_questions;
@@ -302,7 +302,7 @@ impl Latchkey {
             audit,
             mail,
         };
-        let Some(fate) = self.store.advance_flow(step).await? else {
+        let Some(fate) = self.records.advance_flow(step).await? else {
             return Err(self
                 .fail(
                     ctx,
@@ -408,7 +408,7 @@ impl Latchkey {
         reason: &'static str,
         answer: &'static str,
     ) -> CoreError {
-        let attempts = match self.store.fail_flow(flow.id, flow.step).await {
+        let attempts = match self.records.fail_flow(flow.id, flow.step).await {
             Ok(n) => n,
             Err(e) => return e.into(),
         };
@@ -434,7 +434,7 @@ impl Latchkey {
             return Ok(false);
         };
         let since = self.clock.now() - self.settings.recovery.flow_ttl;
-        Ok(self.store.recovery_failures(id, since).await? >= self.settings.recovery.max_attempts)
+        Ok(self.records.recovery_failures(id, since).await? >= self.settings.recovery.max_attempts)
     }
 
     async fn query_stage(
@@ -454,7 +454,7 @@ impl Latchkey {
         let (key, value) = &input.0[0];
         let found = match key.as_str() {
             "userName" => self
-                .store
+                .accounts
                 .account_by_user_name(&UserName::key_of(value))
                 .await?
                 .map(|r| r.account),
@@ -474,7 +474,7 @@ impl Latchkey {
 
     async fn only_account_with_email(&self, email: &str) -> Result<Option<Account>, CoreError> {
         let (items, total) = self
-            .store
+            .accounts
             .list_accounts(&AccountFilter {
                 email: Some(email.to_owned()),
                 limit: 2,
@@ -495,13 +495,13 @@ impl Latchkey {
         for (attr, value) in filter.equality_terms() {
             let found = match attr {
                 Attr::UserName => self
-                    .store
+                    .accounts
                     .account_by_user_name(&UserName::key_of(value))
                     .await?
                     .map(|r| vec![r.account])
                     .unwrap_or_default(),
                 _ => {
-                    self.store
+                    self.accounts
                         .list_accounts(&AccountFilter {
                             email: Some(value.to_owned()),
                             limit: 2,
@@ -563,7 +563,7 @@ impl Latchkey {
     async fn flow_account(&self, flow: &RecoveryFlow) -> Result<Account, CoreError> {
         match flow.account_id {
             Some(id) if !flow.decoy => Ok(self
-                .store
+                .accounts
                 .account_by_id(id)
                 .await?
                 .ok_or(CoreError::RecoveryFailed)?
@@ -592,7 +592,7 @@ impl Latchkey {
                 .await);
         }
         let stored = match (flow.account_id, flow.decoy) {
-            (Some(id), false) => self.store.kba_answers(id).await?,
+            (Some(id), false) => self.records.kba_answers(id).await?,
             _ => vec![],
         };
         let given: Vec<String> = names
@@ -651,7 +651,7 @@ impl Latchkey {
         let Some(id) = flow.account_id.filter(|_| !flow.decoy) else {
             return Err(self.fail(ctx, None, "decoy flow at reset").await);
         };
-        let Some(record) = self.store.account_by_id(id).await? else {
+        let Some(record) = self.accounts.account_by_id(id).await? else {
             return Err(self.fail(ctx, Some(id), "account gone").await);
         };
         let raw = input.get("password").unwrap_or_default();
@@ -717,7 +717,7 @@ impl Latchkey {
         self.full_rights(principal)?;
         self.check_answers(&answers)?;
         let record = self
-            .store
+            .accounts
             .account_by_id(*account_id)
             .await?
             .ok_or(CoreError::InvalidCredentials)?;
@@ -737,7 +737,7 @@ impl Latchkey {
             Outcome::Success,
             None,
         );
-        self.store
+        self.records
             .set_kba_answers(*account_id, hashed, audit)
             .await?;
         Ok(())
@@ -752,7 +752,7 @@ impl Latchkey {
             "an API client has no security questions",
         ))?;
         let enrolled = self
-            .store
+            .records
             .kba_answers(id)
             .await?
             .into_iter()

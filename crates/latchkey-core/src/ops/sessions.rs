@@ -38,7 +38,7 @@ impl Latchkey {
         let change_required = self.change_required(&account);
         let token = random_token(32);
         let expires_at = now + self.settings.session_ttl;
-        self.store
+        self.records
             .insert_session(SessionRecord {
                 id: Uuid::new_v4(),
                 token_digest: token_digest(&token),
@@ -70,12 +70,16 @@ impl Latchkey {
     ) -> Result<crate::domain::Account, CoreError> {
         let record = if login.contains('=') {
             match crate::domain::Dn::parse(login) {
-                Ok(dn) => self.store.account_by_dn(&dn).await?,
+                Ok(dn) => self.accounts.account_by_dn(&dn).await?,
                 Err(_) => None,
             }
         } else {
             match UserName::parse(login) {
-                Ok(name) => self.store.account_by_user_name(&name.lookup_key()).await?,
+                Ok(name) => {
+                    self.accounts
+                        .account_by_user_name(&name.lookup_key())
+                        .await?
+                }
                 Err(_) => None,
             }
         };
@@ -138,7 +142,7 @@ impl Latchkey {
     /// The principal behind a bearer token, or `InvalidCredentials` for any unusable one.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, CoreError> {
         let session = self
-            .store
+            .records
             .session_by_digest(&token_digest(token))
             .await?
             .ok_or(CoreError::InvalidCredentials)?;
@@ -148,7 +152,7 @@ impl Latchkey {
         match (session.account_id, session.client_id) {
             (Some(account_id), _) => {
                 let record = self
-                    .store
+                    .accounts
                     .account_by_id(account_id)
                     .await?
                     .ok_or(CoreError::InvalidCredentials)?;
@@ -168,7 +172,7 @@ impl Latchkey {
             }
             (None, Some(client_id)) => {
                 // A deleted client's tokens stop working with it.
-                self.store
+                self.records
                     .client_by_id(client_id)
                     .await?
                     .ok_or(CoreError::InvalidCredentials)?;
@@ -183,8 +187,8 @@ impl Latchkey {
 
     /// Ends the caller's session (a client token ends the same way).
     pub async fn sign_out(&self, token: &str) -> Result<(), CoreError> {
-        if let Some(s) = self.store.session_by_digest(&token_digest(token)).await? {
-            self.store.revoke_session(s.id).await?;
+        if let Some(s) = self.records.session_by_digest(&token_digest(token)).await? {
+            self.records.revoke_session(s.id).await?;
         }
         Ok(())
     }
@@ -195,7 +199,7 @@ impl Latchkey {
     pub async fn session_expiry(&self, token: &str) -> Result<OffsetDateTime, CoreError> {
         self.authenticate(token).await?;
         let session = self
-            .store
+            .records
             .session_by_digest(&token_digest(token))
             .await?
             .ok_or(CoreError::InvalidCredentials)?;

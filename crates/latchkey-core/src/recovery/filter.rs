@@ -58,7 +58,7 @@ impl Attr {
         }
     }
 
-    fn of(self, a: &Account) -> Option<String> {
+    pub(crate) fn of(self, a: &Account) -> Option<String> {
         match self {
             Attr::UserName => Some(a.user_name.as_str().to_owned()),
             Attr::Email => a.profile.email.clone(),

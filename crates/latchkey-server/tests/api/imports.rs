@@ -23,7 +23,9 @@ async fn imported_bcrypt_ssha_and_pbkdf2_hashes_sign_in_and_are_upgraded_to_argo
             .await
             .unwrap()
             .unwrap()
-            .hash
+            .credential
+            .hash()
+            .cloned()
             .unwrap();
         assert!(!before.as_str().starts_with("$argon2id$"));
         problem(
@@ -37,7 +39,9 @@ async fn imported_bcrypt_ssha_and_pbkdf2_hashes_sign_in_and_are_upgraded_to_argo
             .await
             .unwrap()
             .unwrap()
-            .hash
+            .credential
+            .hash()
+            .cloned()
             .unwrap();
         assert!(
             after.as_str().starts_with("$argon2id$v=19$m=64,t=1,p=1$"),

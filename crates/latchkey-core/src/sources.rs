@@ -1,0 +1,478 @@
+//! Several account sources asked in turn — Latchkey's own accounts (the first admin,
+//! break-glass and service accounts) beside a directory — as one [`AccountSource`] and
+//! one [`PasswordCommit`]. A lookup asks each layer in order and takes the first that
+//! holds the account; a write goes to the layer that holds it (or, for a new account, to
+//! the first that can create); a list merges the layers' pages in the one sort order.
+//! Latchkey's records stay in SQL beside it (see [`crate::ports::Ports`]).
+
+use crate::audit::AuditEvent;
+use crate::domain::{Account, AccountId, Dn, Password, Sid};
+use crate::hashing::PasswordHash;
+use crate::ports::{
+    AccountChanges, AccountFilter, AccountRecord, AccountSort, AccountSource, NewAccount,
+    PasswordCommit, PasswordWrite, Ports, Records, SourceCapabilities, SourceVerdict, StoreError,
+    StoreResult, UpdateEffects,
+};
+use async_trait::async_trait;
+use std::sync::Arc;
+
+/// One account source and how a password write on its accounts commits.
+#[derive(Clone)]
+pub struct Layer {
+    pub accounts: Arc<dyn AccountSource>,
+    pub commit: Arc<dyn PasswordCommit>,
+}
+
+impl Layer {
+    /// A store playing both roles (the SQL store's own accounts).
+    pub fn of<S: AccountSource + PasswordCommit>(store: Arc<S>) -> Self {
+        Layer {
+            accounts: store.clone(),
+            commit: store,
+        }
+    }
+}
+
+/// Account sources asked in turn. A user name, DN or SID held by two layers resolves to
+/// the first; creating an account whose user name another layer holds is refused.
+pub struct Layered {
+    layers: Vec<Layer>,
+}
+
+impl Layered {
+    pub fn new(layers: Vec<Layer>) -> Self {
+        Layered { layers }
+    }
+
+    /// The core's ports: these layers as the account source and password commit, beside
+    /// Latchkey's records.
+    pub fn into_ports(self, records: Arc<dyn Records>) -> Ports {
+        let layered = Arc::new(self);
+        Ports {
+            accounts: layered.clone(),
+            commit: layered,
+            records,
+        }
+    }
+
+    /// The layer that holds the account.
+    async fn holder(&self, id: AccountId) -> StoreResult<&Layer> {
+        for layer in &self.layers {
+            if layer.accounts.account_by_id(id).await?.is_some() {
+                return Ok(layer);
+            }
+        }
+        Err(StoreError::NotFound)
+    }
+}
+
+/// The first layer's answer that finds something.
+macro_rules! first_found {
+    ($self:ident, $call:ident($($arg:expr),*)) => {{
+        for layer in &$self.layers {
+            if let Some(found) = layer.accounts.$call($($arg),*).await? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }};
+}
+
+#[async_trait]
+impl AccountSource for Layered {
+    fn capabilities(&self) -> SourceCapabilities {
+        let none = SourceCapabilities {
+            create: false,
+            update: false,
+            delete: false,
+            verifies_passwords: false,
+        };
+        self.layers
+            .iter()
+            .fold(none, |c, l| c.either(l.accounts.capabilities()))
+    }
+
+    async fn verify_password(
+        &self,
+        record: Option<&AccountRecord>,
+        password: &Password,
+    ) -> StoreResult<SourceVerdict> {
+        // Every layer that checks passwords is asked (the holder with the record, the
+        // others with none), so that a proof costs the same whichever layer holds it.
+        let holder = match record {
+            Some(r) => Some(self.holder(r.account.id).await?),
+            None => None,
+        };
+        let mut verdict = None;
+        for layer in &self.layers {
+            if !layer.accounts.capabilities().verifies_passwords {
+                continue;
+            }
+            let mine = holder.is_some_and(|h| std::ptr::eq(h, layer));
+            let answer = layer
+                .accounts
+                .verify_password(record.filter(|_| mine), password)
+                .await?;
+            if mine {
+                verdict = Some(answer);
+            }
+        }
+        Ok(verdict.unwrap_or(SourceVerdict::Wrong))
+    }
+
+    async fn count_accounts(&self) -> StoreResult<u64> {
+        let mut total = 0;
+        for layer in &self.layers {
+            total += layer.accounts.count_accounts().await?;
+        }
+        Ok(total)
+    }
+
+    async fn insert_account(&self, new: NewAccount, domain: [u32; 3]) -> StoreResult<Account> {
+        let key = new.user_name.lookup_key();
+        for layer in &self.layers {
+            if layer.accounts.account_by_user_name(&key).await?.is_some() {
+                return Err(StoreError::Duplicate("userName"));
+            }
+        }
+        let target = self
+            .layers
+            .iter()
+            .find(|l| l.accounts.capabilities().create)
+            .ok_or(StoreError::Unsupported(
+                "no account source here can create accounts",
+            ))?;
+        target.accounts.insert_account(new, domain).await
+    }
+
+    async fn account_by_id(&self, id: AccountId) -> StoreResult<Option<AccountRecord>> {
+        first_found!(self, account_by_id(id))
+    }
+
+    async fn account_by_user_name(&self, key: &str) -> StoreResult<Option<AccountRecord>> {
+        first_found!(self, account_by_user_name(key))
+    }
+
+    async fn account_by_dn(&self, dn: &Dn) -> StoreResult<Option<AccountRecord>> {
+        first_found!(self, account_by_dn(dn))
+    }
+
+    async fn account_by_sid(&self, sid: &Sid) -> StoreResult<Option<AccountRecord>> {
+        first_found!(self, account_by_sid(sid))
+    }
+
+    /// Each layer's first `offset + limit` in the one order, merged, then the page: exact,
+    /// at the cost of reading the skipped accounts once per layer.
+    async fn list_accounts(&self, filter: &AccountFilter) -> StoreResult<(Vec<Account>, u64)> {
+        let head = AccountFilter {
+            offset: 0,
+            limit: filter.offset.saturating_add(filter.limit),
+            ..filter.clone()
+        };
+        let mut merged = Vec::new();
+        let mut total = 0;
+        for layer in &self.layers {
+            let (page, count) = layer.accounts.list_accounts(&head).await?;
+            merged.extend(page);
+            total += count;
+        }
+        merged.sort_by(|a, b| AccountSort::compare(filter.sort, a, b));
+        let page = merged
+            .into_iter()
+            .skip(filter.offset as usize)
+            .take(filter.limit as usize)
+            .collect();
+        Ok((page, total))
+    }
+
+    async fn update_account(
+        &self,
+        id: AccountId,
+        expected_rev: Option<i64>,
+        changes: &AccountChanges,
+        effects: UpdateEffects,
+        audit: Option<AuditEvent>,
+    ) -> StoreResult<Account> {
+        let layer = self.holder(id).await?;
+        if !layer.accounts.capabilities().update {
+            return Err(StoreError::Unsupported(
+                "the account's source does not take changes",
+            ));
+        }
+        layer
+            .accounts
+            .update_account(id, expected_rev, changes, effects, audit)
+            .await
+    }
+
+    async fn delete_account(
+        &self,
+        id: AccountId,
+        expected_rev: Option<i64>,
+        audit: AuditEvent,
+    ) -> StoreResult<()> {
+        let layer = self.holder(id).await?;
+        if !layer.accounts.capabilities().delete {
+            return Err(StoreError::Unsupported(
+                "the account's source does not delete accounts",
+            ));
+        }
+        layer.accounts.delete_account(id, expected_rev, audit).await
+    }
+
+    async fn upgrade_hash(
+        &self,
+        id: AccountId,
+        old: &PasswordHash,
+        new: &PasswordHash,
+    ) -> StoreResult<()> {
+        self.holder(id)
+            .await?
+            .accounts
+            .upgrade_hash(id, old, new)
+            .await
+    }
+}
+
+#[async_trait]
+impl PasswordCommit for Layered {
+    async fn write_password(&self, write: PasswordWrite) -> StoreResult<Account> {
+        self.holder(write.account_id)
+            .await?
+            .commit
+            .write_password(write)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The core on local accounts beside a directory stand-in: each account's password is
+    //! checked and written where it lives, every proof asks every place that checks.
+
+    use super::{Layer, Layered};
+    use crate::audit::RequestContext;
+    use crate::auth::Principal;
+    use crate::clock::SystemClock;
+    use crate::hashing::HashingParams;
+    use crate::memory_store::MemoryStore;
+    use crate::ops::{CreateAccount, Notify};
+    use crate::policy::NoFiles;
+    use crate::ports::{AccountFilter, AccountSort, AccountSource as _};
+    use crate::recovery::filter::Attr;
+    use crate::secret::{ExposeSecret as _, SecretString};
+    use crate::settings::CoreSettings;
+    use crate::{CoreError, Latchkey};
+    use std::sync::Arc;
+
+    const LOCAL_PASSWORD: &str = "Mellow-Trout-41";
+    const DIRECTORY_PASSWORD: &str = "Quiet-Harbor-58";
+
+    struct Fixture {
+        core: Latchkey,
+        local: Arc<MemoryStore>,
+        directory: Arc<MemoryStore>,
+        ctx: RequestContext,
+    }
+
+    async fn fixture() -> Fixture {
+        let local = Arc::new(MemoryStore::default());
+        let directory = Arc::new(MemoryStore::directory());
+        let ports = Layered::new(vec![Layer::of(local.clone()), Layer::of(directory.clone())])
+            .into_ports(local.clone());
+        let settings = CoreSettings {
+            hashing: HashingParams::TESTING,
+            ..Default::default()
+        };
+        let core = Latchkey::new(ports, Arc::new(SystemClock), settings, &NoFiles)
+            .await
+            .expect("the core starts on layered sources");
+        let ctx = RequestContext::cli();
+        core.create_account(
+            &ctx,
+            &Principal::System,
+            CreateAccount {
+                user_name: "breakglass".into(),
+                password: Some(SecretString::from(LOCAL_PASSWORD)),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("a local account");
+        directory.seed("jdoe", DIRECTORY_PASSWORD);
+        directory.seed("asmith", DIRECTORY_PASSWORD);
+        Fixture {
+            core,
+            local,
+            directory,
+            ctx,
+        }
+    }
+
+    #[tokio::test]
+    async fn each_account_is_proved_where_it_lives_and_every_proof_asks_the_directory() {
+        let f = fixture().await;
+        let asked = f.directory.source_checks();
+        f.core
+            .sign_in(&f.ctx, "breakglass", LOCAL_PASSWORD)
+            .await
+            .expect("a local account signs in by its hash");
+        f.core
+            .sign_in(&f.ctx, "jdoe", DIRECTORY_PASSWORD)
+            .await
+            .expect("a directory account signs in by its source");
+        for (name, password) in [
+            ("jdoe", LOCAL_PASSWORD),
+            ("breakglass", DIRECTORY_PASSWORD),
+            ("nobody", DIRECTORY_PASSWORD),
+        ] {
+            let refused = f.core.sign_in(&f.ctx, name, password).await;
+            assert!(
+                matches!(refused, Err(CoreError::InvalidCredentials)),
+                "{name}"
+            );
+        }
+        // One check at the directory per proof, whichever account it names.
+        assert_eq!(f.directory.source_checks() - asked, 5);
+        // The directory's account has no row, and so no hash, in the local store.
+        assert!(
+            f.local
+                .account_by_user_name("jdoe")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_directory_accounts_failures_lock_it_in_latchkeys_records() {
+        let f = fixture().await;
+        let jdoe = f
+            .directory
+            .account_by_user_name("jdoe")
+            .await
+            .unwrap()
+            .unwrap();
+        for _ in 0..f.core.settings().lockout.max_failures {
+            let e = f.core.sign_in(&f.ctx, "jdoe", "wrong guess 1").await;
+            assert!(matches!(e, Err(CoreError::InvalidCredentials)));
+        }
+        let locked = f.core.sign_in(&f.ctx, "jdoe", DIRECTORY_PASSWORD).await;
+        assert!(matches!(locked, Err(CoreError::InvalidCredentials)));
+        let events = f.local.audit_events();
+        assert!(
+            events
+                .iter()
+                .any(|e| e.kind == crate::audit::AuditType::AccountLock
+                    && e.target_id == Some(jdoe.account.id)),
+            "the lock is recorded with Latchkey's records"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_change_hands_the_directory_the_password_itself() {
+        let f = fixture().await;
+        let signed = f
+            .core
+            .sign_in(&f.ctx, "jdoe", DIRECTORY_PASSWORD)
+            .await
+            .unwrap();
+        let me = f
+            .core
+            .authenticate(signed.token.expose_secret())
+            .await
+            .unwrap();
+        let new = "Copper-Lantern-93";
+        f.core
+            .change_own_password(
+                &f.ctx,
+                &me,
+                DIRECTORY_PASSWORD,
+                Some(new),
+                Notify::default(),
+            )
+            .await
+            .expect("the change commits at the directory");
+        f.core
+            .sign_in(&f.ctx, "jdoe", new)
+            .await
+            .expect("the new password");
+        let old = f.core.sign_in(&f.ctx, "jdoe", DIRECTORY_PASSWORD).await;
+        assert!(matches!(old, Err(CoreError::InvalidCredentials)));
+        // The local layer's accounts and hashes are untouched.
+        f.core
+            .sign_in(&f.ctx, "breakglass", LOCAL_PASSWORD)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn lists_merge_in_one_order_and_writes_go_where_the_account_can_take_them() {
+        let f = fixture().await;
+        let sorted = |descending| AccountFilter {
+            sort: Some(AccountSort {
+                by: Attr::UserName,
+                descending,
+            }),
+            offset: 1,
+            limit: 2,
+            ..Default::default()
+        };
+        let page = f
+            .core
+            .list_accounts(&Principal::System, sorted(false))
+            .await
+            .unwrap();
+        let names: Vec<&str> = page.items.iter().map(|a| a.user_name.as_str()).collect();
+        assert_eq!((names, page.total), (vec!["breakglass", "jdoe"], 3));
+        let page = f
+            .core
+            .list_accounts(&Principal::System, sorted(true))
+            .await
+            .unwrap();
+        let names: Vec<&str> = page.items.iter().map(|a| a.user_name.as_str()).collect();
+        assert_eq!(names, vec!["breakglass", "asmith"]);
+
+        // A user name the directory holds cannot be created locally.
+        let taken = f
+            .core
+            .create_account(
+                &f.ctx,
+                &Principal::System,
+                CreateAccount {
+                    user_name: "JDoe".into(),
+                    ..Default::default()
+                },
+            )
+            .await;
+        assert!(
+            matches!(taken, Err(CoreError::Duplicate("userName"))),
+            "{taken:?}"
+        );
+        // New accounts land in the layer that creates; the directory deletes nothing.
+        let svc = f
+            .core
+            .create_account(
+                &f.ctx,
+                &Principal::System,
+                CreateAccount {
+                    user_name: "svc-backup".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(f.local.account_by_id(svc.id).await.unwrap().is_some());
+        let jdoe = f
+            .directory
+            .account_by_user_name("jdoe")
+            .await
+            .unwrap()
+            .unwrap();
+        let refused = f
+            .core
+            .delete_account(&f.ctx, &Principal::System, jdoe.account.id, None)
+            .await;
+        assert!(matches!(refused, Err(CoreError::Refused(_))), "{refused:?}");
+    }
+}
