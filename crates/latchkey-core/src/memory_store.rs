@@ -7,9 +7,9 @@ use crate::domain::{Account, AccountId, Dn, Sid};
 use crate::hashing::PasswordHash;
 use crate::ports::{
     AccountChanges, AccountFilter, AccountRecord, AccountSort, AccountSource, ClientRecord,
-    Credential, FlowStep, KbaAnswer, MailFate, NewAccount, OutboxMessage, PasswordCommit,
-    PasswordWrite, PendingMessage, ProofSlot, ProofSubject, Records, RecoveryFlow, SessionRecord,
-    SourceCapabilities, SourceVerdict, StoreError, StoreResult, UpdateEffects,
+    Credential, FlowStep, ImportWrite, KbaAnswer, MailFate, NewAccount, OutboxMessage,
+    PasswordCommit, PasswordWrite, PendingMessage, ProofSlot, ProofSubject, Records, RecoveryFlow,
+    SessionRecord, SourceCapabilities, SourceVerdict, StoreError, StoreResult, UpdateEffects,
 };
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -136,6 +136,50 @@ impl MemoryStore {
 }
 
 impl State {
+    fn insert(&mut self, new: NewAccount, domain: [u32; 3]) -> StoreResult<Account> {
+        let key = new.user_name.lookup_key();
+        if self
+            .accounts
+            .values()
+            .any(|r| r.account.user_name.lookup_key() == key)
+        {
+            return Err(StoreError::Duplicate("userName"));
+        }
+        self.next_rid += 1;
+        let sid = new
+            .sid
+            .clone()
+            .unwrap_or_else(|| Sid::for_account(domain, 1000 + self.next_rid));
+        let account = Account {
+            id: new.id,
+            user_name: new.user_name,
+            dn: new.dn,
+            sid,
+            profile: new.profile,
+            roles: new.roles,
+            disabled: new.disabled,
+            locked_until: None,
+            federated: new.federated,
+            has_password: new.hash.is_some(),
+            must_change_password: new.must_change_password,
+            password_never_expires: new.password_never_expires,
+            cannot_change_password: new.cannot_change_password,
+            password_changed_at: new
+                .hash
+                .as_ref()
+                .map(|_| new.password_changed_at.unwrap_or(new.created_at)),
+            created_at: new.created_at,
+            rev: 1,
+        };
+        let record = AccountRecord {
+            account: account.clone(),
+            credential: Credential::from_hash(new.hash),
+        };
+        self.accounts.insert(new.id, record);
+        self.audit.push(new.audit);
+        Ok(account)
+    }
+
     fn record(&self, id: AccountId) -> StoreResult<&AccountRecord> {
         self.accounts.get(&id).ok_or(StoreError::NotFound)
     }
@@ -283,42 +327,39 @@ impl AccountSource for MemoryStore {
     }
 
     async fn insert_account(&self, new: NewAccount, domain: [u32; 3]) -> StoreResult<Account> {
+        self.with(|s| s.insert(new, domain))
+    }
+
+    async fn import_accounts(&self, batch: Vec<ImportWrite>, domain: [u32; 3]) -> StoreResult<()> {
         self.with(|s| {
-            let key = new.user_name.lookup_key();
-            if s.accounts
-                .values()
-                .any(|r| r.account.user_name.lookup_key() == key)
-            {
-                return Err(StoreError::Duplicate("userName"));
+            let before = (s.accounts.clone(), s.audit.len(), s.next_rid);
+            let result = batch.into_iter().try_for_each(|w| match w {
+                ImportWrite::Create(new) => s.insert(new, domain).map(|_| ()),
+                ImportWrite::Update {
+                    id,
+                    changes,
+                    hash,
+                    password_changed_at,
+                    audit,
+                } => {
+                    let r = s.accounts.get_mut(&id).ok_or(StoreError::NotFound)?;
+                    apply(&mut r.account, &changes);
+                    r.account.rev += 1;
+                    if let Some(h) = hash {
+                        r.credential = Credential::Hash(h);
+                        r.account.has_password = true;
+                        r.account.password_changed_at =
+                            Some(password_changed_at.unwrap_or(audit.at));
+                    }
+                    s.audit.push(audit);
+                    Ok(())
+                }
+            });
+            if result.is_err() {
+                (s.accounts, _, s.next_rid) = before.clone();
+                s.audit.truncate(before.1);
             }
-            s.next_rid += 1;
-            let account = Account {
-                id: new.id,
-                user_name: new.user_name,
-                dn: new.dn,
-                sid: Sid::for_account(domain, 1000 + s.next_rid),
-                profile: new.profile,
-                roles: new.roles,
-                disabled: new.disabled,
-                locked_until: None,
-                federated: new.federated,
-                has_password: new.hash.is_some(),
-                must_change_password: new.must_change_password,
-                password_never_expires: new.password_never_expires,
-                cannot_change_password: new.cannot_change_password,
-                password_changed_at: new.hash.as_ref().map(|_| new.created_at),
-                created_at: new.created_at,
-                rev: 1,
-            };
-            s.accounts.insert(
-                new.id,
-                AccountRecord {
-                    account: account.clone(),
-                    credential: Credential::from_hash(new.hash),
-                },
-            );
-            s.audit.push(new.audit);
-            Ok(account)
+            result
         })
     }
 

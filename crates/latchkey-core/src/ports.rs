@@ -100,7 +100,27 @@ pub struct NewAccount {
     pub password_never_expires: bool,
     pub cannot_change_password: bool,
     pub created_at: OffsetDateTime,
+    /// Kept from an import (an export/import round trip keeps identities); the source
+    /// assigns one when `None`.
+    pub sid: Option<Sid>,
+    /// Kept from an import; `created_at` when `None` and a hash is given.
+    pub password_changed_at: Option<OffsetDateTime>,
     pub audit: AuditEvent,
+}
+
+/// One account of an import batch, as the source writes it.
+#[derive(Debug, Clone)]
+pub enum ImportWrite {
+    Create(NewAccount),
+    /// An existing account's profile, roles and flags replaced, and — when given — its
+    /// password hash (kept as imported; the replaced one joins the history).
+    Update {
+        id: AccountId,
+        changes: AccountChanges,
+        hash: Option<PasswordHash>,
+        password_changed_at: Option<OffsetDateTime>,
+        audit: AuditEvent,
+    },
 }
 
 /// A change of profile, roles or flags; every field `None` means "leave as is".
@@ -437,6 +457,14 @@ pub trait AccountSource: Send + Sync + 'static {
     }
 
     async fn count_accounts(&self) -> StoreResult<u64>;
+    /// Writes an import batch in one transaction (all or nothing). A source that cannot
+    /// create does not import.
+    async fn import_accounts(&self, batch: Vec<ImportWrite>, domain: [u32; 3]) -> StoreResult<()> {
+        let _ = (batch, domain);
+        Err(StoreError::Unsupported(
+            "this account source does not import accounts",
+        ))
+    }
     /// Inserts the account (with its audit event) and assigns its SID.
     async fn insert_account(&self, new: NewAccount, domain: [u32; 3]) -> StoreResult<Account>;
     async fn account_by_id(&self, id: AccountId) -> StoreResult<Option<AccountRecord>>;

@@ -9,9 +9,9 @@ use crate::audit::AuditEvent;
 use crate::domain::{Account, AccountId, Dn, Password, Sid};
 use crate::hashing::PasswordHash;
 use crate::ports::{
-    AccountChanges, AccountFilter, AccountRecord, AccountSort, AccountSource, NewAccount,
-    PasswordCommit, PasswordWrite, Ports, Records, SourceCapabilities, SourceVerdict, StoreError,
-    StoreResult, UpdateEffects,
+    AccountChanges, AccountFilter, AccountRecord, AccountSort, AccountSource, ImportWrite,
+    NewAccount, PasswordCommit, PasswordWrite, Ports, Records, SourceCapabilities, SourceVerdict,
+    StoreError, StoreResult, UpdateEffects,
 };
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -126,6 +126,37 @@ impl AccountSource for Layered {
             total += layer.accounts.count_accounts().await?;
         }
         Ok(total)
+    }
+
+    /// Creates go to the first layer that creates, updates to the layer holding the
+    /// account: one transaction per layer.
+    async fn import_accounts(&self, batch: Vec<ImportWrite>, domain: [u32; 3]) -> StoreResult<()> {
+        let mut per_layer: Vec<Vec<ImportWrite>> = vec![Vec::new(); self.layers.len()];
+        let creator = self
+            .layers
+            .iter()
+            .position(|l| l.accounts.capabilities().create);
+        for write in batch {
+            let index = match &write {
+                ImportWrite::Create(_) => creator.ok_or(StoreError::Unsupported(
+                    "no account source here can create accounts",
+                ))?,
+                ImportWrite::Update { id, .. } => {
+                    let holder = self.holder(*id).await?;
+                    self.layers
+                        .iter()
+                        .position(|l| std::ptr::eq(l, holder))
+                        .ok_or(StoreError::NotFound)?
+                }
+            };
+            per_layer[index].push(write);
+        }
+        for (layer, writes) in self.layers.iter().zip(per_layer) {
+            if !writes.is_empty() {
+                layer.accounts.import_accounts(writes, domain).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn insert_account(&self, new: NewAccount, domain: [u32; 3]) -> StoreResult<Account> {
@@ -472,6 +503,51 @@ mod tests {
         let refused = f
             .core
             .delete_account(&f.ctx, &Principal::System, jdoe.account.id, None)
+            .await;
+        assert!(matches!(refused, Err(CoreError::Refused(_))), "{refused:?}");
+    }
+}
+
+#[cfg(test)]
+mod import_tests {
+    use super::{Layer, Layered};
+    use crate::audit::RequestContext;
+    use crate::auth::Principal;
+    use crate::clock::SystemClock;
+    use crate::hashing::HashingParams;
+    use crate::memory_store::MemoryStore;
+    use crate::ops::{ImportRecord, ImportSeen, OnExisting};
+    use crate::policy::NoFiles;
+    use crate::settings::CoreSettings;
+    use crate::{CoreError, Latchkey};
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn a_source_that_cannot_create_imports_nothing() {
+        let records = Arc::new(MemoryStore::default());
+        let directory = Arc::new(MemoryStore::directory());
+        let ports = Layered::new(vec![Layer::of(directory)]).into_ports(records);
+        let settings = CoreSettings {
+            hashing: HashingParams::TESTING,
+            ..Default::default()
+        };
+        let core = Latchkey::new(ports, Arc::new(SystemClock), settings, &NoFiles)
+            .await
+            .unwrap();
+        let line = ImportRecord {
+            line: 2,
+            user_name: "jdoe".into(),
+            ..Default::default()
+        };
+        let refused = core
+            .import_accounts(
+                &RequestContext::cli(),
+                &Principal::System,
+                vec![line],
+                OnExisting::Skip,
+                true,
+                &mut ImportSeen::default(),
+            )
             .await;
         assert!(matches!(refused, Err(CoreError::Refused(_))), "{refused:?}");
     }

@@ -66,6 +66,32 @@ pub enum Command {
     /// The password policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Ask the server on `listen` whether it is live (GET /healthz); exit 1 if not. For
+    /// container health checks.
+    Health,
+    /// Print a shell completion script (source it, or install it where your shell looks).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) for `latchkey` and its commands.
+    Man,
+    /// Import accounts with their existing password hashes from CSV or LDIF (plain or gzip).
+    Import {
+        file: PathBuf,
+        /// The file's format (default: from its name, .csv or .ldif).
+        #[arg(long, value_enum)]
+        format: Option<crate::import::Format>,
+        /// Print what would be created, updated and skipped, and every refused line; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// What to do with a line naming an existing account (fail: write nothing at all).
+        #[arg(long, value_enum, default_value = "fail")]
+        on_existing: crate::import::Existing,
+        /// Accounts per transaction.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..))]
+        batch: u16,
+    },
 }
 
 #[derive(Subcommand)]
@@ -146,6 +172,19 @@ pub enum AccountCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    use clap::CommandFactory as _;
+    match &cli.command {
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(*shell, &mut cmd, "latchkey", &mut std::io::stdout());
+            return Ok(());
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            return Ok(());
+        }
+        _ => {}
+    }
     let config =
         Config::load(cli.config.as_deref()).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     match cli.command {
@@ -220,6 +259,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Account(cmd) => account(config, cmd).await,
+        Command::Health => health(config.listen),
+        Command::Completions { .. } | Command::Man => Ok(()),
+        Command::Import {
+            file,
+            format,
+            dry_run,
+            on_existing,
+            batch,
+        } => {
+            let core = open_core(&config).await?;
+            let options = crate::import::Options {
+                format,
+                dry_run,
+                on_existing,
+                batch: usize::from(batch),
+            };
+            crate::import::run(&core, &file, options).await
+        }
+    }
+}
+
+/// One `GET /healthz` over plain HTTP/1.0 to the configured address (an unspecified
+/// address such as 0.0.0.0 is asked on loopback).
+fn health(listen: std::net::SocketAddr) -> anyhow::Result<()> {
+    use std::io::Read as _;
+    let mut addr = listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let timeout = Duration::from_secs(5);
+    let mut conn = std::net::TcpStream::connect_timeout(&addr, timeout)
+        .with_context(|| format!("connecting to {addr}"))?;
+    conn.set_read_timeout(Some(timeout))?;
+    conn.write_all(format!("GET /healthz HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())?;
+    let mut head = [0u8; 12];
+    conn.read_exact(&mut head)?;
+    if head.starts_with(b"HTTP/1.0 200") || head.starts_with(b"HTTP/1.1 200") {
+        println!("live");
+        Ok(())
+    } else {
+        bail!("{addr} answered {}", String::from_utf8_lossy(&head).trim())
     }
 }
 

@@ -542,3 +542,75 @@ async fn copy_store_moves_a_sqlite_store_into_an_empty_postgres_database() {
     );
     assert!(!ok && err.contains("not empty"), "{err}");
 }
+
+#[test]
+fn breached_build_reads_gzip_input_whatever_its_name() {
+    use sha1::Digest as _;
+    let dir = tempfile::tempdir().unwrap();
+    let lines: String = ["Velvet-Canyon-58", "Amber-Falcon-17"]
+        .iter()
+        .map(|p| {
+            let hex: String = sha1::Sha1::digest(p.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02X}"))
+                .collect();
+            format!("{hex}:3\n")
+        })
+        .collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(lines.as_bytes()).unwrap();
+    std::fs::write(dir.path().join("pwned.txt"), gz.finish().unwrap()).unwrap();
+    let (ok, out, err) = run(
+        dir.path(),
+        &["breached", "build", "pwned.txt", "-o", "corpus.lkbf"],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("2 keys from 2 lines"), "{out}");
+}
+
+#[test]
+fn completions_and_the_manual_come_from_the_command_definitions() {
+    let dir = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef latchkey"),
+        ("fish", "complete -c latchkey"),
+    ] {
+        let (ok, out, err) = run(dir.path(), &["completions", shell], None);
+        assert!(ok, "{err}");
+        assert!(
+            out.contains(marker) && out.contains("import"),
+            "{shell}: {out}"
+        );
+    }
+    let (ok, out, err) = run(dir.path(), &["man"], None);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with(".ie") || out.contains(".TH latchkey"),
+        "{out}"
+    );
+    assert!(out.contains("import"), "every command is in the manual");
+}
+
+#[tokio::test]
+async fn health_says_whether_the_server_on_listen_is_live() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on a port just released.
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (ok, _, err) = run_with(
+        dir.path(),
+        &[("LATCHKEY_LISTEN", &free.to_string())],
+        &["health"],
+        None,
+    );
+    assert!(!ok && err.contains("connecting to"), "{err}");
+    let server = Server::start(dir.path(), "info");
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let (ok, out, err) = run_with(dir.path(), &[("LATCHKEY_LISTEN", &addr)], &["health"], None);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "live");
+}

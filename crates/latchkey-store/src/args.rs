@@ -97,7 +97,11 @@ pub(crate) fn new_account(new: &NewAccount, sid: &Sid) -> Args {
         .bool(new.federated)
         .text(new.hash.as_ref().map(|h| h.as_str().to_owned()))
         .text(new.hash.as_ref().map(|_| NORMALIZATION.to_owned()))
-        .int(new.hash.as_ref().map(|_| to_ms(new.created_at)))
+        .int(
+            new.hash
+                .as_ref()
+                .map(|_| to_ms(new.password_changed_at.unwrap_or(new.created_at))),
+        )
         .bool(new.must_change_password)
         .bool(new.password_never_expires)
         .bool(new.cannot_change_password)
@@ -156,6 +160,24 @@ pub(crate) fn password_update(w: &PasswordWrite) -> Args {
         .bool(w.cannot_change_password)
         .text(w.account_id.to_string())
         .int(w.expected_rev)
+}
+
+/// `write_password`'s list for a hash written as imported (flags kept as they are).
+pub(crate) fn imported_hash(
+    id: latchkey_core::domain::AccountId,
+    rev: i64,
+    hash: &latchkey_core::hashing::PasswordHash,
+    changed_at: time::OffsetDateTime,
+) -> Args {
+    Args::default()
+        .str(hash.as_str())
+        .str(NORMALIZATION)
+        .int(to_ms(changed_at))
+        .bool(None)
+        .bool(None)
+        .bool(None)
+        .text(id.to_string())
+        .int(rev)
 }
 
 /// `audit_events`: id, at, type, actor_id, target_id, surface, client_ip, request_id,

@@ -128,6 +128,7 @@ const SQL: Statements = Statements {
     setting: "SELECT value FROM settings WHERE key = ?1",
     count_accounts: "SELECT COUNT(*) FROM accounts",
     next_rid: "UPDATE counters SET value = value + 1 WHERE name = 'rid' RETURNING value",
+    raise_rid: "UPDATE counters SET value = MAX(value, ?1) WHERE name = 'rid'",
     insert_account: "INSERT INTO accounts (id, user_name, user_name_key, dn, dn_key, sid, email, email_key, given_name, sn, \
         display_name, telephone_number, locale, roles, federated, password_hash, password_normalization, \
         password_changed_at, must_change_password, password_never_expires, cannot_change_password, created_at, external_id, disabled) \

@@ -72,6 +72,8 @@ fn new_account(name: &str) -> NewAccount {
         password_never_expires: false,
         cannot_change_password: false,
         created_at: T0,
+        sid: None,
+        password_changed_at: None,
         audit: event(AuditType::AccountCreate, Some(id)),
     }
 }

@@ -21,6 +21,14 @@ impl Sid {
         }
     }
 
+    /// The relative id, if this SID is an account of `domain` (see [`Sid::for_account`]).
+    pub fn rid_in(&self, domain: [u32; 3]) -> Option<u32> {
+        match self.sub_authorities[..] {
+            [21, a, b, c, rid] if self.authority == 5 && [a, b, c] == domain => Some(rid),
+            _ => None,
+        }
+    }
+
     pub fn parse(raw: &str) -> Result<Self, SidError> {
         let rest = raw
             .strip_prefix("S-1-")

@@ -2,6 +2,7 @@
 //! and are upgraded after the next successful proof.
 
 mod engine;
+mod ldap_forms;
 mod legacy;
 mod memory;
 mod pad;
@@ -61,7 +62,7 @@ impl HashingParams {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HashFormatError {
     #[error(
-        "unsupported or malformed password hash (expected PHC argon2/pbkdf2, bcrypt or {{SSHA}})"
+        "unsupported or malformed password hash (expected PHC argon2/pbkdf2, bcrypt, SHA-crypt, {{SSHA}}, {{ARGON2}} or {{PBKDF2-SHA256}})"
     )]
     Unsupported,
     #[error("invalid hashing parameters")]
@@ -77,6 +78,9 @@ const MAX_ARGON2_MEMORY_KIB: u32 = 1024 * 1024;
 const MAX_ARGON2_ITERATIONS: u32 = 16;
 const MAX_BCRYPT_COST: u32 = 14;
 const MAX_PBKDF2_ITERATIONS: u32 = 2_000_000;
+const MAX_SHA_CRYPT_ROUNDS: u32 = 1_000_000;
+/// SHA-crypt's rounds when the hash names none.
+const SHA_CRYPT_DEFAULT_ROUNDS: u32 = 5_000;
 
 /// bcrypt reads at most this many bytes of a password; anything longer never verifies.
 const BCRYPT_MAX_BYTES: usize = 72;
@@ -86,6 +90,8 @@ enum Scheme {
     Argon2,
     Pbkdf2,
     Bcrypt,
+    /// `$5$` / `$6$` (SHA-256/512-crypt), as `/etc/shadow` and `{CRYPT}` keep them.
+    ShaCrypt,
     Ssha(legacy::ShaKind),
 }
 
@@ -98,6 +104,7 @@ enum Cost {
     },
     Bcrypt(u32),
     Pbkdf2(u32),
+    ShaCrypt(u32),
     /// A salted SHA: microseconds.
     Salted,
 }
@@ -117,10 +124,12 @@ impl std::fmt::Debug for PasswordHash {
 
 impl PasswordHash {
     /// Accepts PHC Argon2i/d/id and PBKDF2-SHA256/512, bcrypt `$2a$/$2b$/$2y$`,
-    /// `{SSHA}`, `{SSHA256}`, `{SSHA512}`, and `{CRYPT}` around a bcrypt hash.
+    /// SHA-crypt `$5$`/`$6$`, `{SSHA}`, `{SSHA256}`, `{SSHA512}`, and the LDAP wrappers
+    /// `{CRYPT}` (bcrypt or SHA-crypt), `{ARGON2}` and `{PBKDF2-SHA256}`/`{PBKDF2-SHA512}`
+    /// (passlib / 389-ds; kept as the equivalent PHC string).
     pub fn parse(raw: &str) -> Result<Self, HashFormatError> {
-        let raw = raw.trim();
-        let inner = strip_prefix_ignore_case(raw, "{CRYPT}").unwrap_or(raw);
+        let unwrapped = ldap_forms::unwrap(raw.trim())?;
+        let inner: &str = &unwrapped;
         if let Some(kind) = legacy::ShaKind::detect(inner) {
             legacy::parse_ssha(inner, kind)?;
             return Ok(Self {
@@ -139,6 +148,15 @@ impl PasswordHash {
                 encoded: inner.to_owned(),
                 scheme: Scheme::Bcrypt,
             });
+        }
+        if ["$5$", "$6$"].iter().any(|p| inner.starts_with(p)) {
+            sha_crypt::PasswordHashRef::new(inner).map_err(|_| HashFormatError::Unsupported)?;
+            let hash = Self {
+                encoded: inner.to_owned(),
+                scheme: Scheme::ShaCrypt,
+            };
+            hash.cost()?;
+            return Ok(hash);
         }
         let phc = phc::PasswordHash::new(inner).map_err(|_| HashFormatError::Unsupported)?;
         let scheme = match phc.algorithm.as_str() {
@@ -180,6 +198,9 @@ impl PasswordHash {
             Cost::Pbkdf2(i) if i > MAX_PBKDF2_ITERATIONS => {
                 format!("PBKDF2 iterations i={i} is over {MAX_PBKDF2_ITERATIONS}")
             }
+            Cost::ShaCrypt(r) if r > MAX_SHA_CRYPT_ROUNDS => {
+                format!("SHA-crypt rounds={r} is over {MAX_SHA_CRYPT_ROUNDS}")
+            }
             _ => return Ok(hash),
         };
         Err(HashFormatError::TooCostly(too))
@@ -191,6 +212,13 @@ impl PasswordHash {
             || phc::PasswordHash::new(&self.encoded).map_err(|_| HashFormatError::Unsupported);
         Ok(match self.scheme {
             Scheme::Ssha(_) => Cost::Salted,
+            Scheme::ShaCrypt => {
+                let field = self.encoded.split('$').nth(2).unwrap_or_default();
+                Cost::ShaCrypt(match field.strip_prefix("rounds=") {
+                    Some(r) => r.parse().map_err(|_| HashFormatError::Unsupported)?,
+                    None => SHA_CRYPT_DEFAULT_ROUNDS,
+                })
+            }
             Scheme::Bcrypt => Cost::Bcrypt(
                 self.encoded
                     .parse::<bcrypt::HashParts>()
@@ -230,6 +258,12 @@ impl PasswordHash {
             Scheme::Bcrypt => {
                 bcrypt::verify(pw, &self.encoded).unwrap_or(false) && pw.len() <= BCRYPT_MAX_BYTES
             }
+            Scheme::ShaCrypt => {
+                use sha_crypt::PasswordVerifier as _;
+                sha_crypt::ShaCrypt::default()
+                    .verify_password(pw, self.encoded.as_str())
+                    .is_ok()
+            }
             Scheme::Ssha(kind) => legacy::verify_ssha(&self.encoded, kind, pw),
         }
     }
@@ -243,6 +277,7 @@ impl PasswordHash {
             Ok(Cost::Salted) => true,
             Ok(Cost::Bcrypt(c)) => c < 10,
             Ok(Cost::Pbkdf2(i)) => i < 600_000,
+            Ok(Cost::ShaCrypt(r)) => r < 100_000,
             Ok(Cost::Argon2 { m, t }) => {
                 u64::from(m) * u64::from(t)
                     < u64::from(current.memory_kib) * u64::from(current.iterations)
@@ -405,6 +440,51 @@ mod tests {
         assert!(!h.needs_upgrade(&HashingParams::TESTING));
         assert!(h.needs_upgrade(&HashingParams::default()));
         assert_eq!(PasswordHash::parse(h.as_str()).unwrap(), h);
+    }
+
+    #[test]
+    fn directory_export_forms_verify_and_keep_their_cost() {
+        // Made by passlib (`ldap_pbkdf2_sha256/512`, `sha512_crypt`), `openssl passwd -6`
+        // and OpenLDAP's argon2 module form, for the password CHB.
+        for (f, upgrade) in [
+            (
+                "{PBKDF2-SHA256}29000$FQKAUAphLKX03pvzfs.ZUw$sTo7lcbt5iQYRuBnEzrnyVyNirXyyI9M6ATEY9MtcYM",
+                true,
+            ),
+            (
+                "{PBKDF2-SHA512}25000$4jwHoBRiTEkJQSglhPAeAw$OHuECfbTBP9Ysy3.IbaXifkon2sREVaTRCV4SARa2MZA5ubGbg8qzbphZqsw53WgBmSXdi1qkqn8JbwZAAXa5Q",
+                true,
+            ),
+            (
+                "{CRYPT}$6$jPUGHN/jokjjOpFc$N2DwjWvvRfAtO46cpTAuLJPAGat7vVGHVpRKJoKmptHUuh1qn979NHw4ln24qNriazfO6vrxNlBOx5MA4wy3e/",
+                true,
+            ),
+            (
+                "$6$SaltSalt$lhjkv5FRF3xFbnHzrl/bOXJ/uoHHduDfMNvQdbuECczRWpcummE9R2U/66/EZqBgs3UhnJ/kt4aeB1RKozDqW/",
+                true,
+            ),
+        ] {
+            let h = PasswordHash::parse(f).unwrap_or_else(|e| panic!("{f}: {e}"));
+            assert!(h.verify(&pw(CHB)), "{f}");
+            assert!(!h.verify(&pw("correct horse battery stapler")), "{f}");
+            assert_eq!(h.needs_upgrade(&HashingParams::TESTING), upgrade);
+        }
+        let ours = Hasher::new(HashingParams::TESTING).unwrap().hash(&pw(CHB));
+        let wrapped = PasswordHash::parse(&format!("{{ARGON2}}{}", ours.as_str())).unwrap();
+        assert!(wrapped.verify(&pw(CHB)));
+        assert!(!wrapped.needs_upgrade(&HashingParams::TESTING));
+        let slow = "{CRYPT}$6$rounds=5000000$yhLCDH3igObAfk.u$Y.4XF/zlpueLtTKHtcpDBUkkdPOFM4QDFFqf.5F6NAHsCkfxqHVtcIGIzACKetGjCxRClDyQPmH.LKhe.ajYm/";
+        assert!(matches!(
+            PasswordHash::parse_imported(slow, &HashingParams::default()),
+            Err(HashFormatError::TooCostly(_))
+        ));
+        for bad in [
+            "{PBKDF2-SHA256}29000$only-two",
+            "{CRYPT}$6$",
+            "{ARGON2}nonsense",
+        ] {
+            assert!(PasswordHash::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -118,6 +118,8 @@ impl Latchkey {
             password_never_expires: req.password_never_expires,
             cannot_change_password: req.cannot_change_password,
             created_at: now,
+            sid: None,
+            password_changed_at: None,
             audit: self.event(
                 ctx,
                 AuditType::AccountCreate,

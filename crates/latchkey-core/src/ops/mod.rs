@@ -6,6 +6,7 @@ mod authorize;
 mod check;
 mod clients;
 mod generate;
+mod import;
 mod notify;
 mod password;
 mod profile;
@@ -18,6 +19,7 @@ mod tests;
 
 pub use accounts::{AccountPage, CreateAccount, MAX_LIMIT};
 pub use clients::{ClientToken, NewClient};
+pub use import::{ImportAction, ImportLine, ImportRecord, ImportSeen, OnExisting};
 pub use notify::Notification;
 pub use password::{Notify, ProvedChange, ResetOptions, ResetOutcome, SetBy};
 pub use profile::{AccountUpdate, CONTACT_PROOF_REQUIRED, OwnUpdate};

@@ -51,11 +51,22 @@ fn parse_line(line: &str, n: u64) -> io::Result<Option<(u64, u64)>> {
     Ok(Some((key, count)))
 }
 
-/// Builds `output` from `input`, keeping entries seen at least `min_count` times.
-/// Spill files go to a temporary directory beside `output` and are removed.
+/// How much bigger than its gzip file a HIBP text file is, about (for sizing shards).
+const GZIP_RATIO: u64 = 2;
+
+/// Builds `output` from `input` (plain or gzip), keeping entries seen at least
+/// `min_count` times, showing progress on stderr. Spill files go to a temporary directory
+/// beside `output` and are removed.
 pub fn build(input: &Path, output: &Path, min_count: u32) -> io::Result<BuildReport> {
     let input_len = std::fs::metadata(input)?.len();
-    let estimated_keys = input_len / MIN_LINE_BYTES + 1;
+    let mut progress = crate::progress::Progress::new("breached build", input_len);
+    let (source, gzip) = crate::progress::open_maybe_gzip(input, &progress)?;
+    let text_len = if gzip {
+        input_len * GZIP_RATIO
+    } else {
+        input_len
+    };
+    let estimated_keys = text_len / MIN_LINE_BYTES + 1;
     let shard_bits = (estimated_keys / TARGET_KEYS_PER_SHARD)
         .max(1)
         .next_power_of_two()
@@ -77,7 +88,7 @@ pub fn build(input: &Path, output: &Path, min_count: u32) -> io::Result<BuildRep
                 .map(|f| BufWriter::with_capacity(64 << 10, f))
         })
         .collect::<io::Result<_>>()?;
-    let mut reader = BufReader::with_capacity(1 << 20, File::open(input)?);
+    let mut reader = BufReader::with_capacity(1 << 20, source);
     let (mut lines, mut skipped) = (0u64, 0u64);
     let mut line = String::new();
     loop {
@@ -86,6 +97,9 @@ pub fn build(input: &Path, output: &Path, min_count: u32) -> io::Result<BuildRep
             break;
         }
         lines += 1;
+        if lines % 65_536 == 0 {
+            progress.tick(lines, "lines");
+        }
         let Some((key, count)) = parse_line(&line, lines)? else {
             continue;
         };
@@ -99,6 +113,7 @@ pub fn build(input: &Path, output: &Path, min_count: u32) -> io::Result<BuildRep
         s.flush()?;
     }
     drop(spills);
+    progress.finish();
 
     // Pass 2: one shard at a time: sort, deduplicate, build, append.
     let tmp_out = output.with_extension("partial");

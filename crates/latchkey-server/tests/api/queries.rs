@@ -42,6 +42,8 @@ async fn populate(app: &crate::helpers::TestApp) {
                         password_never_expires: false,
                         cannot_change_password: false,
                         created_at: now,
+                        sid: None,
+                        password_changed_at: None,
                         audit: AuditEvent::new(
                             &RequestContext::cli(),
                             now,

@@ -9,7 +9,7 @@ use crate::timestamp::to_ms;
 use latchkey_core::audit::AuditEvent;
 use latchkey_core::domain::{Account, AccountId, Sid};
 use latchkey_core::ports::{
-    AccountChanges, AccountFilter, AccountRecord, NewAccount, StoreError, StoreResult,
+    AccountChanges, AccountFilter, AccountRecord, ImportWrite, NewAccount, StoreError, StoreResult,
     UpdateEffects,
 };
 use sqlx::AssertSqlSafe;
@@ -23,21 +23,43 @@ impl<DB: Backend> SqlStore<DB> {
         domain: [u32; 3],
     ) -> StoreResult<Account> {
         let mut tx = self.write().await?;
-        let (rid,): (i64,) = first::<DB, _>(&mut tx, DB::SQL.next_rid, Args::default())
-            .await?
-            .ok_or_else(|| StoreError::Other("no relative id counter".into()))?;
-        let rid = u32::try_from(rid)
-            .map_err(|_| StoreError::Other("relative id space exhausted".into()))?;
-        let sid = Sid::for_account(domain, rid);
-        DB::run(
-            &mut tx,
-            DB::SQL.insert_account,
-            args::new_account(&new, &sid),
-        )
-        .await?;
-        insert_audit::<DB>(&mut tx, &new.audit).await?;
+        insert_in::<DB>(&mut tx, &new, domain).await?;
         commit(tx).await?;
         self.must_read(new.id).await
+    }
+
+    /// An import batch in one transaction.
+    pub(super) async fn import(
+        &self,
+        batch: Vec<ImportWrite>,
+        domain: [u32; 3],
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        for write in &batch {
+            match write {
+                ImportWrite::Create(new) => insert_in::<DB>(&mut tx, new, domain).await?,
+                ImportWrite::Update {
+                    id,
+                    changes,
+                    hash,
+                    password_changed_at,
+                    audit,
+                } => {
+                    let cur = current::<DB>(&mut tx, *id, None).await?;
+                    let update = args::account_update(&cur, changes);
+                    DB::run(&mut tx, DB::SQL.update_account, update).await?;
+                    if let Some(hash) = hash {
+                        let (rev, at) = (cur.rev + 1, password_changed_at.unwrap_or(audit.at));
+                        let retire = Args::default().int(to_ms(at)).text(id.to_string()).int(rev);
+                        DB::run(&mut tx, DB::SQL.retire_password, retire).await?;
+                        let write = args::imported_hash(*id, rev, hash, at);
+                        DB::run(&mut tx, DB::SQL.write_password, write).await?;
+                    }
+                    insert_audit::<DB>(&mut tx, audit).await?;
+                }
+            }
+        }
+        commit(tx).await
     }
 
     pub(super) async fn must_read(&self, id: AccountId) -> StoreResult<Account> {
@@ -151,6 +173,34 @@ impl<DB: Backend> SqlStore<DB> {
         commit(tx).await?;
         self.must_read(id).await
     }
+}
+
+/// Inserts an account with its audit event: its SID as given (raising the relative id
+/// counter past an imported SID of this installation), or the next one.
+async fn insert_in<DB: Backend>(
+    tx: &mut DB::Connection,
+    new: &NewAccount,
+    domain: [u32; 3],
+) -> StoreResult<()> {
+    let sid = match &new.sid {
+        Some(sid) => {
+            if let Some(rid) = sid.rid_in(domain) {
+                let raise = Args::default().int(i64::from(rid));
+                DB::run(tx, DB::SQL.raise_rid, raise).await?;
+            }
+            sid.clone()
+        }
+        None => {
+            let (rid,): (i64,) = first::<DB, _>(tx, DB::SQL.next_rid, Args::default())
+                .await?
+                .ok_or_else(|| StoreError::Other("no relative id counter".into()))?;
+            let rid = u32::try_from(rid)
+                .map_err(|_| StoreError::Other("relative id space exhausted".into()))?;
+            Sid::for_account(domain, rid)
+        }
+    };
+    DB::run(tx, DB::SQL.insert_account, args::new_account(new, &sid)).await?;
+    insert_audit::<DB>(tx, &new.audit).await
 }
 
 /// Reads (and, where the backend needs it, locks) the current row inside a write

@@ -69,6 +69,8 @@ pub struct Statements {
     pub count_accounts: &'static str,
     /// Allocates the next SID relative id.
     pub next_rid: &'static str,
+    /// Raises the relative id counter to at least `$1` (an imported SID of this domain).
+    pub raise_rid: &'static str,
     pub insert_account: &'static str,
     pub account_by_id: &'static str,
     pub account_by_user_name: &'static str,

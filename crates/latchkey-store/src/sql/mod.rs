@@ -18,9 +18,10 @@ use latchkey_core::audit::{AuditEvent, AuditQuery, AuditType};
 use latchkey_core::domain::{Account, AccountId, Dn, Sid};
 use latchkey_core::hashing::PasswordHash;
 use latchkey_core::ports::{
-    AccountChanges, AccountFilter, AccountRecord, AccountSource, ClientRecord, FlowStep, KbaAnswer,
-    MailFate, NewAccount, OutboxMessage, PasswordCommit, PasswordWrite, PendingMessage, ProofSlot,
-    ProofSubject, Records, RecoveryFlow, SessionRecord, StoreError, StoreResult, UpdateEffects,
+    AccountChanges, AccountFilter, AccountRecord, AccountSource, ClientRecord, FlowStep,
+    ImportWrite, KbaAnswer, MailFate, NewAccount, OutboxMessage, PasswordCommit, PasswordWrite,
+    PendingMessage, ProofSlot, ProofSubject, Records, RecoveryFlow, SessionRecord, StoreError,
+    StoreResult, UpdateEffects,
 };
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
@@ -158,6 +159,10 @@ impl<DB: Backend> AccountSource for SqlStore<DB> {
 
     async fn insert_account(&self, new: NewAccount, domain: [u32; 3]) -> StoreResult<Account> {
         self.insert_account_tx(new, domain).await
+    }
+
+    async fn import_accounts(&self, batch: Vec<ImportWrite>, domain: [u32; 3]) -> StoreResult<()> {
+        self.import(batch, domain).await
     }
 
     async fn account_by_id(&self, id: AccountId) -> StoreResult<Option<AccountRecord>> {
