@@ -316,6 +316,84 @@ mod account_source {
         let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
         assert_eq!(kinds, [AuditType::AccountCreate, AuditType::AccountDelete]);
     }
+
+    #[tokio::test]
+    async fn an_import_batch_keeps_identities_and_is_all_or_nothing() {
+        use latchkey_core::domain::Sid;
+        use latchkey_core::ports::{AccountChanges, ImportWrite};
+        let f = fresh().await;
+        let domain = [1, 2, 3];
+        let existing = f
+            .store
+            .insert_account(new_account("old"), domain)
+            .await
+            .unwrap();
+        let mut kept = new_account("kept");
+        kept.sid = Some(Sid::for_account(domain, 5000));
+        kept.password_changed_at = Some(datetime!(2025-01-02 03:04:05 UTC));
+        let new_hash = hash("imported password");
+        let update = ImportWrite::Update {
+            id: existing.id,
+            changes: AccountChanges {
+                profile: Some(Profile {
+                    email: Some("changed@example.com".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            hash: Some(new_hash.clone()),
+            password_changed_at: None,
+            audit: event(AuditType::AccountUpdate, Some(existing.id)),
+        };
+        f.store
+            .import_accounts(vec![ImportWrite::Create(kept.clone()), update], domain)
+            .await
+            .unwrap();
+        let got = f
+            .store
+            .account_by_id(kept.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .account;
+        assert_eq!(got.sid, Sid::for_account(domain, 5000));
+        assert_eq!(got.password_changed_at, kept.password_changed_at);
+        // The relative-id counter moved past the imported SID.
+        let next = f
+            .store
+            .insert_account(new_account("after"), domain)
+            .await
+            .unwrap();
+        assert!(next.sid.rid_in(domain).unwrap() > 5000, "{}", next.sid);
+        let old = f.store.account_by_id(existing.id).await.unwrap().unwrap();
+        assert_eq!(
+            old.account.profile.email.as_deref(),
+            Some("changed@example.com")
+        );
+        assert_eq!(old.credential.hash(), Some(&new_hash));
+        assert_eq!(old.account.rev, existing.rev + 2, "the row and the hash");
+        let history = f.store.password_history(existing.id, 5).await.unwrap();
+        assert_eq!(history.len(), 1, "the replaced hash joins the history");
+
+        // A batch whose last write fails leaves nothing of its first.
+        let fresh_one = new_account("fresh");
+        let clash = new_account("KEPT");
+        let failed = f
+            .store
+            .import_accounts(
+                vec![
+                    ImportWrite::Create(fresh_one.clone()),
+                    ImportWrite::Create(clash),
+                ],
+                domain,
+            )
+            .await;
+        assert!(
+            matches!(failed, Err(StoreError::Duplicate(_))),
+            "{failed:?}"
+        );
+        assert!(f.store.account_by_id(fresh_one.id).await.unwrap().is_none());
+    }
 }
 
 /// The `PasswordCommit` port: a password write as one unit of work.
