@@ -326,7 +326,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 /// only the owner can read — never logged.
 fn announce_initial_admin(password: &SecretString, file: Option<&Path>) {
     let mut msg = format!(
-        "\n  Created the first administrator: user name `admin`, password:\n\n      {}\n\n",
+        "\n  Created the first administrator: user name `admin`, password:\n\n      {}\n\n  \
+         If it is ever lost: `latchkey account set-password admin` sets a new one.\n\n",
         password.expose_secret()
     );
     if let Some(path) = file {
@@ -375,6 +376,15 @@ fn read_password(from_stdin: bool, confirm: bool) -> anyhow::Result<SecretString
         bail!("the passwords differ");
     }
     Ok(SecretString::from(pw))
+}
+
+/// The account a command names, or an error that names it.
+async fn named(core: &Latchkey, name: &str) -> anyhow::Result<latchkey_core::domain::Account> {
+    match core.account_by_user_name(&Principal::System, name).await {
+        Ok(a) => Ok(a),
+        Err(latchkey_core::CoreError::NotFound) => bail!("no account named '{name}'"),
+        Err(e) => Err(anyhow::anyhow!("{e}")),
+    }
 }
 
 /// The core on the configured store, for commands that work on accounts.
@@ -435,8 +445,25 @@ async fn account(config: Config, cmd: AccountCommand) -> anyhow::Result<()> {
                 },
                 ..Default::default()
             };
+            let first = core
+                .list_accounts(
+                    &me,
+                    AccountFilter {
+                        limit: 1,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(fail)?
+                .total
+                == 0;
             let a = core.create_account(&ctx, &me, req).await.map_err(fail)?;
             println!("created {} ({}, {})", a.user_name, a.id, a.dn);
+            if first && !a.roles.is_admin() {
+                eprintln!(
+                    "note: this is the first account, and `latchkey serve` creates the `admin` account only in an empty store, so it will create none. Add an administrator with `latchkey account add NAME --role admin`."
+                );
+            }
         }
         AccountCommand::List => {
             let mut offset = 0;
@@ -468,7 +495,7 @@ async fn account(config: Config, cmd: AccountCommand) -> anyhow::Result<()> {
             }
         }
         AccountCommand::Show { name } => {
-            let a = core.account_by_user_name(&me, &name).await.map_err(fail)?;
+            let a = named(&core, &name).await?;
             let view = crate::http::native::account_view(&a, &core);
             println!("{}", serde_json::to_string_pretty(&view)?);
         }
@@ -477,7 +504,7 @@ async fn account(config: Config, cmd: AccountCommand) -> anyhow::Result<()> {
             must_change,
             source,
         } => {
-            let a = core.account_by_user_name(&me, &name).await.map_err(fail)?;
+            let a = named(&core, &name).await?;
             let pw = read_password(source.password_stdin, true)?;
             let options = ResetOptions {
                 new_password: Some(pw),
@@ -490,7 +517,7 @@ async fn account(config: Config, cmd: AccountCommand) -> anyhow::Result<()> {
             println!("password set for {}", a.user_name);
         }
         AccountCommand::Lock { name, duration } => {
-            let a = core.account_by_user_name(&me, &name).await.map_err(fail)?;
+            let a = named(&core, &name).await?;
             // "Until unlocked": a century is forever for a password.
             let until =
                 core.clock().now() + duration.unwrap_or(Duration::from_secs(100 * 365 * 86_400));
@@ -500,7 +527,7 @@ async fn account(config: Config, cmd: AccountCommand) -> anyhow::Result<()> {
             println!("locked {}", a.user_name);
         }
         AccountCommand::Unlock { name } => {
-            let a = core.account_by_user_name(&me, &name).await.map_err(fail)?;
+            let a = named(&core, &name).await?;
             core.set_lock(&ctx, &me, a.id, None).await.map_err(fail)?;
             println!("unlocked {}", a.user_name);
         }

@@ -39,10 +39,6 @@ impl Application {
         )
         .await
         .map_err(|e| anyhow::anyhow!("starting the core: {e}"))?;
-        let initial_admin_password = core
-            .ensure_initial_admin(&RequestContext::cli())
-            .await
-            .map_err(|e| anyhow::anyhow!("creating the first admin: {e}"))?;
         if config.recovery.validate().unwrap_or(false) {
             tracing::warn!(
                 "recovery.allow_kba_without_email is on: security questions are accepted without a proof of mailbox ownership; this is weaker than e-mail recovery"
@@ -52,6 +48,12 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
+        // Last, once nothing else can fail: a start that stops earlier creates no admin
+        // whose password nobody saw.
+        let initial_admin_password = core
+            .ensure_initial_admin(&RequestContext::cli())
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the first admin: {e}"))?;
         let state = AppState {
             core: Arc::new(core),
             throttle: Arc::new(Throttle::per_minute(config.throttle.per_ip_per_minute)),

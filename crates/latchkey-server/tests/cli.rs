@@ -614,3 +614,61 @@ async fn health_says_whether_the_server_on_listen_is_live() {
     assert!(ok, "{err}");
     assert_eq!(out.trim(), "live");
 }
+
+#[test]
+fn a_start_that_fails_creates_no_admin_and_the_next_one_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (ok, _, err) = run_with(dir.path(), &[("LATCHKEY_LISTEN", &addr)], &["serve"], None);
+    assert!(!ok && err.contains("binding"), "{err}");
+    assert!(!err.contains("first administrator"), "{err}");
+    assert!(!dir.path().join("initial-admin-password").exists());
+    let (ok, out, _) = run(dir.path(), &["account", "list"], None);
+    assert!(ok);
+    assert!(out.trim().is_empty(), "no account was created: {out}");
+    drop(taken);
+    // The store is private to its owner, with its WAL files.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        for f in ["latchkey.db", "latchkey.db-wal", "latchkey.db-shm"] {
+            let path = dir.path().join(f);
+            if path.exists() {
+                let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "{f}");
+            }
+        }
+    }
+    let server = Server::start(dir.path(), "info");
+    let (_, stderr) = server.output();
+    assert!(stderr.contains("first administrator"), "{stderr}");
+    assert!(
+        stderr.contains("latchkey account set-password admin"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn adding_the_first_account_by_hand_says_no_admin_will_be_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(
+        dir.path(),
+        &["account", "add", "jdoe", "--no-password"],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("creates the `admin` account only in an empty store"),
+        "{err}"
+    );
+    let (ok, _, err) = run(
+        dir.path(),
+        &["account", "add", "asmith", "--no-password"],
+        None,
+    );
+    assert!(
+        ok && !err.contains("empty store"),
+        "only the first says so: {err}"
+    );
+}

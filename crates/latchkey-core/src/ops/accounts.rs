@@ -319,11 +319,24 @@ impl Latchkey {
         id: AccountId,
         until: Option<OffsetDateTime>,
     ) -> Result<Account, CoreError> {
-        self.authorize(principal, Permission::WriteAccounts)?;
-        self.accounts
+        // Locking is account administration; unlocking is a helpdesk task too (as with a
+        // reset, an administrator's account only by an administrator).
+        let needed = if until.is_some() {
+            Permission::WriteAccounts
+        } else {
+            Permission::ResetPasswords
+        };
+        self.authorize(principal, needed)?;
+        let target = self
+            .accounts
             .account_by_id(id)
             .await?
             .ok_or(CoreError::NotFound)?;
+        if target.account.roles.is_admin() && !principal.has_admin_power() {
+            return Err(CoreError::Forbidden(
+                "only an administrator locks or unlocks an administrator",
+            ));
+        }
         let kind = if until.is_some() {
             AuditType::AccountLock
         } else {

@@ -231,3 +231,51 @@ async fn wrong_schemas_client_tokens_and_federated_accounts_are_refused() {
     assert_eq!(federated, wrong);
     app.sign_in("jdoe", "Mellow-Trout-41").await;
 }
+
+#[tokio::test]
+async fn scim_answers_at_ibms_base_path_exactly_as_under_scim_v2() {
+    let app = spawn_app().await;
+    app.create_user("jdoe", "Mellow-Trout-41").await;
+    let me = app.sign_in("jdoe", "Mellow-Trout-41").await;
+    for (path, token) in [
+        ("/Users?filter=userName%20eq%20%22jdoe%22", &app.admin_token),
+        (
+            "/Users?startIndex=1&count=5&sortBy=userName",
+            &app.admin_token,
+        ),
+        ("/Me", &me),
+        ("/Schemas", &app.admin_token),
+        ("/ResourceTypes", &app.admin_token),
+        ("/ResourceTypes/User", &app.admin_token),
+        ("/ServiceProviderConfig", &app.admin_token),
+        ("/NoSuchThing", &app.admin_token),
+    ] {
+        let mut answers = vec![];
+        for base in ["/scim/v2", "/v2.0"] {
+            let r = app.get(&format!("{base}{path}"), Some(token)).await;
+            let status = r.status().as_u16();
+            let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
+            answers.push((status, kind, r.bytes().await.unwrap()));
+        }
+        assert_eq!(answers[0], answers[1], "{path}");
+        let expected = if path == "/NoSuchThing" { 404 } else { 200 };
+        assert_eq!(answers[0].0, expected, "{path}");
+    }
+    // A write there too: the same user, found again under the other base.
+    let r = app
+        .client
+        .post(app.url("/v2.0/Users"))
+        .bearer_auth(&app.admin_token)
+        .header("Content-Type", "application/scim+json")
+        .body(json!({ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ibmuser" }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    let r = app
+        .get(&format!("/scim/v2/Users/{id}"), Some(&app.admin_token))
+        .await;
+    assert_eq!(r.status(), 200);
+}

@@ -98,3 +98,79 @@ async fn a_burst_of_parallel_guesses_gets_no_more_than_the_limit_checked() {
     assert!(checked <= 5, "{checked} wrong passwords were checked");
     problem(app.try_sign_in("jdoe", "Mellow-Trout-41").await, 401).await;
 }
+
+#[tokio::test]
+async fn a_helpdesk_unlocks_explicitly_and_status_active_never_pretends_to() {
+    let app = spawn_app().await;
+    let id = app.create_user("jdoe", "Mellow-Trout-41").await;
+    app.create_account(serde_json::json!({
+        "userName": "help", "password": "Silver-Lantern-74", "roles": ["helpdesk"]
+    }))
+    .await;
+    let admin = app
+        .create_account(serde_json::json!({
+            "userName": "root2", "password": "Copper-Kettle-93", "roles": ["admin"]
+        }))
+        .await;
+    for _ in 0..5 {
+        problem(app.try_sign_in("jdoe", "wrong guess 1").await, 401).await;
+    }
+    // A 200 that leaves the lock would lie: refused, naming the way that works.
+    let refused = problem(
+        app.patch(
+            &format!("/api/v1/accounts/{id}"),
+            &app.admin_token,
+            &serde_json::json!({ "status": "active" }),
+        )
+        .await,
+        400,
+    )
+    .await;
+    assert!(
+        refused["detail"].as_str().unwrap().contains("/unlock"),
+        "{refused}"
+    );
+    problem(app.try_sign_in("jdoe", "Mellow-Trout-41").await, 401).await;
+
+    let help = app.sign_in("help", "Silver-Lantern-74").await;
+    let r = app
+        .post(
+            &format!("/api/v1/accounts/{id}/unlock"),
+            Some(&help),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let a: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(a["status"], "active");
+    app.sign_in("jdoe", "Mellow-Trout-41").await;
+    assert_eq!(
+        app.audit(&format!("accountId={id}&type=account.unlock"))
+            .await
+            .len(),
+        1
+    );
+    // An administrator's account only by an administrator; a user not at all.
+    let admin_id = admin["id"].as_str().unwrap();
+    problem(
+        app.post(
+            &format!("/api/v1/accounts/{admin_id}/unlock"),
+            Some(&help),
+            &serde_json::json!({}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    let user = app.sign_in("jdoe", "Mellow-Trout-41").await;
+    problem(
+        app.post(
+            &format!("/api/v1/accounts/{id}/unlock"),
+            Some(&user),
+            &serde_json::json!({}),
+        )
+        .await,
+        403,
+    )
+    .await;
+}

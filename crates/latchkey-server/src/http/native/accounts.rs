@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use latchkey_core::auth::{Permission, Principal};
-use latchkey_core::domain::{Account, Dn, Profile, Role, Roles, UserName};
+use latchkey_core::domain::{Account, AccountStatus, Dn, Profile, Role, Roles, UserName};
 use latchkey_core::ops::{AccountUpdate, CreateAccount};
 use latchkey_core::ports::{AccountChanges, AccountFilter};
 use latchkey_core::secret::SecretString;
@@ -287,8 +287,11 @@ const PATCHABLE: [&str; 15] = [
 ];
 
 /// Turns a merge patch of the account JSON into the core's changes.
+/// `locked`: whether the caller sees the account locked (then `status: active` is refused
+/// rather than answered with a 200 that changes nothing).
 fn changes_from_patch(
     current: &Account,
+    locked: bool,
     obj: &Map<String, Value>,
 ) -> Result<AccountChanges, ApiError> {
     if let Some(key) = obj.keys().find(|k| !PATCHABLE.contains(&k.as_str())) {
@@ -329,6 +332,11 @@ fn changes_from_patch(
     };
     let disabled = match string("status")?.as_deref() {
         None => None,
+        Some("active") if locked => {
+            return Err(ApiError::BadRequest(
+                "the account is locked: status active does not unlock it; POST /api/v1/accounts/{id}/unlock does".into(),
+            ));
+        }
         Some("active") => Some(false),
         Some("disabled") => Some(true),
         Some(_) => {
@@ -376,7 +384,8 @@ pub async fn patch_account(
         .authorize(&principal, Permission::WriteAccounts)?;
     let id = parse_id(&id)?;
     let current = state.core.get_account(&principal, id).await?;
-    let changes = changes_from_patch(&current, &patch)?;
+    let locked = state.core.account_state(&principal, &current).status == AccountStatus::Locked;
+    let changes = changes_from_patch(&current, locked, &patch)?;
     let proof = match patch.get("currentPassword") {
         None => None,
         Some(Value::String(s)) => Some(s.as_str()),
@@ -433,4 +442,29 @@ pub async fn delete_account(
         .delete_account(&ctx.0, &principal, id, if_match)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lift a lock, whether administrative or from failed proofs (helpdesk and admins).
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/unlock", tag = "accounts", params(("id" = Uuid, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "The unlocked account", body = AccountView),
+        (status = 401, description = "Missing or invalid token", content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", content_type = "application/problem+json"),
+        (status = 404, description = "No such account", content_type = "application/problem+json"),
+    ), security(("bearer" = [])))]
+pub async fn unlock_account(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Auth(principal): Auth,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    state
+        .core
+        .authorize(&principal, Permission::ResetPasswords)?;
+    let id = parse_id(&id)?;
+    let account = state.core.set_lock(&ctx.0, &principal, id, None).await?;
+    Ok((
+        etag(account.rev),
+        axum::Json(view(&state, &principal, &account)),
+    ))
 }

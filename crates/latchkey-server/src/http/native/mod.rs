@@ -49,6 +49,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .delete(accounts::delete_account),
         )
         .route(
+            "/api/v1/accounts/{id}/unlock",
+            post(accounts::unlock_account),
+        )
+        .route(
             "/api/v1/accounts/{id}/password/reset",
             post(passwords::reset_password),
         )

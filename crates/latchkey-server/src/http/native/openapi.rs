@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
         accounts::get_account,
         accounts::patch_account,
         accounts::delete_account,
+        accounts::unlock_account,
         passwords::reset_password,
         passwords::generate_password,
         passwords::check_password,

@@ -22,27 +22,36 @@ pub const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 pub fn router() -> Router<AppState> {
+    // IBM Security Verify clients address SCIM at `/v2.0`: the same endpoints, the same
+    // answers (resource locations stay under `/scim/v2`).
+    ["/scim/v2", "/v2.0"]
+        .into_iter()
+        .fold(Router::new(), |r, base| r.merge(routes(base)))
+}
+
+fn routes(base: &str) -> Router<AppState> {
+    let at = |path: &str| format!("{base}{path}");
     Router::new()
         .route(
-            "/scim/v2/ServiceProviderConfig",
+            &at("/ServiceProviderConfig"),
             get(discovery::service_provider_config),
         )
-        .route("/scim/v2/ResourceTypes", get(discovery::resource_types))
-        .route("/scim/v2/ResourceTypes/{id}", get(discovery::resource_type))
-        .route("/scim/v2/Schemas", get(discovery::schemas))
-        .route("/scim/v2/Schemas/{id}", get(discovery::schema))
-        .route("/scim/v2/Users", get(users::list).post(users::create))
+        .route(&at("/ResourceTypes"), get(discovery::resource_types))
+        .route(&at("/ResourceTypes/{id}"), get(discovery::resource_type))
+        .route(&at("/Schemas"), get(discovery::schemas))
+        .route(&at("/Schemas/{id}"), get(discovery::schema))
+        .route(&at("/Users"), get(users::list).post(users::create))
         .route(
-            "/scim/v2/Users/{id}",
+            &at("/Users/{id}"),
             get(users::get)
                 .put(users::replace)
                 .patch(users::patch)
                 .delete(users::delete),
         )
-        .route("/scim/v2/Users/.search", axum::routing::post(users::search))
-        .route("/scim/v2/.search", axum::routing::post(users::search))
-        .route("/scim/v2/Me", get(users::me))
-        .route("/scim/v2/{*rest}", axum::routing::any(not_found))
+        .route(&at("/Users/.search"), axum::routing::post(users::search))
+        .route(&at("/.search"), axum::routing::post(users::search))
+        .route(&at("/Me"), get(users::me))
+        .route(&at("/{*rest}"), axum::routing::any(not_found))
 }
 
 /// Unknown SCIM paths answer in SCIM's error shape.
