@@ -638,6 +638,42 @@ impl Records for MemoryStore {
         Ok(self.with(|s| s.clients.get(&id).cloned()))
     }
 
+    async fn list_clients(&self) -> StoreResult<Vec<ClientRecord>> {
+        let mut all: Vec<_> = self.with(|s| s.clients.values().cloned().collect());
+        all.sort_by_key(|c| (c.created_at, c.id));
+        Ok(all)
+    }
+
+    async fn delete_client(&self, id: Uuid, audit: AuditEvent) -> StoreResult<()> {
+        self.with(|s| {
+            s.clients.remove(&id).ok_or(StoreError::NotFound)?;
+            s.sessions.retain(|(r, _)| r.client_id != Some(id));
+            s.audit.push(audit);
+            Ok(())
+        })
+    }
+
+    async fn set_client_secret(
+        &self,
+        id: Uuid,
+        secret_digest: Vec<u8>,
+        audit: AuditEvent,
+    ) -> StoreResult<()> {
+        self.with(|s| {
+            s.clients
+                .get_mut(&id)
+                .ok_or(StoreError::NotFound)?
+                .secret_digest = secret_digest;
+            for (r, revoked) in &mut s.sessions {
+                if r.client_id == Some(id) {
+                    *revoked = true;
+                }
+            }
+            s.audit.push(audit);
+            Ok(())
+        })
+    }
+
     async fn append_audit(&self, event: AuditEvent) -> StoreResult<()> {
         self.with(|s| s.audit.push(event));
         Ok(())

@@ -558,6 +558,17 @@ pub trait Records: Send + Sync + 'static {
 
     async fn insert_client(&self, client: ClientRecord, audit: AuditEvent) -> StoreResult<()>;
     async fn client_by_id(&self, id: Uuid) -> StoreResult<Option<ClientRecord>>;
+    /// Every API client, oldest first.
+    async fn list_clients(&self) -> StoreResult<Vec<ClientRecord>>;
+    /// Deletes the client and, with it, every token it holds (`NotFound` if none).
+    async fn delete_client(&self, id: Uuid, audit: AuditEvent) -> StoreResult<()>;
+    /// Replaces the client's secret and revokes every token it holds (`NotFound` if none).
+    async fn set_client_secret(
+        &self,
+        id: Uuid,
+        secret_digest: Vec<u8>,
+        audit: AuditEvent,
+    ) -> StoreResult<()>;
 
     async fn append_audit(&self, event: AuditEvent) -> StoreResult<()>;
     async fn list_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEvent>>;

@@ -58,6 +58,9 @@ pub enum Command {
     /// Account administration on the local store.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// API clients (the `client_credentials` grant of `/api/v1/token`).
+    #[command(subcommand)]
+    Client(ClientCommand),
     /// Hash a password read from stdin with the configured Argon2id parameters (PHC string).
     Hash,
     /// The breached-password corpus.
@@ -106,6 +109,25 @@ pub enum BreachedCommand {
         #[arg(long)]
         min_count: Option<u32>,
     },
+}
+
+#[derive(Subcommand)]
+pub enum ClientCommand {
+    /// Create a client; prints its id and secret (the secret only this once).
+    Add {
+        name: String,
+        /// accounts:read, accounts:write, passwords:reset, passwords:check, audit:read, *; repeatable.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<latchkey_core::auth::Scope>,
+    },
+    /// List clients: id, name, scopes, created.
+    List,
+    /// Show one client as JSON (never its secret).
+    Show { id: uuid::Uuid },
+    /// Delete a client; its tokens stop at once.
+    Revoke { id: uuid::Uuid },
+    /// Give a client a new secret (printed once); the old one and its tokens stop at once.
+    Rotate { id: uuid::Uuid },
 }
 
 #[derive(Subcommand)]
@@ -259,6 +281,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Account(cmd) => account(config, cmd).await,
+        Command::Client(cmd) => client(config, cmd).await,
         Command::Health => health(config.listen),
         Command::Completions { .. } | Command::Man => Ok(()),
         Command::Import {
@@ -376,6 +399,72 @@ fn read_password(from_stdin: bool, confirm: bool) -> anyhow::Result<SecretString
         bail!("the passwords differ");
     }
     Ok(SecretString::from(pw))
+}
+
+async fn client(config: Config, cmd: ClientCommand) -> anyhow::Result<()> {
+    let core = open_core(&config).await?;
+    let (ctx, me) = (RequestContext::cli(), Principal::System);
+    let missing = |id: uuid::Uuid| {
+        move |e: latchkey_core::CoreError| match e {
+            latchkey_core::CoreError::NotFound => anyhow::anyhow!("no client with id {id}"),
+            other => anyhow::anyhow!("{other}"),
+        }
+    };
+    let show = |c: latchkey_core::ops::ClientInfo| {
+        let v = crate::http::native::ClientView::from(c);
+        serde_json::to_string_pretty(&v)
+    };
+    match cmd {
+        ClientCommand::Add { name, scopes } => {
+            let c = core
+                .create_client(&ctx, &me, &name, scopes)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "client_id={}\nclient_secret={}",
+                c.client_id,
+                c.client_secret.expose_secret()
+            );
+        }
+        ClientCommand::List => {
+            for c in core
+                .list_clients(&me)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                let scopes: Vec<&str> = c.scopes.iter().map(|s| s.as_str()).collect();
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    c.id,
+                    c.name,
+                    scopes.join(","),
+                    crate::http::native::rfc3339(c.created_at)
+                );
+            }
+        }
+        ClientCommand::Show { id } => {
+            let c = core.get_client(&me, id).await.map_err(missing(id))?;
+            println!("{}", show(c)?);
+        }
+        ClientCommand::Revoke { id } => {
+            core.revoke_client(&ctx, &me, id)
+                .await
+                .map_err(missing(id))?;
+            println!("revoked client {id}");
+        }
+        ClientCommand::Rotate { id } => {
+            let c = core
+                .rotate_client_secret(&ctx, &me, id)
+                .await
+                .map_err(missing(id))?;
+            println!(
+                "client_id={}\nclient_secret={}",
+                c.client_id,
+                c.client_secret.expose_secret()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The account a command names, or an error that names it.

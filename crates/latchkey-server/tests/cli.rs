@@ -672,3 +672,49 @@ fn adding_the_first_account_by_hand_says_no_admin_will_be_created() {
         "only the first says so: {err}"
     );
 }
+
+#[test]
+fn client_commands_add_list_show_rotate_and_revoke() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(
+        dir.path(),
+        &[
+            "client",
+            "add",
+            "nightly-sync",
+            "--scope",
+            "accounts:read",
+            "--scope",
+            "audit:read",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let field = |text: &str, key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .unwrap()
+            .to_owned()
+    };
+    let (id, secret) = (field(&out, "client_id"), field(&out, "client_secret"));
+    let (ok, out, _) = run(dir.path(), &["client", "list"], None);
+    assert!(
+        ok && out.contains(&id) && out.contains("accounts:read,audit:read"),
+        "{out}"
+    );
+    assert!(!out.contains(&secret));
+    let (ok, out, _) = run(dir.path(), &["client", "show", &id], None);
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert!(ok && shown["name"] == "nightly-sync", "{out}");
+    let (ok, out, _) = run(dir.path(), &["client", "rotate", &id], None);
+    assert!(ok && field(&out, "client_secret") != secret, "{out}");
+    let (ok, _, _) = run(dir.path(), &["client", "revoke", &id], None);
+    assert!(ok);
+    let (ok, _, err) = run(dir.path(), &["client", "show", &id], None);
+    assert!(
+        !ok && err.contains(&format!("no client with id {id}")),
+        "{err}"
+    );
+    let (ok, _, err) = run(dir.path(), &["account", "show", "nobody"], None);
+    assert!(!ok && err.contains("no account named 'nobody'"), "{err}");
+}

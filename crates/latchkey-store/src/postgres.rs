@@ -198,6 +198,10 @@ const SQL: Statements = Statements {
     session_by_digest: session_select!("WHERE token_digest = $1 AND revoked_at IS NULL"),
     insert_client: "INSERT INTO api_clients (id, name, secret_digest, scopes, created_at) VALUES ($1, $2, $3, $4, $5)",
     client_by_id: "SELECT id, name, secret_digest, scopes, created_at FROM api_clients WHERE id = $1",
+    list_clients: "SELECT id, name, secret_digest, scopes, created_at FROM api_clients ORDER BY created_at, id",
+    delete_client: "DELETE FROM api_clients WHERE id = $1",
+    set_client_secret: "UPDATE api_clients SET secret_digest = $1 WHERE id = $2",
+    revoke_client_sessions: "UPDATE sessions SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL",
     insert_audit: "INSERT INTO audit_events (id, at, type, actor_id, target_id, surface, client_ip, request_id, outcome, reason) \
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     list_audit: audit_select!(

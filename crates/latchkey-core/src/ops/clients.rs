@@ -20,6 +20,26 @@ pub struct NewClient {
     pub client_secret: SecretString,
 }
 
+/// An API client as it is shown: never its secret.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub created_at: OffsetDateTime,
+}
+
+impl From<ClientRecord> for ClientInfo {
+    fn from(c: ClientRecord) -> Self {
+        ClientInfo {
+            id: c.id,
+            name: c.name,
+            scopes: c.scopes,
+            created_at: c.created_at,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct ClientToken {
     pub access_token: SecretString,
@@ -65,6 +85,69 @@ impl Latchkey {
             Some(&reason),
         );
         self.records.insert_client(record, audit).await?;
+        Ok(NewClient {
+            client_id: id,
+            client_secret: SecretString::from(secret),
+        })
+    }
+
+    pub async fn list_clients(&self, principal: &Principal) -> Result<Vec<ClientInfo>, CoreError> {
+        self.authorize(principal, Permission::ManageClients)?;
+        let all = self.records.list_clients().await?;
+        Ok(all.into_iter().map(ClientInfo::from).collect())
+    }
+
+    pub async fn get_client(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<ClientInfo, CoreError> {
+        self.authorize(principal, Permission::ManageClients)?;
+        let found = self.records.client_by_id(id).await?;
+        Ok(found.ok_or(CoreError::NotFound)?.into())
+    }
+
+    /// Deletes the client; its tokens stop at once.
+    pub async fn revoke_client(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<(), CoreError> {
+        self.authorize(principal, Permission::ManageClients)?;
+        let reason = format!("client {id} revoked");
+        let audit = self.event(
+            ctx,
+            AuditType::AccountDelete,
+            principal,
+            None,
+            Outcome::Success,
+            Some(&reason),
+        );
+        Ok(self.records.delete_client(id, audit).await?)
+    }
+
+    /// A new secret, shown once; the old one and every token issued with it stop at once.
+    pub async fn rotate_client_secret(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<NewClient, CoreError> {
+        self.authorize(principal, Permission::ManageClients)?;
+        let secret = random_token(32);
+        let reason = format!("client {id} secret rotated");
+        let audit = self.event(
+            ctx,
+            AuditType::AccountUpdate,
+            principal,
+            None,
+            Outcome::Success,
+            Some(&reason),
+        );
+        self.records
+            .set_client_secret(id, token_digest(&secret), audit)
+            .await?;
         Ok(NewClient {
             client_id: id,
             client_secret: SecretString::from(secret),

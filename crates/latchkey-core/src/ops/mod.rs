@@ -18,7 +18,7 @@ mod state;
 mod tests;
 
 pub use accounts::{AccountPage, CreateAccount, MAX_LIMIT};
-pub use clients::{ClientToken, NewClient};
+pub use clients::{ClientInfo, ClientToken, NewClient};
 pub use import::{ImportAction, ImportLine, ImportRecord, ImportSeen, OnExisting};
 pub use notify::Notification;
 pub use password::{Notify, ProvedChange, ResetOptions, ResetOutcome, SetBy};

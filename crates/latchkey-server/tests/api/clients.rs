@@ -134,3 +134,101 @@ async fn wrong_client_credentials_are_invalid_client() {
     .await;
     let _ = user;
 }
+
+async fn token_of(app: &crate::helpers::TestApp, id: &str, secret: &str) -> reqwest::Response {
+    app.post(
+        "/api/v1/token",
+        None,
+        &json!({ "grant_type": "client_credentials", "client_id": id, "client_secret": secret }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn clients_are_listed_shown_rotated_and_revoked_and_their_tokens_stop_at_once() {
+    let app = spawn_app().await;
+    let c: Value = app
+        .post(
+            "/api/v1/clients",
+            Some(&app.admin_token),
+            &json!({ "name": "sync-job", "scopes": ["accounts:read", "audit:read"] }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = c["clientId"].as_str().unwrap().to_owned();
+    let old_secret = c["clientSecret"].as_str().unwrap().to_owned();
+    let t: Value = token_of(&app, &id, &old_secret).await.json().await.unwrap();
+    let old_token = t["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.get("/api/v1/accounts", Some(&old_token)).await.status(),
+        200
+    );
+
+    let list: Value = app
+        .get("/api/v1/clients", Some(&app.admin_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed = &list["items"][0];
+    assert_eq!(listed["clientId"], id.as_str());
+    assert_eq!(listed["name"], "sync-job");
+    assert_eq!(listed["scopes"], json!(["accounts:read", "audit:read"]));
+    assert!(!list.to_string().contains(&old_secret), "never the secret");
+    let shown: Value = app
+        .get(&format!("/api/v1/clients/{id}"), Some(&app.admin_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(&shown, listed);
+    // Only for those who manage clients: a client's own token cannot list them.
+    problem(app.get("/api/v1/clients", Some(&old_token)).await, 403).await;
+
+    let rotated: Value = app
+        .post(
+            &format!("/api/v1/clients/{id}/secret"),
+            Some(&app.admin_token),
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let new_secret = rotated["clientSecret"].as_str().unwrap().to_owned();
+    assert_ne!(new_secret, old_secret);
+    problem(app.get("/api/v1/accounts", Some(&old_token)).await, 401).await;
+    problem(token_of(&app, &id, &old_secret).await, 401).await;
+    let t: Value = token_of(&app, &id, &new_secret).await.json().await.unwrap();
+    let new_token = t["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.get("/api/v1/accounts", Some(&new_token)).await.status(),
+        200
+    );
+
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/v1/clients/{id}")))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    problem(app.get("/api/v1/accounts", Some(&new_token)).await, 401).await;
+    problem(token_of(&app, &id, &new_secret).await, 401).await;
+    problem(
+        app.get(&format!("/api/v1/clients/{id}"), Some(&app.admin_token))
+            .await,
+        404,
+    )
+    .await;
+    let audit = app.audit("type=account.delete").await;
+    assert!(
+        audit
+            .iter()
+            .any(|e| e["reason"].as_str().is_some_and(|r| r.contains("revoked"))),
+        "{audit:?}"
+    );
+}

@@ -107,6 +107,11 @@ pub struct Statements {
     pub session_by_digest: &'static str,
     pub insert_client: &'static str,
     pub client_by_id: &'static str,
+    pub list_clients: &'static str,
+    pub delete_client: &'static str,
+    pub set_client_secret: &'static str,
+    /// Revokes every live token of a client: `$1` the time, `$2` the client.
+    pub revoke_client_sessions: &'static str,
     pub insert_audit: &'static str,
     pub list_audit: &'static str,
     /// id, kind, account_id, payload, created_at, next_attempt_at, sent_at, last_error:

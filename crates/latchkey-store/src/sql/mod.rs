@@ -356,6 +356,42 @@ impl<DB: Backend> Records for SqlStore<DB> {
         )
     }
 
+    async fn list_clients(&self) -> StoreResult<Vec<ClientRecord>> {
+        convert(
+            self.rows::<ClientRow>(DB::SQL.list_clients, Args::default())
+                .await?,
+        )
+    }
+
+    async fn delete_client(&self, id: Uuid, audit: AuditEvent) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        // Its sessions go with it (ON DELETE CASCADE): its tokens stop at once.
+        if DB::run(&mut tx, DB::SQL.delete_client, self::id(id)).await? == 0 {
+            return Err(StoreError::NotFound);
+        }
+        insert_audit::<DB>(&mut tx, &audit).await?;
+        commit(tx).await
+    }
+
+    async fn set_client_secret(
+        &self,
+        id: Uuid,
+        secret_digest: Vec<u8>,
+        audit: AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        let args = Args::default()
+            .bytes(Some(secret_digest))
+            .text(id.to_string());
+        if DB::run(&mut tx, DB::SQL.set_client_secret, args).await? == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let revoke = Args::default().int(to_ms(audit.at)).text(id.to_string());
+        DB::run(&mut tx, DB::SQL.revoke_client_sessions, revoke).await?;
+        insert_audit::<DB>(&mut tx, &audit).await?;
+        commit(tx).await
+    }
+
     async fn append_audit(&self, event: AuditEvent) -> StoreResult<()> {
         insert_audit::<DB>(&mut *self.conn().await?, &event).await
     }

@@ -170,7 +170,7 @@ pub async fn list_accounts(
     }))
 }
 
-fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+pub(super) fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     // An id that cannot exist is simply not found.
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
 }

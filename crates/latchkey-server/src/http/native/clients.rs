@@ -4,11 +4,12 @@
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, Auth, Ctx};
-use axum::extract::{FromRequest as _, Request, State};
+use axum::extract::{FromRequest as _, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use base64::Engine as _;
-use latchkey_core::auth::Scope;
+use latchkey_core::auth::{Permission, Scope};
+use latchkey_core::ops::ClientInfo;
 use latchkey_core::secret::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -64,6 +65,123 @@ pub async fn create_client(
             client_secret: c.client_secret.expose_secret().to_owned(),
         }),
     ))
+}
+
+/// An API client as it is listed: never its secret.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientView {
+    pub client_id: Uuid,
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+}
+
+impl From<ClientInfo> for ClientView {
+    fn from(c: ClientInfo) -> Self {
+        ClientView {
+            client_id: c.id,
+            name: c.name,
+            scopes: c.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+            created_at: super::views::rfc3339(c.created_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClientList {
+    pub items: Vec<ClientView>,
+}
+
+/// List API clients (admin).
+#[utoipa::path(get, path = "/api/v1/clients", tag = "clients",
+    responses(
+        (status = 200, description = "Every API client, oldest first", body = ClientList),
+        (status = 401, description = "Missing or invalid token", content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", content_type = "application/problem+json"),
+    ), security(("bearer" = [])))]
+pub async fn list_clients(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+) -> Result<axum::Json<ClientList>, ApiError> {
+    let items = state.core.list_clients(&principal).await?;
+    Ok(axum::Json(ClientList {
+        items: items.into_iter().map(ClientView::from).collect(),
+    }))
+}
+
+/// Show one API client (admin).
+#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = Uuid, Path, description = "Client id")),
+    responses(
+        (status = 200, description = "The client", body = ClientView),
+        (status = 401, description = "Missing or invalid token", content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", content_type = "application/problem+json"),
+        (status = 404, description = "No such client", content_type = "application/problem+json"),
+    ), security(("bearer" = [])))]
+pub async fn get_client(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ClientView>, ApiError> {
+    state
+        .core
+        .authorize(&principal, Permission::ManageClients)?;
+    let id = super::accounts::parse_id(&id)?;
+    Ok(axum::Json(
+        state.core.get_client(&principal, id).await?.into(),
+    ))
+}
+
+/// Revoke an API client (admin): it and every token it holds stop at once.
+#[utoipa::path(delete, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = Uuid, Path, description = "Client id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "Missing or invalid token", content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", content_type = "application/problem+json"),
+        (status = 404, description = "No such client", content_type = "application/problem+json"),
+    ), security(("bearer" = [])))]
+pub async fn delete_client(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Auth(principal): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .core
+        .authorize(&principal, Permission::ManageClients)?;
+    let id = super::accounts::parse_id(&id)?;
+    state.core.revoke_client(&ctx.0, &principal, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Rotate an API client's secret (admin): the new one is shown once; the old one and
+/// every token issued with it stop at once.
+#[utoipa::path(post, path = "/api/v1/clients/{id}/secret", tag = "clients", params(("id" = Uuid, Path, description = "Client id")),
+    responses(
+        (status = 200, description = "The new secret, shown once", body = ClientCredentials),
+        (status = 401, description = "Missing or invalid token", content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", content_type = "application/problem+json"),
+        (status = 404, description = "No such client", content_type = "application/problem+json"),
+    ), security(("bearer" = [])))]
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Auth(principal): Auth,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ClientCredentials>, ApiError> {
+    state
+        .core
+        .authorize(&principal, Permission::ManageClients)?;
+    let id = super::accounts::parse_id(&id)?;
+    let c = state
+        .core
+        .rotate_client_secret(&ctx.0, &principal, id)
+        .await?;
+    Ok(axum::Json(ClientCredentials {
+        client_id: c.client_id,
+        client_secret: c.client_secret.expose_secret().to_owned(),
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]

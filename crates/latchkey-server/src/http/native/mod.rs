@@ -18,6 +18,9 @@ use axum::routing::{delete, get, post, put};
 
 pub use openapi::ApiDoc;
 
+pub use clients::ClientView;
+pub use views::rfc3339;
+
 pub fn router(state: &AppState) -> Router<AppState> {
     let throttled = axum::middleware::from_fn_with_state(
         state.clone(),
@@ -75,7 +78,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .merge(put(recovery::put_security_questions).route_layer(throttled.clone())),
         )
         .route("/api/v1/audit", get(audit::list_audit))
-        .route("/api/v1/clients", post(clients::create_client))
+        .route(
+            "/api/v1/clients",
+            post(clients::create_client).get(clients::list_clients),
+        )
+        .route(
+            "/api/v1/clients/{id}",
+            get(clients::get_client).delete(clients::delete_client),
+        )
+        .route("/api/v1/clients/{id}/secret", post(clients::rotate_secret))
         .route(
             "/api/v1/token",
             post(clients::issue_token).route_layer(throttled),
