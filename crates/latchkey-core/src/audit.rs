@@ -93,6 +93,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "success" => Some(Outcome::Success),
+            "failure" => Some(Outcome::Failure),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Success => "success",
@@ -165,11 +173,16 @@ impl AuditEvent {
     }
 }
 
-/// Which events an admin asks for.
+/// Which events an admin asks for: newest first, at most `limit`, those older than the
+/// event `before` (a cursor that survives new events) when given.
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
     pub account_id: Option<AccountId>,
     pub kind: Option<AuditType>,
     pub since: Option<OffsetDateTime>,
+    pub until: Option<OffsetDateTime>,
+    pub surface: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub before: Option<uuid::Uuid>,
     pub limit: u32,
 }

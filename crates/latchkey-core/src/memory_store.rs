@@ -681,12 +681,20 @@ impl Records for MemoryStore {
 
     async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
         Ok(self.with(|s| {
-            s.audit
+            let end = match q.before {
+                Some(b) => s.audit.iter().position(|e| e.id == b).unwrap_or(0),
+                None => s.audit.len(),
+            };
+            s.audit[..end]
                 .iter()
+                .rev()
                 .filter(|e| {
                     q.account_id.is_none_or(|id| e.target_id == Some(id))
                         && q.kind.is_none_or(|k| e.kind == k)
                         && q.since.is_none_or(|t| e.at >= t)
+                        && q.until.is_none_or(|t| e.at <= t)
+                        && q.surface.as_ref().is_none_or(|x| e.surface == *x)
+                        && q.outcome.is_none_or(|o| e.outcome == o)
                 })
                 .take(q.limit as usize)
                 .cloned()

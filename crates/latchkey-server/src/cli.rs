@@ -69,6 +69,30 @@ pub enum Command {
     /// The password policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Audit events as JSON lines, newest first (the filters of GET /api/v1/audit).
+    Audit {
+        /// Events about this account (its user name).
+        #[arg(long)]
+        account: Option<String>,
+        /// e.g. password.change
+        #[arg(long = "type")]
+        kind: Option<String>,
+        /// RFC 3339: events at or after.
+        #[arg(long)]
+        since: Option<String>,
+        /// RFC 3339: events at or before.
+        #[arg(long)]
+        until: Option<String>,
+        /// native, idm, ping, adaxes, scim, ibm, cli, ...
+        #[arg(long)]
+        surface: Option<String>,
+        /// success or failure.
+        #[arg(long)]
+        outcome: Option<String>,
+        /// At most this many events (default: all that match).
+        #[arg(long)]
+        limit: Option<u64>,
+    },
     /// Ask the server on `listen` whether it is live (GET /healthz); exit 1 if not. For
     /// container health checks.
     Health,
@@ -283,6 +307,65 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Account(cmd) => account(config, cmd).await,
         Command::Client(cmd) => client(config, cmd).await,
         Command::Health => health(config.listen),
+        Command::Audit {
+            account,
+            kind,
+            since,
+            until,
+            surface,
+            outcome,
+            limit,
+        } => {
+            let core = open_core(&config).await?;
+            let time = |name: &str, raw: Option<String>| {
+                raw.map(|t| {
+                    time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339)
+                        .map_err(|_| anyhow::anyhow!("--{name} must be an RFC 3339 time"))
+                })
+                .transpose()
+            };
+            let mut query = latchkey_core::audit::AuditQuery {
+                account_id: match account {
+                    Some(name) => Some(named(&core, &name).await?.id),
+                    None => None,
+                },
+                kind: kind
+                    .map(|k| {
+                        latchkey_core::audit::AuditType::parse(&k)
+                            .ok_or_else(|| anyhow::anyhow!("unknown event type '{k}'"))
+                    })
+                    .transpose()?,
+                since: time("since", since)?,
+                until: time("until", until)?,
+                surface,
+                outcome: outcome
+                    .map(|o| {
+                        latchkey_core::audit::Outcome::parse(&o)
+                            .ok_or_else(|| anyhow::anyhow!("--outcome must be success or failure"))
+                    })
+                    .transpose()?,
+                before: None,
+                limit: 500,
+            };
+            let mut left = limit.unwrap_or(u64::MAX);
+            let mut out = std::io::stdout().lock();
+            while left > 0 {
+                query.limit = u32::try_from(left.min(500)).unwrap_or(500);
+                let (events, next) = core
+                    .audit_page(&Principal::System, query.clone())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                for e in &events {
+                    writeln!(out, "{}", serde_json::to_string(e)?)?;
+                }
+                left = left.saturating_sub(events.len() as u64);
+                match next {
+                    Some(cursor) => query.before = Some(cursor),
+                    None => break,
+                }
+            }
+            Ok(())
+        }
         Command::Completions { .. } | Command::Man => Ok(()),
         Command::Import {
             file,

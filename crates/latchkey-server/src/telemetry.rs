@@ -1,5 +1,5 @@
 //! Logging: `tracing`, pretty on a terminal, JSON otherwise (`log.format`), filter from
-//! `RUST_LOG` (default `info`). Secrets never reach a log line: no handler or core
+//! `RUST_LOG` (default `info`; audit events, target `audit`, at INFO whatever the level). Secrets never reach a log line: no handler or core
 //! operation logs a request body, and secret types print as `[redacted]`.
 
 use crate::config::LogFormat;
@@ -8,6 +8,13 @@ use tracing_subscriber::EnvFilter;
 
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Audit events reach the log stream at INFO whatever the level (unless RUST_LOG
+    // says otherwise for the `audit` target itself).
+    let names_audit = std::env::var("RUST_LOG").is_ok_and(|v| v.contains("audit"));
+    let filter = match "audit=info".parse() {
+        Ok(directive) if !names_audit => filter.add_directive(directive),
+        _ => filter,
+    };
     let json = match format {
         LogFormat::Json => true,
         LogFormat::Pretty => false,

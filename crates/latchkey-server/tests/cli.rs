@@ -718,3 +718,60 @@ fn client_commands_add_list_show_rotate_and_revoke() {
     let (ok, _, err) = run(dir.path(), &["account", "show", "nobody"], None);
     assert!(!ok && err.contains("no account named 'nobody'"), "{err}");
 }
+
+#[tokio::test]
+async fn audit_events_reach_the_log_stream_and_the_audit_command() {
+    let dir = tempfile::tempdir().unwrap();
+    // Everything at WARN but start-up's own "listening" line.
+    let server = Server::start(dir.path(), "warn,latchkey_server=info");
+    let password = std::fs::read_to_string(dir.path().join("initial-admin-password"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let client = reqwest::Client::new();
+    for attempt in ["wrong password 1", password.as_str()] {
+        client
+            .post(format!("{}/api/v1/sessions", server.base))
+            .json(&json!({ "userName": "admin", "password": attempt }))
+            .send()
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (stdout, _) = server.output();
+    // At INFO under RUST_LOG=warn: the audit target is always on.
+    let audit: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["target"] == "audit")
+        .collect();
+    for kind in ["account.create", "login.failure", "login.success"] {
+        let e = audit
+            .iter()
+            .find(|e| e["type"] == kind)
+            .unwrap_or_else(|| panic!("{kind} in {audit:?}"));
+        assert_eq!(e["level"], "INFO");
+        assert!(e["event_id"].is_string() && e["surface"].is_string(), "{e}");
+    }
+    assert!(!stdout.contains(&password), "never a secret");
+    drop(server);
+
+    let (ok, out, err) = run(dir.path(), &["audit", "--type", "login.failure"], None);
+    assert!(ok, "{err}");
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert_eq!(lines[0]["outcome"], "failure");
+    let (ok, out, _) = run(dir.path(), &["audit", "--limit", "2"], None);
+    assert!(ok);
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["type"], "login.success", "newest first: {out}");
+    let (ok, _, err) = run(dir.path(), &["audit", "--account", "nobody"], None);
+    assert!(!ok && err.contains("no account named 'nobody'"), "{err}");
+}

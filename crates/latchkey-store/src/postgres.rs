@@ -205,8 +205,11 @@ const SQL: Statements = Statements {
     insert_audit: "INSERT INTO audit_events (id, at, type, actor_id, target_id, surface, client_ip, request_id, outcome, reason) \
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     list_audit: audit_select!(
-        "WHERE ($1 IS NULL OR target_id = $1) AND ($2 IS NULL OR type = $2) AND ($3 IS NULL OR at >= $3) \
-         ORDER BY seq LIMIT $4"
+        "WHERE ($1 IS NULL OR target_id = $1) AND ($2 IS NULL OR type = $2) \
+         AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at <= $4) \
+         AND ($5 IS NULL OR surface = $5) AND ($6 IS NULL OR outcome = $6) \
+         AND ($7 IS NULL OR seq < (SELECT b.seq FROM audit_events b WHERE b.id = $7)) \
+         ORDER BY seq DESC LIMIT $8"
     ),
     insert_outbox: "INSERT INTO outbox (id, kind, account_id, payload, created_at, next_attempt_at, sent_at, last_error) \
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -314,7 +314,11 @@ mod account_source {
             .await
             .unwrap();
         let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
-        assert_eq!(kinds, [AuditType::AccountCreate, AuditType::AccountDelete]);
+        assert_eq!(
+            kinds,
+            [AuditType::AccountDelete, AuditType::AccountCreate],
+            "newest first"
+        );
     }
 
     #[tokio::test]
@@ -393,6 +397,59 @@ mod account_source {
             "{failed:?}"
         );
         assert!(f.store.account_by_id(fresh_one.id).await.unwrap().is_none());
+    }
+}
+
+mod audit {
+    use super::*;
+    use latchkey_core::audit::Outcome;
+
+    #[tokio::test]
+    async fn audit_pages_newest_first_by_a_cursor_that_survives_new_events() {
+        let f = fresh().await;
+        let mut ids = vec![];
+        for i in 0..7u32 {
+            let mut e = event(AuditType::LoginFailure, None);
+            e.at = T0 + time::Duration::minutes(i64::from(i));
+            e.outcome = if i % 2 == 0 {
+                Outcome::Failure
+            } else {
+                Outcome::Success
+            };
+            e.surface = if i < 4 { "native".into() } else { "idm".into() };
+            ids.push(e.id);
+            f.store.append_audit(e).await.unwrap();
+        }
+        let page = |before, limit| AuditQuery {
+            before,
+            limit,
+            ..Default::default()
+        };
+        let first = f.store.list_audit(&page(None, 3)).await.unwrap();
+        let got: Vec<_> = first.iter().map(|e| e.id).collect();
+        assert_eq!(got, [ids[6], ids[5], ids[4]]);
+        // A new event does not shift the next page.
+        f.store
+            .append_audit(event(AuditType::LoginSuccess, None))
+            .await
+            .unwrap();
+        let second = f.store.list_audit(&page(Some(ids[4]), 3)).await.unwrap();
+        let got: Vec<_> = second.iter().map(|e| e.id).collect();
+        assert_eq!(got, [ids[3], ids[2], ids[1]]);
+        let filtered = f
+            .store
+            .list_audit(&AuditQuery {
+                since: Some(T0 + time::Duration::minutes(1)),
+                until: Some(T0 + time::Duration::minutes(5)),
+                surface: Some("native".into()),
+                outcome: Some(Outcome::Failure),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let got: Vec<_> = filtered.iter().map(|e| e.id).collect();
+        assert_eq!(got, [ids[2]]);
     }
 }
 

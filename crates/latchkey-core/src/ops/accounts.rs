@@ -129,7 +129,9 @@ impl Latchkey {
                 None,
             ),
         };
-        Ok(self.accounts.insert_account(new, self.domain).await?)
+        let events = vec![new.audit.clone()];
+        self.stored(events, self.accounts.insert_account(new, self.domain))
+            .await
     }
 
     /// A new password as given by an administrator at creation: policy, then hash.
@@ -305,10 +307,12 @@ impl Latchkey {
             Outcome::Success,
             None,
         );
-        Ok(self
-            .accounts
-            .delete_account(id, expected_rev, audit)
-            .await?)
+        let events = vec![audit.clone()];
+        self.stored(
+            events,
+            self.accounts.delete_account(id, expected_rev, audit),
+        )
+        .await
     }
 
     /// Locks an account until `until` (administrative lock), or unlocks it with `None`.
@@ -350,7 +354,8 @@ impl Latchkey {
             Outcome::Success,
             Some("administrative"),
         );
-        Ok(self.records.set_lock(id, until, audit).await?)
+        self.stored(vec![audit.clone()], self.records.set_lock(id, until, audit))
+            .await
     }
 
     /// Resolves a user name for the CLI and the surfaces that address accounts by name.

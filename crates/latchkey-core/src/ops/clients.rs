@@ -84,7 +84,11 @@ impl Latchkey {
             Outcome::Success,
             Some(&reason),
         );
-        self.records.insert_client(record, audit).await?;
+        self.stored(
+            vec![audit.clone()],
+            self.records.insert_client(record, audit),
+        )
+        .await?;
         Ok(NewClient {
             client_id: id,
             client_secret: SecretString::from(secret),
@@ -124,7 +128,8 @@ impl Latchkey {
             Outcome::Success,
             Some(&reason),
         );
-        Ok(self.records.delete_client(id, audit).await?)
+        self.stored(vec![audit.clone()], self.records.delete_client(id, audit))
+            .await
     }
 
     /// A new secret, shown once; the old one and every token issued with it stop at once.
@@ -145,9 +150,11 @@ impl Latchkey {
             Outcome::Success,
             Some(&reason),
         );
-        self.records
-            .set_client_secret(id, token_digest(&secret), audit)
-            .await?;
+        let events = vec![audit.clone()];
+        let write = self
+            .records
+            .set_client_secret(id, token_digest(&secret), audit);
+        self.stored(events, write).await?;
         Ok(NewClient {
             client_id: id,
             client_secret: SecretString::from(secret),
@@ -208,10 +215,30 @@ impl Latchkey {
         mut query: AuditQuery,
     ) -> Result<Vec<AuditEvent>, CoreError> {
         self.authorize(principal, Permission::ReadAudit)?;
-        query.limit = match query.limit {
-            0 => 500,
-            n => n.min(5000),
-        };
+        query.limit = audit_limit(query.limit);
         Ok(self.records.list_audit(&query).await?)
+    }
+
+    /// A page of [`Self::list_audit`] and the cursor of the next (older) page: the last
+    /// event's id when the page is full, else none.
+    pub async fn audit_page(
+        &self,
+        principal: &Principal,
+        query: AuditQuery,
+    ) -> Result<(Vec<AuditEvent>, Option<Uuid>), CoreError> {
+        let limit = audit_limit(query.limit);
+        let events = self.list_audit(principal, query).await?;
+        let next = (events.len() == limit as usize)
+            .then(|| events.last().map(|e| e.id))
+            .flatten();
+        Ok((events, next))
+    }
+}
+
+/// An audit page's size: 500 when unset, at most 5,000.
+fn audit_limit(asked: u32) -> u32 {
+    match asked {
+        0 => 500,
+        n => n.min(5000),
     }
 }

@@ -122,7 +122,15 @@ impl Latchkey {
             });
         }
         if !dry_run && !writes.is_empty() {
-            self.accounts.import_accounts(writes, self.domain).await?;
+            let events = writes
+                .iter()
+                .map(|w| match w {
+                    ImportWrite::Create(new) => new.audit.clone(),
+                    ImportWrite::Update { audit, .. } => audit.clone(),
+                })
+                .collect();
+            self.stored(events, self.accounts.import_accounts(writes, self.domain))
+                .await?;
         }
         Ok(lines)
     }

@@ -40,6 +40,25 @@ use crate::secret::random_token;
 use crate::settings::CoreSettings;
 use std::sync::Arc;
 
+/// Every stored audit event also goes to the log stream, at INFO with target `audit`, as
+/// structured fields (what a SIEM ingests) — never a secret, as the event holds none.
+fn log_audit(e: &AuditEvent) {
+    tracing::info!(
+        target: "audit",
+        event_id = %e.id,
+        at = %e.at,
+        r#type = e.kind.as_str(),
+        actor = e.actor_id.as_deref().unwrap_or(""),
+        target_id = e.target_id.map(|t| t.to_string()).unwrap_or_default(),
+        surface = %e.surface,
+        client_ip = e.client_ip.as_deref().unwrap_or(""),
+        request_id = %e.request_id,
+        outcome = e.outcome.as_str(),
+        reason = e.reason.as_deref().unwrap_or(""),
+        "audit"
+    );
+}
+
 /// The SID domain part, generated once per installation and kept in the store.
 async fn installation_domain(store: &dyn Records) -> Result<[u32; 3], CoreError> {
     let candidate: Vec<String> = {
@@ -187,9 +206,23 @@ impl Latchkey {
     /// Appends an audit event that is not part of a write (sign-in, refusals). A store
     /// failure here is logged, not returned: the answer to the caller stands.
     async fn audit(&self, event: AuditEvent) {
-        if let Err(e) = self.records.append_audit(event).await {
-            tracing::error!(error = %e, "could not append an audit event");
+        let copy = event.clone();
+        match self.records.append_audit(event).await {
+            Ok(()) => log_audit(&copy),
+            Err(e) => tracing::error!(error = %e, "could not append an audit event"),
         }
+    }
+
+    /// Awaits a store write that carries `events` and, once it is stored, sends them to
+    /// the log stream too ([`log_audit`]): a write that fails logs none.
+    async fn stored<T>(
+        &self,
+        events: Vec<AuditEvent>,
+        write: impl std::future::Future<Output = crate::ports::StoreResult<T>>,
+    ) -> Result<T, CoreError> {
+        let done = write.await?;
+        events.iter().for_each(log_audit);
+        Ok(done)
     }
 
     /// The one place a change-only session is stopped: every operation that acts with

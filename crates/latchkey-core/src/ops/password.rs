@@ -536,7 +536,10 @@ impl Latchkey {
     /// Stores a password write in its own transaction.
     pub(super) async fn commit_password(&self, write: PasswordWrite) -> Result<Account, CoreError> {
         let audit_type = write.audit.first().map(|e| e.kind);
-        let updated = self.commit.write_password(write).await?;
+        let events = write.audit.clone();
+        let updated = self
+            .stored(events, self.commit.write_password(write))
+            .await?;
         if let Some(t) = audit_type {
             metrics::counter!("latchkey_password_writes_total", "kind" => t.as_str()).increment(1);
         }

@@ -358,10 +358,17 @@ impl Latchkey {
         let only_secrets = changes.is_empty()
             && (effects.password.is_some() || effects.security_answers.is_some());
         let audit = (!only_secrets).then_some(audit);
-        let updated = self
+        let mut events: Vec<AuditEvent> = audit.iter().cloned().collect();
+        if let Some(w) = &effects.password {
+            events.extend(w.audit.iter().cloned());
+        }
+        if let Some((_, a)) = &effects.security_answers {
+            events.push(a.clone());
+        }
+        let write = self
             .accounts
-            .update_account(id, expected_rev, &changes, effects, audit)
-            .await?;
+            .update_account(id, expected_rev, &changes, effects, audit);
+        let updated = self.stored(events, write).await?;
         if let Some(kind) = password_kind {
             metrics::counter!("latchkey_password_writes_total", "kind" => kind.as_str())
                 .increment(1);

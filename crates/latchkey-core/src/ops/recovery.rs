@@ -68,7 +68,9 @@ impl Latchkey {
                     Outcome::Success,
                     None,
                 );
-                self.records.insert_flow(flow.clone(), audit, None).await?;
+                let events = vec![audit.clone()];
+                self.stored(events, self.records.insert_flow(flow.clone(), audit, None))
+                    .await?;
                 flow
             }
             Some(t) => self.open_flow(ctx, t).await?,
@@ -137,7 +139,11 @@ impl Latchkey {
             Outcome::Success,
             Some("reset link sent by an administrator"),
         );
-        self.records.insert_flow(flow, audit, mail).await?;
+        self.stored(
+            vec![audit.clone()],
+            self.records.insert_flow(flow, audit, mail),
+        )
+        .await?;
         Ok(())
     }
 
@@ -302,7 +308,8 @@ impl Latchkey {
             audit,
             mail,
         };
-        let Some(fate) = self.records.advance_flow(step).await? else {
+        let events = step.audit.clone();
+        let Some(fate) = self.stored(events, self.records.advance_flow(step)).await? else {
             return Err(self
                 .fail(
                     ctx,
@@ -737,9 +744,9 @@ impl Latchkey {
             Outcome::Success,
             None,
         );
-        self.records
-            .set_kba_answers(*account_id, hashed, audit)
-            .await?;
+        let events = vec![audit.clone()];
+        let write = self.records.set_kba_answers(*account_id, hashed, audit);
+        self.stored(events, write).await?;
         Ok(())
     }
 

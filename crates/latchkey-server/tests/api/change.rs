@@ -21,10 +21,12 @@ async fn a_user_changes_its_password_and_its_other_sessions_end() {
         "the caller's session survives"
     );
     problem(app.get("/api/v1/me", Some(&second)).await, 401).await;
+    // Newest first: read back in the order they happened.
     let events: Vec<String> = app
         .audit(&format!("accountId={id}"))
         .await
         .iter()
+        .rev()
         .map(|e| e["type"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(

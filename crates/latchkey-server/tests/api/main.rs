@@ -2,6 +2,7 @@
 
 mod accounts;
 mod adaxes;
+mod audit;
 mod bad_input;
 mod change;
 mod clients;

@@ -401,6 +401,10 @@ impl<DB: Backend> Records for SqlStore<DB> {
             .text(q.account_id.map(|a| a.to_string()))
             .text(q.kind.map(|k| AuditType::as_str(k).to_owned()))
             .int(q.since.map(to_ms))
+            .int(q.until.map(to_ms))
+            .text(q.surface.clone())
+            .text(q.outcome.map(|o| o.as_str().to_owned()))
+            .text(q.before.map(|b| b.to_string()))
             .int(i64::from(q.limit));
         convert(self.rows::<AuditRow>(DB::SQL.list_audit, args).await?)
     }
