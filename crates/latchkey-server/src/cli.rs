@@ -489,7 +489,7 @@ async fn client(config: Config, cmd: ClientCommand) -> anyhow::Result<()> {
     let (ctx, me) = (RequestContext::cli(), Principal::System);
     let missing = |id: uuid::Uuid| {
         move |e: latchkey_core::CoreError| match e {
-            latchkey_core::CoreError::NotFound => anyhow::anyhow!("no client with id {id}"),
+            latchkey_core::CoreError::NotFound => anyhow::anyhow!("client {id} not found"),
             other => anyhow::anyhow!("{other}"),
         }
     };
@@ -554,7 +554,7 @@ async fn client(config: Config, cmd: ClientCommand) -> anyhow::Result<()> {
 async fn named(core: &Latchkey, name: &str) -> anyhow::Result<latchkey_core::domain::Account> {
     match core.account_by_user_name(&Principal::System, name).await {
         Ok(a) => Ok(a),
-        Err(latchkey_core::CoreError::NotFound) => bail!("no account named '{name}'"),
+        Err(latchkey_core::CoreError::NotFound) => bail!("account '{name}' not found"),
         Err(e) => Err(anyhow::anyhow!("{e}")),
     }
 }

@@ -45,6 +45,40 @@ pub struct Config {
     /// `adaxes.*`: the Adaxes surface under `/restApi/api`.
     pub adaxes: AdaxesConfig,
     pub log: LogConfig,
+    /// `http.*`: how long a client may take and how many connections it may hold.
+    pub http: HttpConfig,
+}
+
+/// Limits that keep slow or greedy clients from holding the server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Time to receive a request's headers. Default `10s`.
+    #[serde(with = "duration")]
+    pub header_timeout: Duration,
+    /// Time to receive a request's body. Default `30s`.
+    #[serde(with = "duration")]
+    pub body_timeout: Duration,
+    /// Open connections at once; more are closed as they arrive. Default 4096.
+    pub max_connections: usize,
+    /// Open connections from one client address at once. Default 256.
+    pub max_connections_per_ip: usize,
+    /// On SIGTERM: how long open requests may finish before the connections close.
+    /// Default `10s`.
+    #[serde(with = "duration")]
+    pub shutdown_grace: Duration,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            max_connections: 4096,
+            max_connections_per_ip: 256,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
 }
 
 /// `adaxes.enabled` (default true); `adaxes.allow_change_password` (default false: the
@@ -100,6 +134,7 @@ impl Default for Config {
             scim: SurfaceConfig::default(),
             adaxes: AdaxesConfig::default(),
             log: LogConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }

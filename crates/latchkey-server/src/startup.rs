@@ -94,13 +94,9 @@ impl Application {
         let app = tower::ServiceBuilder::new()
             .map_request(crate::http::adaxes::lowercase_prefix)
             .service(self.router);
-        let service =
-            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-                SocketAddr,
-            >(app);
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        let limits = crate::http::serve::Limits::from(&self.state.config.http);
+        crate::http::serve::serve(self.listener, app, limits, shutdown_signal()).await;
+        Ok(())
     }
 }
 

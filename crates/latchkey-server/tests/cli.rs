@@ -712,11 +712,11 @@ fn client_commands_add_list_show_rotate_and_revoke() {
     assert!(ok);
     let (ok, _, err) = run(dir.path(), &["client", "show", &id], None);
     assert!(
-        !ok && err.contains(&format!("no client with id {id}")),
+        !ok && err.contains(&format!("client {id} not found")),
         "{err}"
     );
     let (ok, _, err) = run(dir.path(), &["account", "show", "nobody"], None);
-    assert!(!ok && err.contains("no account named 'nobody'"), "{err}");
+    assert!(!ok && err.contains("account 'nobody' not found"), "{err}");
 }
 
 #[tokio::test]
@@ -773,5 +773,144 @@ async fn audit_events_reach_the_log_stream_and_the_audit_command() {
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["type"], "login.success", "newest first: {out}");
     let (ok, _, err) = run(dir.path(), &["audit", "--account", "nobody"], None);
-    assert!(!ok && err.contains("no account named 'nobody'"), "{err}");
+    assert!(!ok && err.contains("account 'nobody' not found"), "{err}");
+}
+
+/// A connection from `source` that sends a request line and one header, never the end of
+/// the headers.
+async fn half_sent(source: &str, server: std::net::SocketAddr) -> Option<tokio::net::TcpStream> {
+    use tokio::io::AsyncWriteExt as _;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    let mut stream = socket.connect(server).await.ok()?;
+    stream
+        .write_all(b"POST /api/v1/sessions HTTP/1.1\r\nHost: latchkey\r\n")
+        .await
+        .ok()?;
+    Some(stream)
+}
+
+/// Whether the server closed the connection (or answered and closed) within `within`.
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt as _;
+    let mut buf = vec![0u8; 1024];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0) | Err(_)) => return true,
+            Ok(Ok(_)) => continue, // an error answer (408) before the close
+        }
+    }
+}
+
+#[tokio::test]
+async fn slow_clients_cannot_hold_the_server_and_sigterm_drains_within_the_grace() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start_with(
+        dir.path(),
+        "info",
+        &[
+            ("LATCHKEY_HTTP__HEADER_TIMEOUT", "2s".into()),
+            ("LATCHKEY_HTTP__MAX_CONNECTIONS_PER_IP", "150".into()),
+            ("LATCHKEY_HTTP__SHUTDOWN_GRACE", "2s".into()),
+        ],
+    );
+    let password = std::fs::read_to_string(dir.path().join("initial-admin-password"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let addr: std::net::SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
+    let mut slow = vec![];
+    for _ in 0..200 {
+        slow.extend(half_sent("127.0.0.2", addr).await);
+    }
+    assert!(
+        slow.len() >= 150,
+        "the connections were made: {}",
+        slow.len()
+    );
+
+    // A normal sign-in from another address answers at once.
+    let started = std::time::Instant::now();
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/sessions", server.base))
+        .json(&json!({ "userName": "admin", "password": password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Beyond 150 from one address, connections are closed as they arrive; the others
+    // when their headers have not come within 2 s.
+    let mut closed_at_once = 0;
+    for s in slow.iter_mut().skip(150) {
+        if closed_within(s, Duration::from_millis(500)).await {
+            closed_at_once += 1;
+        }
+    }
+    assert!(
+        closed_at_once >= 45,
+        "per-address cap: {closed_at_once} of 50 closed"
+    );
+    let mut timed_out = 0;
+    for s in slow.iter_mut().take(150) {
+        if closed_within(s, Duration::from_secs(4)).await {
+            timed_out += 1;
+        }
+    }
+    assert_eq!(
+        timed_out, 150,
+        "every half-sent request is dropped after the header timeout"
+    );
+
+    // SIGTERM with a slow client still connected: the process exits within the grace.
+    let _lingering = half_sent("127.0.0.3", addr).await.unwrap();
+    let started = std::time::Instant::now();
+    let status = server.terminate(Duration::from_secs(6));
+    assert!(
+        status.is_some(),
+        "still running {:?} after SIGTERM",
+        started.elapsed()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_arrive_in_time_ends_its_request() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        dir.path(),
+        "info",
+        &[("LATCHKEY_HTTP__BODY_TIMEOUT", "1s".into())],
+    );
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stream
+        .write_all(b"POST /api/v1/sessions HTTP/1.1\r\nHost: latchkey\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"userName\":")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = vec![0u8; 512];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
+        .await
+        .expect("the server answers or closes")
+        .unwrap_or(0);
+    let text = String::from_utf8_lossy(&answer[..n]);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(n == 0 || text.starts_with("HTTP/1.1 4"), "{text}");
 }

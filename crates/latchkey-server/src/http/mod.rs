@@ -11,6 +11,7 @@ pub mod native;
 mod ops;
 mod ping;
 pub mod scim;
+pub mod serve;
 mod throttled;
 pub mod ui;
 
@@ -55,6 +56,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { error::ApiError::NotFound })
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // A body that takes longer than `http.body_timeout` to arrive ends the request.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            state.config.http.body_timeout,
+        ))
         .with_state(state);
     middleware::wrap(app)
 }

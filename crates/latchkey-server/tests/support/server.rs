@@ -88,6 +88,22 @@ impl Server {
         }
     }
 
+    /// Sends SIGTERM and waits up to `within` for the process to exit: its exit status,
+    /// or `None` if it is still running then.
+    pub fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     pub fn output(&self) -> (String, String) {
         (
             self.stdout.lock().unwrap().clone(),
