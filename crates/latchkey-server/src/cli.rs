@@ -30,7 +30,7 @@ use std::time::Duration;
 )]
 pub struct Cli {
     /// TOML configuration file (LATCHKEY_<SECTION>__<KEY> variables override it).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, env = "LATCHKEY_CONFIG")]
     pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
@@ -232,9 +232,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         _ => {}
     }
     let config =
-        Config::load(cli.config.as_deref()).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        Config::load(cli.config.as_deref()).map_err(|e| anyhow::anyhow!("configuration: {e:#}"))?;
     match cli.command {
         Command::Config(ConfigCommand::Check) => {
+            config
+                .validate()
+                .map_err(|e| anyhow::anyhow!("configuration: {e:#}"))?;
             let policies = Policies::build(&config.policy, &DiskPolicyFiles::default())?;
             print!("{}", config.to_redacted_toml());
             for (name, settings) in policies.effective() {

@@ -144,6 +144,8 @@ impl Default for Config {
 pub struct DatabaseConfig {
     /// Default `sqlite://latchkey.db` (in the working directory).
     pub url: DatabaseUrl,
+    /// A file holding the URL (it may carry a password); read into `url`.
+    pub url_file: Option<PathBuf>,
     /// Connections this node keeps open. Default 8.
     pub max_connections: u32,
     /// How long a request waits for a connection before it is answered 503 with
@@ -157,6 +159,7 @@ impl Default for DatabaseConfig {
         let pool = latchkey_store::PoolSettings::default();
         Self {
             url: DatabaseUrl("sqlite://latchkey.db".into()),
+            url_file: None,
             max_connections: pool.max_connections,
             acquire_timeout: pool.acquire_timeout,
         }
@@ -429,22 +432,101 @@ pub struct LogConfig {
     pub format: LogFormat,
 }
 
+/// An absolute `http://` or `https://` URL with a host (links in mail are built on it).
+fn public_url(raw: &str) -> Result<(), String> {
+    let uri: axum::http::Uri = raw.parse().map_err(|_| format!("'{raw}' is not a URL"))?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(h)) if !h.is_empty() => Ok(()),
+        _ => Err(format!(
+            "'{raw}' is not an absolute http:// or https:// URL"
+        )),
+    }
+}
+
 impl Config {
-    /// Defaults, then the file (if any), then the environment.
-    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
+    /// Defaults, then the file (if any), then the environment (`LATCHKEY_CONFIG`, which
+    /// names the file, is not a key); then the `*_file` keys read into their secrets.
+    /// Errors name the key as written (`lockout.windw`), with a suggestion for a mistyped
+    /// one and the file's line where it has one.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(f) = file {
             if !f.exists() {
-                return Err(Box::new(figment::Error::from(format!(
-                    "configuration file {} not found",
-                    f.display()
-                ))));
+                anyhow::bail!("configuration file {} not found", f.display());
             }
             fig = fig.merge(Toml::file(f));
         }
-        fig.merge(Env::prefixed("LATCHKEY_").split("__"))
+        let mut config: Config = fig
+            .merge(Env::prefixed("LATCHKEY_").ignore(&["CONFIG"]).split("__"))
             .extract()
-            .map_err(Box::new)
+            .map_err(|e| anyhow::anyhow!(crate::config_errors::describe(&e, file)))?;
+        config.read_secret_files()?;
+        Ok(config)
+    }
+
+    /// `database.url_file`, `recovery.token_keys_file`, `smtp.password_file`: the file
+    /// stands for the key (whose value must then be unset).
+    fn read_secret_files(&mut self) -> anyhow::Result<()> {
+        let read = |key: &str, path: &Path| {
+            std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("{key}: cannot read {}: {e}", path.display()))
+        };
+        if let Some(path) = &self.database.url_file {
+            self.database.url = DatabaseUrl(read("database.url_file", path)?.trim().to_owned());
+        }
+        if let Some(path) = &self.recovery.token_keys_file {
+            if !self.recovery.token_keys.is_empty() {
+                anyhow::bail!("recovery.token_keys_file: give the keys or the file, not both");
+            }
+            self.recovery.token_keys = read("recovery.token_keys_file", path)?
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        if let Some(path) = &self.smtp.password_file {
+            if self.smtp.password.is_some() {
+                anyhow::bail!("smtp.password_file: give the password or the file, not both");
+            }
+            let pw = read("smtp.password_file", path)?;
+            self.smtp.password = Some(pw.trim_end().to_owned());
+        }
+        Ok(())
+    }
+
+    /// Everything `serve` refuses, checked without binding a port or opening the
+    /// database: `serve` and `config check` both call it, so a configuration that passes
+    /// the check starts. Every problem is named, not only the first.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let mut problems: Vec<String> = vec![];
+        if let Err(e) = latchkey_core::policy::Policies::build(
+            &self.policy,
+            &crate::policy_files::DiskPolicyFiles::default(),
+        ) {
+            problems.push(e.0);
+        }
+        if let Err(e) = self.recovery.validate() {
+            problems.push(e);
+        }
+        if let Err(e) = latchkey_store::check_url(self.database.url.expose()) {
+            problems.push(format!("database.url: {e}"));
+        }
+        if let Err(e) = public_url(&self.public_url) {
+            problems.push(format!("public_url: {e}"));
+        }
+        if let Err(e) = crate::notify::Mailer::from_config(self) {
+            problems.push(format!("{e:#}"));
+        }
+        if self.http.max_connections == 0 || self.http.max_connections_per_ip == 0 {
+            problems
+                .push("http.max_connections and http.max_connections_per_ip: at least 1".into());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            anyhow::bail!("{}", problems.join("\n"))
+        }
     }
 
     /// The settings of the core operations.
@@ -503,7 +585,7 @@ mod tests {
             )?;
             jail.set_env("LATCHKEY_LOCKOUT__MAX_FAILURES", "7");
             jail.set_env("LATCHKEY_SESSION__TTL", "1h");
-            let c = Config::load(Some(Path::new("l.toml"))).map_err(|e| *e)?;
+            let c = Config::load(Some(Path::new("l.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(c.listen.port(), 9000);
             assert_eq!(c.lockout.window, Duration::from_secs(1800));
             assert_eq!(c.lockout.max_failures, 7);
@@ -520,8 +602,70 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("max_failure"), "{err}");
+            assert!(
+                err.contains("unknown key 'lockout.max_failure'; did you mean 'lockout.max_failures'? (l.toml line 2)"),
+                "{err}"
+            );
+            assert!(!err.contains("default."), "{err}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn latchkey_config_names_the_file_and_is_not_a_key() {
+        Jail::expect_with(|jail| {
+            jail.set_env("LATCHKEY_CONFIG", "elsewhere.toml");
+            assert!(Config::load(None).is_ok());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secret_files_stand_for_their_keys() {
+        Jail::expect_with(|jail| {
+            jail.create_file("db-url", "postgres://lk:s3cr3t@db/lk\n")?;
+            jail.create_file("keys", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n")?;
+            jail.set_env("LATCHKEY_DATABASE__URL_FILE", "db-url");
+            jail.set_env("LATCHKEY_RECOVERY__TOKEN_KEYS_FILE", "keys");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.database.url.expose(), "postgres://lk:s3cr3t@db/lk");
+            assert_eq!(c.recovery.token_keys.len(), 1);
+            jail.set_env("LATCHKEY_RECOVERY__TOKEN_KEYS_FILE", "missing");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(
+                err.contains("recovery.token_keys_file: cannot read missing"),
+                "{err}"
+            );
+            jail.set_env("LATCHKEY_RECOVERY__TOKEN_KEYS_FILE", "keys");
+            jail.set_env("LATCHKEY_SMTP__PASSWORD_FILE", "no-such-file");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(
+                err.contains("smtp.password_file: cannot read no-such-file"),
+                "{err}"
+            );
+            Ok(())
+        });
+    }
+
+    #[tokio::test]
+    async fn what_serve_refuses_the_check_refuses_naming_each_key() {
+        let mut c = Config {
+            public_url: "not a url".into(),
+            ..Default::default()
+        };
+        c.database.url = DatabaseUrl("ldap://directory".into());
+        c.recovery.stages = vec![
+            latchkey_core::recovery::Stage::UserQuery,
+            latchkey_core::recovery::Stage::Kba,
+            latchkey_core::recovery::Stage::EmailValidation,
+            latchkey_core::recovery::Stage::Reset,
+        ];
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains("must come after emailValidation"), "{err}");
+        for key in ["public_url", "database.url", "recovery.stages"] {
+            assert!(err.contains(key), "{key}: {err}");
+        }
+        assert!(Config::default().validate().is_ok());
     }
 
     #[test]
@@ -530,6 +674,8 @@ mod tests {
             jail.set_env("LATCHKEY_HASHING__MEMORY", "1");
             let err = Config::load(None).unwrap_err().to_string();
             assert!(err.contains("memory"), "{err}");
+            assert!(err.contains("LATCHKEY_HASHING__MEMORY"), "{err}");
+            assert!(err.contains("did you mean 'hashing.memory_kib'"), "{err}");
             Ok(())
         });
     }

@@ -5,6 +5,7 @@ pub mod breached;
 pub mod cli;
 pub mod client_ip;
 pub mod config;
+mod config_errors;
 pub mod http;
 pub mod import;
 pub mod notify;

@@ -28,6 +28,9 @@ impl Application {
     }
 
     pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        config
+            .validate()
+            .map_err(|e| anyhow::anyhow!("configuration: {e:#}"))?;
         let store = latchkey_store::open(config.database.url.expose(), &config.database.pool())
             .await
             .with_context(|| format!("opening the store {:?}", config.database.url))?;

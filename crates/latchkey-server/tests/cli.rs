@@ -914,3 +914,58 @@ async fn a_body_that_does_not_arrive_in_time_ends_its_request() {
     );
     assert!(n == 0 || text.starts_with("HTTP/1.1 4"), "{text}");
 }
+
+#[test]
+fn config_check_refuses_what_serve_refuses_in_the_operators_words() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "public_url = \"not a url\"\n\n[database]\nurl = \"ldap://directory.example.com\"\n\n[recovery]\nstages = [\"userQuery\", \"kbaSecurityAnswerVerificationStage\", \"emailValidation\", \"resetStage\"]\n",
+    )
+    .unwrap();
+    let env = [("LATCHKEY_CONFIG", "bad.toml")];
+    let (ok, _, check) = run_with(dir.path(), &env, &["config", "check"], None);
+    assert!(!ok);
+    for key in ["public_url", "database.url", "recovery.stages"] {
+        assert!(check.contains(key), "{key}: {check}");
+    }
+    let (ok, _, serve) = run_with(dir.path(), &env, &["serve"], None);
+    assert!(!ok);
+    for key in ["public_url", "database.url", "recovery.stages"] {
+        assert!(serve.contains(key), "serve refuses it too: {serve}");
+    }
+    assert!(!dir.path().join("latchkey.db").exists(), "nothing started");
+
+    std::fs::write(
+        dir.path().join("typo.toml"),
+        "[lockout]\nmax_failures = 3\nwindw = \"10m\"\n",
+    )
+    .unwrap();
+    let (ok, _, err) = run(
+        dir.path(),
+        &["--config", "typo.toml", "config", "check"],
+        None,
+    );
+    assert!(!ok);
+    assert!(
+        err.contains(
+            "unknown key 'lockout.windw'; did you mean 'lockout.window'? (typo.toml line 3)"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("default.") && !err.contains('`'), "{err}");
+
+    std::fs::write(
+        dir.path().join("good.toml"),
+        "[lockout]\nmax_failures = 3\n",
+    )
+    .unwrap();
+    let (ok, out, err) = run_with(
+        dir.path(),
+        &[("LATCHKEY_CONFIG", "good.toml")],
+        &["config", "check"],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("max_failures = 3"), "{out}");
+}

@@ -37,20 +37,32 @@ impl Default for PoolSettings {
     }
 }
 
-/// Opens the store named by a `database.url` and brings its schema up to date.
-pub async fn open(url: &str, pool: &PoolSettings) -> Result<Arc<dyn Store>, OpenError> {
-    if url.starts_with("sqlite:") {
-        let store = SqliteStore::connect(url, pool).await?;
-        store.migrate().await?;
-        Ok(Arc::new(store))
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        let store = PgStore::connect(url, pool).await?;
-        store.migrate().await?;
-        Ok(Arc::new(store))
+/// Whether `url` names a backend this build has (`sqlite:`, `postgres:`), without
+/// opening it: what `config check` can say before anything starts.
+pub fn check_url(url: &str) -> Result<(), OpenError> {
+    if ["sqlite:", "postgres:", "postgresql:"]
+        .iter()
+        .any(|p| url.starts_with(p))
+    {
+        Ok(())
     } else {
         Err(OpenError::Unsupported(
             url.split(':').next().unwrap_or_default().to_owned(),
         ))
+    }
+}
+
+/// Opens the store named by a `database.url` and brings its schema up to date.
+pub async fn open(url: &str, pool: &PoolSettings) -> Result<Arc<dyn Store>, OpenError> {
+    check_url(url)?;
+    if url.starts_with("sqlite:") {
+        let store = SqliteStore::connect(url, pool).await?;
+        store.migrate().await?;
+        Ok(Arc::new(store))
+    } else {
+        let store = PgStore::connect(url, pool).await?;
+        store.migrate().await?;
+        Ok(Arc::new(store))
     }
 }
 

@@ -44,6 +44,8 @@ pub struct RecoverySettings {
     /// Base64 32-byte keys; the first seals, all open. Empty: one is generated and kept
     /// in the store, shared by every node.
     pub token_keys: Vec<String>,
+    /// A file with the keys, one per line (read by the server into `token_keys`).
+    pub token_keys_file: Option<std::path::PathBuf>,
     pub code_format: CodeFormat,
     /// Recovery mails per account and client network (/24, /64) within `mail_window`.
     pub max_mails_per_source: u32,
@@ -72,6 +74,7 @@ impl Default for RecoverySettings {
             flow_ttl: Duration::from_secs(1800),
             max_attempts: 5,
             token_keys: vec![],
+            token_keys_file: None,
             code_format: CodeFormat::Digits,
             max_mails_per_source: 3,
             max_mails_per_account: 10,

@@ -44,18 +44,8 @@ impl Mailer {
             SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)?,
         };
         let mut builder = builder.port(s.port).timeout(Some(Duration::from_secs(20)));
-        let password = match (&s.password, &s.password_file) {
-            (Some(p), _) => Some(p.clone()),
-            (None, Some(f)) => Some(
-                std::fs::read_to_string(f)
-                    .map_err(|e| {
-                        anyhow::anyhow!("smtp.password_file: cannot read {}: {e}", f.display())
-                    })?
-                    .trim_end()
-                    .to_owned(),
-            ),
-            (None, None) => None,
-        };
+        // `smtp.password_file` was read into `password` when the configuration loaded.
+        let password = s.password.clone();
         if let Some(user) = &s.username {
             builder =
                 builder.credentials(Credentials::new(user.clone(), password.unwrap_or_default()));
