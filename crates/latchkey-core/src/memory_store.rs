@@ -638,6 +638,14 @@ impl Records for MemoryStore {
         Ok(self.with(|s| s.clients.get(&id).cloned()))
     }
 
+    async fn outbox_backlog(&self) -> StoreResult<(u64, Option<OffsetDateTime>)> {
+        Ok(self.with(|s| {
+            let open: Vec<_> = s.outbox.iter().filter(|(_, settled)| !settled).collect();
+            let oldest = open.iter().map(|(m, _)| m.created_at).min();
+            (open.len() as u64, oldest)
+        }))
+    }
+
     async fn list_clients(&self) -> StoreResult<Vec<ClientRecord>> {
         let mut all: Vec<_> = self.with(|s| s.clients.values().cloned().collect());
         all.sort_by_key(|c| (c.created_at, c.id));

@@ -583,6 +583,9 @@ pub trait Records: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<PendingMessage>>;
     async fn outbox_delivered(&self, id: Uuid, at: OffsetDateTime) -> StoreResult<()>;
+    /// Notifications not yet delivered (given-up ones excluded), and when the oldest was
+    /// written.
+    async fn outbox_backlog(&self) -> StoreResult<(u64, Option<OffsetDateTime>)>;
     /// A failed delivery: retried at `retry_at`, or given up (kept, marked) when `give_up`.
     async fn outbox_failed(
         &self,

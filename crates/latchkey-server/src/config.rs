@@ -47,6 +47,16 @@ pub struct Config {
     pub log: LogConfig,
     /// `http.*`: how long a client may take and how many connections it may hold.
     pub http: HttpConfig,
+    /// `metrics.listen`: serve `/metrics` on this address only (not on `listen`).
+    pub metrics: MetricsConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// A separate address for `/metrics` (e.g. `127.0.0.1:9090`); default none: `/metrics`
+    /// on `listen`.
+    pub listen: Option<SocketAddr>,
 }
 
 /// Limits that keep slow or greedy clients from holding the server.
@@ -135,6 +145,7 @@ impl Default for Config {
             adaxes: AdaxesConfig::default(),
             log: LogConfig::default(),
             http: HttpConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }

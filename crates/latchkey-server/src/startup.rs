@@ -97,6 +97,16 @@ impl Application {
         let app = tower::ServiceBuilder::new()
             .map_request(crate::http::adaxes::lowercase_prefix)
             .service(self.router);
+        if let Some(addr) = self.state.config.metrics.listen {
+            let listener = TcpListener::bind(addr).await?;
+            let metrics = crate::http::ops::metrics_router(self.state.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, metrics).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            });
+            tracing::info!(address = %addr, "metrics listening");
+        }
         let limits = crate::http::serve::Limits::from(&self.state.config.http);
         crate::http::serve::serve(self.listener, app, limits, shutdown_signal()).await;
         Ok(())

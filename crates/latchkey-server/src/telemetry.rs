@@ -34,17 +34,25 @@ pub fn init(format: LogFormat) {
     };
 }
 
-/// Installs the Prometheus recorder once per process and returns its handle.
+/// Installs the Prometheus recorder once per process (every metric described and present
+/// at zero: `metrics_catalog`) and returns its handle.
 pub fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
     static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
         std::sync::OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+            let recorder = crate::metrics_catalog::builder().build_recorder();
             let handle = recorder.handle();
             // Fails only if another recorder is installed; then our handle still renders ours.
             let _ = metrics::set_global_recorder(recorder);
+            crate::metrics_catalog::register(process_metrics());
             handle
         })
         .clone()
+}
+
+/// The process metrics (CPU, memory, file descriptors, start time), collected at scrape.
+pub fn process_metrics() -> &'static metrics_process::Collector {
+    static COLLECTOR: std::sync::OnceLock<metrics_process::Collector> = std::sync::OnceLock::new();
+    COLLECTOR.get_or_init(metrics_process::Collector::default)
 }

@@ -969,3 +969,104 @@ fn config_check_refuses_what_serve_refuses_in_the_operators_words() {
     assert!(ok, "{err}");
     assert!(out.contains("max_failures = 3"), "{out}");
 }
+
+/// The value of an unlabelled sample, or of the first sample whose labels contain `labels`.
+fn sample(text: &str, name: &str, labels: &str) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find(|l| {
+            l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']) && l.contains(labels)
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test]
+async fn every_metric_is_described_present_at_zero_and_can_have_its_own_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "info");
+    let client = reqwest::Client::new();
+    let text = client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        "latchkey_sign_ins_total",
+        "latchkey_password_writes_total",
+        "latchkey_policy_refusals_total",
+        "latchkey_account_locks_total",
+        "latchkey_hash_pool_rejections_total",
+        "latchkey_hash_queue_depth",
+        "latchkey_recovery_flows_total",
+        "latchkey_notifications_sent_total",
+        "latchkey_notification_failures_total",
+        "latchkey_outbox_backlog",
+        "latchkey_outbox_oldest_age_seconds",
+        "latchkey_connections_refused_total",
+    ] {
+        assert!(text.contains(&format!("# HELP {name} ")), "HELP for {name}");
+        assert_eq!(sample(&text, name, ""), Some(0.0), "{name} at zero");
+    }
+    assert_eq!(
+        sample(
+            &text,
+            "latchkey_build_info",
+            &format!("version=\"{}\"", env!("CARGO_PKG_VERSION"))
+        ),
+        Some(1.0)
+    );
+    assert!(
+        sample(&text, "process_resident_memory_bytes", "").is_some_and(|v| v > 0.0),
+        "{text}"
+    );
+    // A request later, the duration histogram has real buckets by surface and class.
+    let text = client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("# HELP http_request_duration_seconds "),
+        "{text}"
+    );
+    assert!(
+        text.contains("http_request_duration_seconds_bucket{surface=\"operations\",status_class=\"2xx\",le=\"0.005\"}"),
+        "{text}"
+    );
+    drop(server);
+
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let server = Server::start_with(
+        dir.path(),
+        "info",
+        &[("LATCHKEY_METRICS__LISTEN", free.to_string())],
+    );
+    let main = client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(main.status(), 404, "not on the public address then");
+    let own = client
+        .get(format!("http://{free}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    assert!(
+        own.text()
+            .await
+            .unwrap()
+            .contains("latchkey_sign_ins_total")
+    );
+}

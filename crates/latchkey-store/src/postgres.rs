@@ -199,6 +199,7 @@ const SQL: Statements = Statements {
     insert_client: "INSERT INTO api_clients (id, name, secret_digest, scopes, created_at) VALUES ($1, $2, $3, $4, $5)",
     client_by_id: "SELECT id, name, secret_digest, scopes, created_at FROM api_clients WHERE id = $1",
     list_clients: "SELECT id, name, secret_digest, scopes, created_at FROM api_clients ORDER BY created_at, id",
+    outbox_backlog: "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE sent_at IS NULL AND next_attempt_at < 9223372036854775807",
     delete_client: "DELETE FROM api_clients WHERE id = $1",
     set_client_secret: "UPDATE api_clients SET secret_digest = $1 WHERE id = $2",
     revoke_client_sessions: "UPDATE sessions SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL",

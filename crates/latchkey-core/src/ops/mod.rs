@@ -43,6 +43,15 @@ use std::sync::Arc;
 /// Every stored audit event also goes to the log stream, at INFO with target `audit`, as
 /// structured fields (what a SIEM ingests) — never a secret, as the event holds none.
 fn log_audit(e: &AuditEvent) {
+    let flow = match e.kind {
+        AuditType::RecoveryStart => Some("started"),
+        AuditType::RecoveryComplete => Some("completed"),
+        AuditType::RecoveryFailure => Some("failed"),
+        _ => None,
+    };
+    if let Some(outcome) = flow {
+        metrics::counter!("latchkey_recovery_flows_total", "outcome" => outcome).increment(1);
+    }
     tracing::info!(
         target: "audit",
         event_id = %e.id,

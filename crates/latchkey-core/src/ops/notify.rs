@@ -63,6 +63,15 @@ impl Latchkey {
         Ok(out)
     }
 
+    /// Undelivered notifications and how long the oldest has waited (metrics).
+    pub async fn outbox_backlog(&self) -> Result<(u64, std::time::Duration), CoreError> {
+        let (count, oldest) = self.records.outbox_backlog().await?;
+        let age = oldest.map_or(std::time::Duration::ZERO, |t| {
+            (self.clock.now() - t).try_into().unwrap_or_default()
+        });
+        Ok((count, age))
+    }
+
     pub async fn notification_sent(&self, id: Uuid) -> Result<(), CoreError> {
         Ok(self.records.outbox_delivered(id, self.clock.now()).await?)
     }

@@ -27,20 +27,46 @@ pub fn wrap(router: Router) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-/// `http_requests_total` and `http_request_duration_seconds`, labelled by route
-/// template (never by id or user).
+/// `http_requests_total` by route template (never by id or user), and the
+/// `http_request_duration_seconds` histogram by surface and status class.
 async fn record_metrics(req: Request, next: Next) -> Response<Body> {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let surface = surface_of(req.uri().path());
     let method = req.method().to_string();
     let start = Instant::now();
     let response = next.run(req).await;
-    let status = response.status().as_u16().to_string();
-    let labels = [("method", method), ("route", route), ("status", status)];
+    let status = response.status().as_u16();
+    let labels = [
+        ("method", method),
+        ("route", route),
+        ("status", status.to_string()),
+    ];
     metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels)
+    let class = format!("{}xx", status / 100);
+    metrics::histogram!("http_request_duration_seconds", "surface" => surface, "status_class" => class)
         .record(start.elapsed().as_secs_f64());
     response
+}
+
+/// The surface a path belongs to, for the duration histogram.
+fn surface_of(path: &str) -> &'static str {
+    const PREFIXES: [(&str, &str); 9] = [
+        ("/api/v1/", "native"),
+        ("/openidm/", "idm"),
+        ("/directory/v1/", "ping"),
+        ("/restapi/", "adaxes"),
+        ("/scim/v2/", "scim"),
+        ("/v2.0/me/password", "ibm"),
+        ("/v2.0/", "scim"),
+        ("/ui/", "ui"),
+        ("/", "operations"),
+    ];
+    let lower = path.to_ascii_lowercase();
+    PREFIXES
+        .iter()
+        .find(|(p, _)| lower.starts_with(p))
+        .map_or("operations", |(_, s)| s)
 }

@@ -8,7 +8,7 @@ mod ibm;
 mod idm;
 mod middleware;
 pub mod native;
-mod ops;
+pub mod ops;
 mod ping;
 pub mod scim;
 pub mod serve;
@@ -51,7 +51,7 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(surfaces)
         .merge(native::router(&state))
-        .merge(ops::router())
+        .merge(ops::router(&state))
         .merge(ui::router(&state))
         .fallback(|| async { error::ApiError::NotFound })
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })

@@ -116,7 +116,11 @@ impl Mailer {
             .templates
             .render(&n.kind, account.profile.locale.as_deref(), theme, ctx)
             .map_err(|e| (e, true))?;
+        // The notification's own id: a retried delivery carries the same Message-ID, so a
+        // receiver can tell a repeat from a second mail.
+        let message_id = format!("<{}@{}>", n.id, self.from.email.domain());
         Message::builder()
+            .message_id(Some(message_id))
             .from(self.from.clone())
             .to(to)
             .subject(r.subject)

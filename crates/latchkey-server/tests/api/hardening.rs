@@ -70,6 +70,12 @@ async fn a_session_changes_its_own_email_only_with_the_password_and_the_old_addr
         told["subject"].as_str().unwrap().contains("e-mail address"),
         "{told}"
     );
+    // Every mail carries a Message-ID (the notification's own id, stable across retries).
+    let message_id = told["message_id"].as_str().unwrap();
+    assert!(
+        message_id.starts_with('<') && message_id.ends_with('>') && message_id.contains('@'),
+        "{told}"
+    );
     assert!(
         !told["body"]
             .as_str()

@@ -33,9 +33,31 @@ async fn the_openapi_document_is_3_1_and_describes_every_response() {
         "/api/v1/me/password",
         "/api/v1/accounts/{id}",
         "/api/v1/accounts/{id}/password/reset",
+        "/api/v1/accounts/{id}/unlock",
         "/api/v1/token",
+        "/api/v1/clients",
+        "/api/v1/clients/{id}",
+        "/api/v1/clients/{id}/secret",
+        "/api/v1/audit",
+        "/healthz",
+        "/readyz",
+        "/metrics",
     ] {
         assert!(paths.contains_key(p), "{p}");
+    }
+    let token_body = &paths["/api/v1/token"]["post"]["requestBody"]["content"];
+    for kind in ["application/json", "application/x-www-form-urlencoded"] {
+        assert!(
+            token_body[kind]["schema"].is_object(),
+            "{kind}: {token_body}"
+        );
+    }
+    let audit = &paths["/api/v1/audit"]["get"]["parameters"];
+    for name in ["before", "until", "surface", "outcome"] {
+        assert!(
+            audit.as_array().unwrap().iter().any(|p| p["name"] == name),
+            "{name}"
+        );
     }
     for (path, ops) in paths {
         for (method, op) in ops.as_object().unwrap() {

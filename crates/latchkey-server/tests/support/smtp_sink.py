@@ -1,5 +1,5 @@
 """A real SMTP server for the tests: every message it receives becomes a JSON file
-{"to", "from", "subject", "body"} in the given folder (decoded, as a person reads it).
+{"to", "from", "subject", "message_id", "body"} in the given folder (decoded, as a person reads it).
 Usage: smtp_sink.py PORT FOLDER — prints "ready", runs until stdin closes."""
 import email
 import json
@@ -19,6 +19,7 @@ class Sink:
             "to": envelope.rcpt_tos,
             "from": envelope.mail_from,
             "subject": str(msg["subject"]),
+            "message_id": str(msg["message-id"] or ""),
             "body": body.get_content() if body else "",
         }
         path = os.path.join(sys.argv[2], uuid.uuid4().hex + ".json")

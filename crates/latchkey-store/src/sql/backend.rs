@@ -108,6 +108,8 @@ pub struct Statements {
     pub insert_client: &'static str,
     pub client_by_id: &'static str,
     pub list_clients: &'static str,
+    /// Undelivered, not given up: `COUNT(*)`, `MIN(created_at)`.
+    pub outbox_backlog: &'static str,
     pub delete_client: &'static str,
     pub set_client_secret: &'static str,
     /// Revokes every live token of a client: `$1` the time, `$2` the client.

@@ -356,6 +356,16 @@ impl<DB: Backend> Records for SqlStore<DB> {
         )
     }
 
+    async fn outbox_backlog(&self) -> StoreResult<(u64, Option<OffsetDateTime>)> {
+        let rows: Vec<(i64, Option<i64>)> =
+            self.rows(DB::SQL.outbox_backlog, Args::default()).await?;
+        let (count, oldest) = rows.first().copied().unwrap_or((0, None));
+        Ok((
+            u64::try_from(count).unwrap_or(0),
+            oldest.map(crate::timestamp::from_ms),
+        ))
+    }
+
     async fn list_clients(&self) -> StoreResult<Vec<ClientRecord>> {
         convert(
             self.rows::<ClientRow>(DB::SQL.list_clients, Args::default())

@@ -227,7 +227,12 @@ fn basic_credentials(req: &Request) -> Option<(String, String)> {
 
 /// Exchange client credentials for a bearer token.
 #[utoipa::path(post, path = "/api/v1/token", tag = "clients",
-    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded", description = "Also accepted as JSON; credentials may come by HTTP Basic"),
+    request_body(description = "A form or a JSON body; the credentials may come by HTTP Basic instead",
+        content(
+            (TokenRequest = "application/x-www-form-urlencoded"),
+            (TokenRequest = "application/json")
+        )
+    ),
     responses(
         (status = 200, description = "A client token", body = TokenResponse),
         (status = 400, description = "Malformed request or unsupported grant", content_type = "application/problem+json"),
