@@ -39,10 +39,12 @@ pub enum AuditType {
     RecoveryFailure,
     #[serde(rename = "kba.enrol")]
     KbaEnrol,
+    #[serde(rename = "audit.sweep")]
+    AuditSweep,
 }
 
 impl AuditType {
-    pub const ALL: [AuditType; 15] = [
+    pub const ALL: [AuditType; 16] = [
         AuditType::LoginSuccess,
         AuditType::LoginFailure,
         AuditType::PasswordChange,
@@ -58,6 +60,7 @@ impl AuditType {
         AuditType::RecoveryComplete,
         AuditType::RecoveryFailure,
         AuditType::KbaEnrol,
+        AuditType::AuditSweep,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +80,7 @@ impl AuditType {
             AuditType::RecoveryComplete => "recovery.complete",
             AuditType::RecoveryFailure => "recovery.failure",
             AuditType::KbaEnrol => "kba.enrol",
+            AuditType::AuditSweep => "audit.sweep",
         }
     }
 
@@ -119,6 +123,15 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
+    /// The server's own background work (housekeeping).
+    pub fn system() -> Self {
+        Self {
+            surface: "system",
+            client_ip: None,
+            request_id: Uuid::new_v4().to_string(),
+        }
+    }
+
     pub fn cli() -> Self {
         Self {
             surface: "cli",

@@ -9,7 +9,8 @@ use crate::ports::{
     AccountChanges, AccountFilter, AccountRecord, AccountSort, AccountSource, ClientRecord,
     Credential, FlowStep, ImportWrite, KbaAnswer, MailFate, NewAccount, OutboxMessage,
     PasswordCommit, PasswordWrite, PendingMessage, ProofSlot, ProofSubject, Records, RecoveryFlow,
-    SessionRecord, SourceCapabilities, SourceVerdict, StoreError, StoreResult, UpdateEffects,
+    SessionRecord, SourceCapabilities, SourceVerdict, StoreError, StoreResult, Sweep, SweepReport,
+    UpdateEffects,
 };
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -644,6 +645,37 @@ impl Records for MemoryStore {
             let oldest = open.iter().map(|(m, _)| m.created_at).min();
             (open.len() as u64, oldest)
         }))
+    }
+
+    async fn sweep(&self, s: Sweep) -> StoreResult<Option<SweepReport>> {
+        Ok(Some(self.with(|st| {
+            let before = (
+                st.sessions.len(),
+                st.flows.len(),
+                st.outbox.len(),
+                st.audit.len(),
+            );
+            st.sessions
+                .retain(|(r, revoked)| !revoked && r.expires_at >= s.sessions_before);
+            st.flows.retain(|_, f| f.created_at >= s.flows_before);
+            st.outbox
+                .retain(|(m, settled)| !settled || m.created_at >= s.outbox_before);
+            if let Some(cut) = s.audit_before {
+                st.audit.retain(|e| e.at >= cut);
+            }
+            let report = SweepReport {
+                sessions: (before.0 - st.sessions.len()) as u64,
+                flows: (before.1 - st.flows.len()) as u64,
+                outbox: (before.2 - st.outbox.len()) as u64,
+                audit: (before.3 - st.audit.len()) as u64,
+            };
+            if s.audit_before.is_some() {
+                let mut e = s.audit;
+                e.reason = Some(report.audit_reason());
+                st.audit.push(e);
+            }
+            report
+        })))
     }
 
     async fn list_clients(&self) -> StoreResult<Vec<ClientRecord>> {

@@ -349,6 +349,41 @@ pub struct KbaAnswer {
     pub answer_hash: PasswordHash,
 }
 
+/// What one housekeeping sweep removes: everything before each cutoff.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    /// Sessions that expired before this (and every revoked one).
+    pub sessions_before: OffsetDateTime,
+    /// Recovery flows created before this (long after their lifetime and mail window).
+    pub flows_before: OffsetDateTime,
+    /// Delivered (or given-up) notifications written before this.
+    pub outbox_before: OffsetDateTime,
+    /// Audit events before this; `None` keeps them forever.
+    pub audit_before: Option<OffsetDateTime>,
+    /// The event recording how many audit events the sweep removed (its reason is filled
+    /// in by the store), written after them in the same transaction.
+    pub audit: AuditEvent,
+}
+
+/// What a sweep removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub sessions: u64,
+    pub flows: u64,
+    pub outbox: u64,
+    pub audit: u64,
+}
+
+impl SweepReport {
+    /// The reason of the sweep's audit event.
+    pub fn audit_reason(&self) -> String {
+        format!(
+            "{} audit events older than the retention removed",
+            self.audit
+        )
+    }
+}
+
 /// A notification claimed for delivery.
 #[derive(Debug, Clone)]
 pub struct PendingMessage {
@@ -583,6 +618,9 @@ pub trait Records: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<PendingMessage>>;
     async fn outbox_delivered(&self, id: Uuid, at: OffsetDateTime) -> StoreResult<()>;
+    /// Removes what has outlived its use (see [`Sweep`]) in one transaction, on one node
+    /// at a time: `None` when another node is sweeping now.
+    async fn sweep(&self, sweep: Sweep) -> StoreResult<Option<SweepReport>>;
     /// Notifications not yet delivered (given-up ones excluded), and when the oldest was
     /// written.
     async fn outbox_backlog(&self) -> StoreResult<(u64, Option<OffsetDateTime>)>;

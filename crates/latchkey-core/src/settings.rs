@@ -32,6 +32,10 @@ pub struct CoreSettings {
     pub policy: PolicySettings,
     pub dn_template: String,
     pub recovery: crate::recovery::RecoverySettings,
+    /// How long delivered notifications are kept (`outbox.keep`).
+    pub outbox_keep: Duration,
+    /// How long audit events are kept (`audit.retention`); `None`: forever.
+    pub audit_retention: Option<Duration>,
 }
 
 impl Default for CoreSettings {
@@ -46,6 +50,8 @@ impl Default for CoreSettings {
             policy: PolicySettings::default(),
             dn_template: "uid={userName},ou=People,dc=example,dc=com".to_owned(),
             recovery: crate::recovery::RecoverySettings::default(),
+            outbox_keep: Duration::from_secs(7 * 86_400),
+            audit_retention: Some(Duration::from_secs(400 * 86_400)),
         }
     }
 }

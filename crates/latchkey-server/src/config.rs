@@ -49,6 +49,60 @@ pub struct Config {
     pub http: HttpConfig,
     /// `metrics.listen`: serve `/metrics` on this address only (not on `listen`).
     pub metrics: MetricsConfig,
+    /// `housekeeping.interval`: how often expired records are swept.
+    pub housekeeping: HousekeepingConfig,
+    /// `outbox.keep`: how long delivered notifications are kept.
+    pub outbox: OutboxConfig,
+    /// `audit.retention`: how long audit events are kept.
+    pub audit: AuditConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HousekeepingConfig {
+    /// Default `10m`.
+    #[serde(with = "duration")]
+    pub interval: Duration,
+}
+
+impl Default for HousekeepingConfig {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// Default `7d`.
+    #[serde(with = "duration")]
+    pub keep: Duration,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            keep: CoreSettings::default().outbox_keep,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Default `400d`; `0` keeps audit events forever.
+    #[serde(with = "duration")]
+    pub retention: Duration,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            retention: Duration::from_secs(400 * 86_400),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -146,6 +200,9 @@ impl Default for Config {
             log: LogConfig::default(),
             http: HttpConfig::default(),
             metrics: MetricsConfig::default(),
+            housekeeping: HousekeepingConfig::default(),
+            outbox: OutboxConfig::default(),
+            audit: AuditConfig::default(),
         }
     }
 }
@@ -560,6 +617,8 @@ impl Config {
             policy: self.policy.clone(),
             dn_template: self.accounts.dn_template.clone(),
             recovery: self.recovery.clone(),
+            outbox_keep: self.outbox.keep,
+            audit_retention: (!self.audit.retention.is_zero()).then_some(self.audit.retention),
         }
     }
 

@@ -85,6 +85,10 @@ impl Application {
     /// Serves until the process is asked to stop (Ctrl-C or SIGTERM).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         crate::notify::spawn(Arc::clone(&self.state.core), self.mailer);
+        spawn_housekeeping(
+            Arc::clone(&self.state.core),
+            self.state.config.housekeeping.interval,
+        );
         let throttle = Arc::clone(&self.state.throttle);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -111,6 +115,28 @@ impl Application {
         crate::http::serve::serve(self.listener, app, limits, shutdown_signal()).await;
         Ok(())
     }
+}
+
+/// Sweeps expired records every `interval` (the first sweep one interval after start; on
+/// PostgreSQL one node at a time).
+fn spawn_housekeeping(core: Arc<Latchkey>, interval: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        loop {
+            tick.tick().await;
+            match core.housekeep().await {
+                Ok(Some(r)) => tracing::info!(
+                    sessions = r.sessions,
+                    recovery_flows = r.flows,
+                    outbox = r.outbox,
+                    audit_events = r.audit,
+                    "housekeeping swept"
+                ),
+                Ok(None) => tracing::debug!("housekeeping: another node is sweeping"),
+                Err(e) => tracing::warn!(error = %e, "housekeeping failed; retried next interval"),
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

@@ -453,6 +453,66 @@ mod audit {
     }
 }
 
+mod housekeeping {
+    use super::*;
+    use latchkey_core::ports::{Records as _, Sweep};
+
+    #[tokio::test]
+    async fn a_sweep_removes_old_audit_events_only_and_records_how_many() {
+        let f = fresh().await;
+        let mut old = event(AuditType::LoginFailure, None);
+        old.at = T0 - time::Duration::days(500);
+        let mut recent = event(AuditType::LoginFailure, None);
+        recent.at = T0 - time::Duration::days(1);
+        f.store.append_audit(old.clone()).await.unwrap();
+        f.store.append_audit(recent.clone()).await.unwrap();
+        let sweep = |audit_before| Sweep {
+            sessions_before: T0,
+            flows_before: T0 - time::Duration::hours(2),
+            outbox_before: T0 - time::Duration::days(7),
+            audit_before,
+            audit: event(AuditType::AuditSweep, None),
+        };
+        let report = f
+            .store
+            .sweep(sweep(Some(T0 - time::Duration::days(400))))
+            .await
+            .unwrap()
+            .expect("the only node sweeps");
+        assert_eq!(report.audit, 1);
+        let left = f
+            .store
+            .list_audit(&AuditQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let ids: Vec<_> = left.iter().map(|e| e.id).collect();
+        assert!(
+            !ids.contains(&old.id) && ids.contains(&recent.id),
+            "{ids:?}"
+        );
+        assert_eq!(left[0].kind, AuditType::AuditSweep);
+        assert_eq!(
+            left[0].reason.as_deref(),
+            Some("1 audit events older than the retention removed")
+        );
+        // Without a retention nothing of the audit trail goes, and no event is written.
+        let again = f.store.sweep(sweep(None)).await.unwrap().unwrap();
+        assert_eq!(again.audit, 0);
+        let after = f
+            .store
+            .list_audit(&AuditQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(after.len(), left.len());
+    }
+}
+
 /// The `PasswordCommit` port: a password write as one unit of work.
 mod password_commit {
     use super::*;

@@ -3,6 +3,7 @@
 
 use super::Latchkey;
 use crate::CoreError;
+use crate::audit::{AuditEvent, AuditType, Outcome, RequestContext};
 use crate::domain::Account;
 use crate::secret::SecretString;
 use serde_json::Value;
@@ -61,6 +62,41 @@ impl Latchkey {
             });
         }
         Ok(out)
+    }
+
+    /// One housekeeping sweep (see [`crate::ports::Sweep`]): expired sessions, recovery
+    /// flows long past their lifetime and mail window, delivered notifications older than
+    /// `outbox.keep`, audit events older than `audit.retention` (recorded by one event).
+    /// `None` when another node is sweeping.
+    pub async fn housekeep(&self) -> Result<Option<crate::ports::SweepReport>, CoreError> {
+        let now = self.clock.now();
+        let r = &self.settings.recovery;
+        let flow_span = r.flow_ttl.max(r.mail_window) * 2;
+        let event = AuditEvent::new(
+            &RequestContext::system(),
+            now,
+            AuditType::AuditSweep,
+            Some("system".into()),
+            None,
+            Outcome::Success,
+            None,
+        );
+        let sweep = crate::ports::Sweep {
+            sessions_before: now,
+            flows_before: now - flow_span,
+            outbox_before: now - self.settings.outbox_keep,
+            audit_before: self.settings.audit_retention.map(|keep| now - keep),
+            audit: event.clone(),
+        };
+        let report = self.records.sweep(sweep).await?;
+        if let Some(r) = &report {
+            if self.settings.audit_retention.is_some() {
+                let mut logged = event;
+                logged.reason = Some(r.audit_reason());
+                super::log_audit(&logged);
+            }
+        }
+        Ok(report)
     }
 
     /// Undelivered notifications and how long the oldest has waited (metrics).

@@ -8,6 +8,7 @@ mod change;
 mod clients;
 mod hardening;
 mod helpers;
+mod housekeeping;
 #[path = "../support/http.rs"]
 mod http;
 mod ibm;

@@ -108,6 +108,16 @@ pub struct Statements {
     pub insert_client: &'static str,
     pub client_by_id: &'static str,
     pub list_clients: &'static str,
+    /// One row, 1 if this transaction may sweep (PostgreSQL: a transaction advisory
+    /// lock, so one node at a time), else 0.
+    pub sweep_lock: &'static str,
+    pub sweep_sessions: &'static str,
+    pub sweep_flows: &'static str,
+    pub sweep_outbox: &'static str,
+    /// Let this transaction delete audit events (and, after, no longer).
+    pub audit_sweep_on: &'static str,
+    pub audit_sweep_off: &'static str,
+    pub sweep_audit: &'static str,
     /// Undelivered, not given up: `COUNT(*)`, `MIN(created_at)`.
     pub outbox_backlog: &'static str,
     pub delete_client: &'static str,

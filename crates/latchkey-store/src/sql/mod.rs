@@ -21,7 +21,7 @@ use latchkey_core::ports::{
     AccountChanges, AccountFilter, AccountRecord, AccountSource, ClientRecord, FlowStep,
     ImportWrite, KbaAnswer, MailFate, NewAccount, OutboxMessage, PasswordCommit, PasswordWrite,
     PendingMessage, ProofSlot, ProofSubject, Records, RecoveryFlow, SessionRecord, StoreError,
-    StoreResult, UpdateEffects,
+    StoreResult, Sweep, SweepReport, UpdateEffects,
 };
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
@@ -364,6 +364,33 @@ impl<DB: Backend> Records for SqlStore<DB> {
             u64::try_from(count).unwrap_or(0),
             oldest.map(crate::timestamp::from_ms),
         ))
+    }
+
+    async fn sweep(&self, s: Sweep) -> StoreResult<Option<SweepReport>> {
+        let mut tx = self.write().await?;
+        let (may,): (i64,) = first::<DB, _>(&mut tx, DB::SQL.sweep_lock, Args::default())
+            .await?
+            .unwrap_or((0,));
+        if may != 1 {
+            return Ok(None);
+        }
+        let at = |t: OffsetDateTime| Args::default().int(to_ms(t));
+        let mut report = SweepReport {
+            sessions: DB::run(&mut tx, DB::SQL.sweep_sessions, at(s.sessions_before)).await?,
+            flows: DB::run(&mut tx, DB::SQL.sweep_flows, at(s.flows_before)).await?,
+            outbox: DB::run(&mut tx, DB::SQL.sweep_outbox, at(s.outbox_before)).await?,
+            audit: 0,
+        };
+        if let Some(before) = s.audit_before {
+            DB::run(&mut tx, DB::SQL.audit_sweep_on, Args::default()).await?;
+            report.audit = DB::run(&mut tx, DB::SQL.sweep_audit, at(before)).await?;
+            DB::run(&mut tx, DB::SQL.audit_sweep_off, Args::default()).await?;
+            let mut event = s.audit;
+            event.reason = Some(report.audit_reason());
+            insert_audit::<DB>(&mut tx, &event).await?;
+        }
+        commit(tx).await?;
+        Ok(Some(report))
     }
 
     async fn list_clients(&self) -> StoreResult<Vec<ClientRecord>> {
