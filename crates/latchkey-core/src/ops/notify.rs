@@ -89,12 +89,10 @@ impl Latchkey {
             audit: event.clone(),
         };
         let report = self.records.sweep(sweep).await?;
-        if let Some(r) = &report {
-            if self.settings.audit_retention.is_some() {
-                let mut logged = event;
-                logged.reason = Some(r.audit_reason());
-                super::log_audit(&logged);
-            }
+        if let (Some(r), Some(_)) = (&report, self.settings.audit_retention) {
+            let mut logged = event;
+            logged.reason = Some(r.audit_reason());
+            super::log_audit(&logged);
         }
         Ok(report)
     }
