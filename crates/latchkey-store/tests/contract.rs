@@ -455,7 +455,7 @@ mod audit {
 
 mod housekeeping {
     use super::*;
-    use latchkey_core::ports::{Records as _, Sweep};
+    use latchkey_core::ports::Sweep;
 
     #[tokio::test]
     async fn a_sweep_removes_old_audit_events_only_and_records_how_many() {
