@@ -647,6 +647,27 @@ impl Records for MemoryStore {
         }))
     }
 
+    async fn throttle_hit(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+        window: Duration,
+        limit: u32,
+    ) -> StoreResult<Option<Duration>> {
+        Ok(self.with(|s| {
+            let c = s.counters.entry(format!("throttle:{key}")).or_default();
+            match c.window_start {
+                Some(start) if start + window > now => c.failures += 1,
+                _ => {
+                    c.window_start = Some(now);
+                    c.failures = 1;
+                }
+            }
+            let start = c.window_start.unwrap_or(now);
+            (c.failures > limit).then(|| (start + window - now).try_into().unwrap_or_default())
+        }))
+    }
+
     async fn sweep(&self, s: Sweep) -> StoreResult<Option<SweepReport>> {
         Ok(Some(self.with(|st| {
             let before = (
@@ -663,7 +684,13 @@ impl Records for MemoryStore {
             if let Some(cut) = s.audit_before {
                 st.audit.retain(|e| e.at >= cut);
             }
+            let stale = |k: &String, c: &Counter| {
+                k.starts_with("throttle:") && c.window_start.is_some_and(|t| t < s.throttle_before)
+            };
+            let throttles = st.counters.len();
+            st.counters.retain(|k, c| !stale(k, c));
             let report = SweepReport {
+                throttle: (throttles - st.counters.len()) as u64,
                 sessions: (before.0 - st.sessions.len()) as u64,
                 flows: (before.1 - st.flows.len()) as u64,
                 outbox: (before.2 - st.outbox.len()) as u64,

@@ -358,6 +358,8 @@ pub struct Sweep {
     pub flows_before: OffsetDateTime,
     /// Delivered (or given-up) notifications written before this.
     pub outbox_before: OffsetDateTime,
+    /// Throttle windows that began before this.
+    pub throttle_before: OffsetDateTime,
     /// Audit events before this; `None` keeps them forever.
     pub audit_before: Option<OffsetDateTime>,
     /// The event recording how many audit events the sweep removed (its reason is filled
@@ -369,6 +371,7 @@ pub struct Sweep {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SweepReport {
     pub sessions: u64,
+    pub throttle: u64,
     pub flows: u64,
     pub outbox: u64,
     pub audit: u64,
@@ -618,6 +621,16 @@ pub trait Records: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<PendingMessage>>;
     async fn outbox_delivered(&self, id: Uuid, at: OffsetDateTime) -> StoreResult<()>;
+    /// Counts one request of `key` against a budget of `limit` per `window`, shared by
+    /// every node (one atomic statement): `None` if within it, else how long until the
+    /// window ends.
+    async fn throttle_hit(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+        window: Duration,
+        limit: u32,
+    ) -> StoreResult<Option<Duration>>;
     /// Removes what has outlived its use (see [`Sweep`]) in one transaction, on one node
     /// at a time: `None` when another node is sweeping now.
     async fn sweep(&self, sweep: Sweep) -> StoreResult<Option<SweepReport>>;

@@ -57,9 +57,17 @@ impl Application {
             .ensure_initial_admin(&RequestContext::cli())
             .await
             .map_err(|e| anyhow::anyhow!("creating the first admin: {e}"))?;
+        let core = Arc::new(core);
+        let per_minute = config.throttle.per_ip_per_minute;
+        // Several nodes share one PostgreSQL database: they share the budget there too.
+        let throttle = if config.database.url.expose().starts_with("sqlite:") {
+            Throttle::per_minute(per_minute)
+        } else {
+            Throttle::shared(Arc::clone(&core), per_minute)
+        };
         let state = AppState {
-            core: Arc::new(core),
-            throttle: Arc::new(Throttle::per_minute(config.throttle.per_ip_per_minute)),
+            core,
+            throttle: Arc::new(throttle),
             config: Arc::new(config),
             metrics: crate::telemetry::metrics_handle(),
         };

@@ -1,22 +1,39 @@
 //! Per-client-IP rate limit on the credential-checking endpoints
-//! (`throttle.per_ip_per_minute`), on top of the per-account lockout.
+//! (`throttle.per_ip_per_minute`), on top of the per-account lockout: counted in memory
+//! on a single node (SQLite), or in the database when several nodes share it
+//! (PostgreSQL), so that N nodes behind a balancer allow one client the configured rate,
+//! not N times it.
 
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use latchkey_core::Latchkey;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Arc;
 
 pub struct Throttle {
     limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
     clock: DefaultClock,
+    /// Counted in the store, shared by every node: `(core, per minute)`.
+    shared: Option<(Arc<Latchkey>, u32)>,
 }
 
 impl Throttle {
-    /// `0` switches the throttle off.
+    /// In memory; `0` switches the throttle off.
     pub fn per_minute(n: u32) -> Self {
         Self {
             limiter: NonZeroU32::new(n).map(|n| RateLimiter::keyed(Quota::per_minute(n))),
             clock: DefaultClock::default(),
+            shared: None,
+        }
+    }
+
+    /// Counted in the store, one atomic statement per request; `0` switches it off.
+    pub fn shared(core: Arc<Latchkey>, n: u32) -> Self {
+        Self {
+            limiter: None,
+            clock: DefaultClock::default(),
+            shared: (n > 0).then_some((core, n)),
         }
     }
 
@@ -31,9 +48,20 @@ impl Throttle {
     }
 
     /// The same for a request's client address; a request without one (not from a TCP
-    /// peer) is not throttled.
-    pub fn check_client(&self, ip: Option<IpAddr>) -> Result<(), u64> {
-        ip.map_or(Ok(()), |ip| self.check(ip))
+    /// peer) is not throttled. A store that cannot count lets the request through: the
+    /// credential check behind it answers 503 itself then.
+    pub async fn check_client(&self, ip: Option<IpAddr>) -> Result<(), u64> {
+        let Some(ip) = ip else { return Ok(()) };
+        match &self.shared {
+            Some((core, n)) => match core.throttle_hit(&ip.to_string(), *n).await {
+                Ok(verdict) => verdict,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the shared throttle could not count");
+                    Ok(())
+                }
+            },
+            None => self.check(ip),
+        }
     }
 
     /// Forgets addresses whose allowance is full again (bounds memory).

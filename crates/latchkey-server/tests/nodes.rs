@@ -200,3 +200,45 @@ async fn three_nodes_share_sessions_lockout_recovery_and_notifications() {
     assert_eq!(count("rsmith@example.com"), 2, "{mails:?}");
     assert_eq!(count("mallory@example.com"), 0, "{mails:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_nodes_allow_one_address_the_configured_rate_not_three_times_it() {
+    if selected_store() != "postgres" {
+        eprintln!("skipped: several nodes need PostgreSQL (LK_TEST_STORE=postgres)");
+        return;
+    }
+    let db = TestDb::new().await;
+    let sink = SmtpSink::start();
+    let nodes = start_nodes(&db, sink.port, 3);
+    // One client address, spread over the nodes as a balancer would.
+    let client = reqwest::Client::builder()
+        .local_address("127.0.0.9".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let mut throttled = 0;
+    for i in 0..70 {
+        let r = client
+            .post(nodes[i % 3].url("/api/v1/sessions"))
+            .json(&json!({ "userName": "nobody", "password": "wrong guess 1" }))
+            .send()
+            .await
+            .unwrap();
+        match r.status() {
+            StatusCode::TOO_MANY_REQUESTS => throttled += 1,
+            StatusCode::UNAUTHORIZED => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(
+        throttled, 10,
+        "60 a minute for the address across all nodes"
+    );
+    // Another address has its own budget.
+    let r = reqwest::Client::new()
+        .post(nodes[0].url("/api/v1/sessions"))
+        .json(&json!({ "userName": "nobody", "password": "wrong guess 1" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}

@@ -199,6 +199,12 @@ const SQL: Statements = Statements {
     list_clients: "SELECT id, name, secret_digest, scopes, created_at FROM api_clients ORDER BY created_at, id",
     sweep_lock: "SELECT 1",
     sweep_sessions: "DELETE FROM sessions WHERE expires_at < ?1 OR revoked_at IS NOT NULL",
+    sweep_throttle: "DELETE FROM throttle_counters WHERE window_start < ?1",
+    throttle_hit: "INSERT INTO throttle_counters (key, window_start, hits) VALUES (?1, ?2, 1) \
+        ON CONFLICT (key) DO UPDATE SET \
+        hits = CASE WHEN throttle_counters.window_start <= ?2 - ?3 THEN 1 ELSE throttle_counters.hits + 1 END, \
+        window_start = CASE WHEN throttle_counters.window_start <= ?2 - ?3 THEN ?2 ELSE throttle_counters.window_start END \
+        RETURNING hits, window_start",
     sweep_flows: "DELETE FROM recovery_flows WHERE created_at < ?1",
     sweep_outbox: "DELETE FROM outbox WHERE created_at < ?1 AND (sent_at IS NOT NULL OR next_attempt_at = 9223372036854775807)",
     audit_sweep_on: "INSERT INTO audit_sweep_permit (one) VALUES (1)",

@@ -455,6 +455,60 @@ mod audit {
 
 mod housekeeping {
     use super::*;
+
+    #[tokio::test]
+    async fn the_shared_throttle_counts_per_key_in_windows_and_is_swept() {
+        let f = fresh().await;
+        let minute = Duration::from_secs(60);
+        for _ in 0..3 {
+            assert_eq!(
+                f.store
+                    .throttle_hit("10.0.0.1", T0, minute, 3)
+                    .await
+                    .unwrap(),
+                None
+            );
+        }
+        let wait = f
+            .store
+            .throttle_hit("10.0.0.1", T0 + time::Duration::seconds(20), minute, 3)
+            .await
+            .unwrap()
+            .expect("the fourth in the window is over");
+        assert_eq!(wait, Duration::from_secs(40));
+        assert_eq!(
+            f.store
+                .throttle_hit("10.0.0.2", T0, minute, 3)
+                .await
+                .unwrap(),
+            None
+        );
+        let later = T0 + time::Duration::seconds(61);
+        assert_eq!(
+            f.store
+                .throttle_hit("10.0.0.1", later, minute, 3)
+                .await
+                .unwrap(),
+            None
+        );
+        let report = f
+            .store
+            .sweep(Sweep {
+                sessions_before: later,
+                throttle_before: later - time::Duration::minutes(1),
+                flows_before: T0,
+                outbox_before: T0,
+                audit_before: None,
+                audit: event(AuditType::AuditSweep, None),
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            report.throttle, 1,
+            "10.0.0.2's window is over; 10.0.0.1's is new"
+        );
+    }
     use latchkey_core::ports::Sweep;
 
     #[tokio::test]
@@ -468,6 +522,7 @@ mod housekeeping {
         f.store.append_audit(recent.clone()).await.unwrap();
         let sweep = |audit_before| Sweep {
             sessions_before: T0,
+            throttle_before: T0 - time::Duration::minutes(1),
             flows_before: T0 - time::Duration::hours(2),
             outbox_before: T0 - time::Duration::days(7),
             audit_before,

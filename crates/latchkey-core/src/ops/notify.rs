@@ -8,6 +8,9 @@ use crate::domain::Account;
 use crate::secret::SecretString;
 use serde_json::Value;
 use std::time::Duration;
+
+/// The window of the shared per-address throttle.
+const THROTTLE_WINDOW: Duration = Duration::from_secs(60);
 use uuid::Uuid;
 
 /// A notification ready to render and send.
@@ -83,6 +86,7 @@ impl Latchkey {
         );
         let sweep = crate::ports::Sweep {
             sessions_before: now,
+            throttle_before: now - THROTTLE_WINDOW,
             flows_before: now - flow_span,
             outbox_before: now - self.settings.outbox_keep,
             audit_before: self.settings.audit_retention.map(|keep| now - keep),
@@ -95,6 +99,25 @@ impl Latchkey {
             super::log_audit(&logged);
         }
         Ok(report)
+    }
+
+    /// Counts one credential-checking request from `key` (a client address) against
+    /// `per_minute`, shared by every node through the store: `Err(seconds to wait)` when
+    /// over it.
+    pub async fn throttle_hit(
+        &self,
+        key: &str,
+        per_minute: u32,
+    ) -> Result<Result<(), u64>, CoreError> {
+        let now = self.clock.now();
+        let over = self
+            .records
+            .throttle_hit(key, now, THROTTLE_WINDOW, per_minute)
+            .await?;
+        Ok(match over {
+            None => Ok(()),
+            Some(wait) => Err(wait.as_secs() + 1),
+        })
     }
 
     /// Undelivered notifications and how long the oldest has waited (metrics).

@@ -30,7 +30,7 @@ pub async fn throttled<R: Refusal>(
     if R::checks_credentials(request.headers()) {
         let (parts, body) = request.into_parts();
         let ctx = request_context(&parts, &state, "throttle");
-        if let Err(wait) = state.throttle.check_client(ctx.client_ip) {
+        if let Err(wait) = state.throttle.check_client(ctx.client_ip).await {
             return R::refusal(wait);
         }
         return next.run(Request::from_parts(parts, body)).await;

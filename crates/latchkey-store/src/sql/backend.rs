@@ -112,6 +112,10 @@ pub struct Statements {
     /// lock, so one node at a time), else 0.
     pub sweep_lock: &'static str,
     pub sweep_sessions: &'static str,
+    pub sweep_throttle: &'static str,
+    /// Counts a hit in the key's window (`$1` key, `$2` now, `$3` window), starting a new
+    /// window when the last is over: `hits`, `window_start`.
+    pub throttle_hit: &'static str,
     pub sweep_flows: &'static str,
     pub sweep_outbox: &'static str,
     /// Let this transaction delete audit events (and, after, no longer).

@@ -366,6 +366,30 @@ impl<DB: Backend> Records for SqlStore<DB> {
         ))
     }
 
+    async fn throttle_hit(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+        window: Duration,
+        limit: u32,
+    ) -> StoreResult<Option<Duration>> {
+        let args = Args::default()
+            .str(key)
+            .int(to_ms(now))
+            .int(duration_ms(window));
+        let (hits, start): (i64, i64) = self
+            .row(DB::SQL.throttle_hit, args)
+            .await?
+            .ok_or_else(|| StoreError::Other("the throttle counted nothing".into()))?;
+        if hits <= i64::from(limit) {
+            return Ok(None);
+        }
+        let ends = start.saturating_add(duration_ms(window)) - to_ms(now);
+        Ok(Some(Duration::from_millis(
+            u64::try_from(ends).unwrap_or(0),
+        )))
+    }
+
     async fn sweep(&self, s: Sweep) -> StoreResult<Option<SweepReport>> {
         let mut tx = self.write().await?;
         let (may,): (i64,) = first::<DB, _>(&mut tx, DB::SQL.sweep_lock, Args::default())
@@ -377,6 +401,7 @@ impl<DB: Backend> Records for SqlStore<DB> {
         let at = |t: OffsetDateTime| Args::default().int(to_ms(t));
         let mut report = SweepReport {
             sessions: DB::run(&mut tx, DB::SQL.sweep_sessions, at(s.sessions_before)).await?,
+            throttle: DB::run(&mut tx, DB::SQL.sweep_throttle, at(s.throttle_before)).await?,
             flows: DB::run(&mut tx, DB::SQL.sweep_flows, at(s.flows_before)).await?,
             outbox: DB::run(&mut tx, DB::SQL.sweep_outbox, at(s.outbox_before)).await?,
             audit: 0,
