@@ -212,6 +212,7 @@ const SQL: Statements = Statements {
     audit_sweep_on: "SELECT set_config('latchkey.audit_sweep', 'on', true)",
     audit_sweep_off: "SELECT set_config('latchkey.audit_sweep', '', true)",
     sweep_audit: "DELETE FROM audit_events WHERE at < $1",
+    after_sweep: "SELECT 1",
     outbox_backlog: "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE sent_at IS NULL AND next_attempt_at < 9223372036854775807",
     delete_client: "DELETE FROM api_clients WHERE id = $1",
     set_client_secret: "UPDATE api_clients SET secret_digest = $1 WHERE id = $2",

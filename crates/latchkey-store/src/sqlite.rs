@@ -210,6 +210,7 @@ const SQL: Statements = Statements {
     audit_sweep_on: "INSERT INTO audit_sweep_permit (one) VALUES (1)",
     audit_sweep_off: "DELETE FROM audit_sweep_permit",
     sweep_audit: "DELETE FROM audit_events WHERE at < ?1",
+    after_sweep: "PRAGMA wal_checkpoint(TRUNCATE)",
     outbox_backlog: "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE sent_at IS NULL AND next_attempt_at < 9223372036854775807",
     delete_client: "DELETE FROM api_clients WHERE id = ?1",
     set_client_secret: "UPDATE api_clients SET secret_digest = ?1 WHERE id = ?2",

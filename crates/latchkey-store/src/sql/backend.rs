@@ -122,6 +122,10 @@ pub struct Statements {
     pub audit_sweep_on: &'static str,
     pub audit_sweep_off: &'static str,
     pub sweep_audit: &'static str,
+    /// After a sweep, outside its transaction: SQLite folds the write-ahead log back into
+    /// the database and truncates it (under steady load its passive checkpoints never
+    /// get to restart the log, which then grows without bound).
+    pub after_sweep: &'static str,
     /// Undelivered, not given up: `COUNT(*)`, `MIN(created_at)`.
     pub outbox_backlog: &'static str,
     pub delete_client: &'static str,

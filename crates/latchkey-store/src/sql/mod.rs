@@ -415,6 +415,9 @@ impl<DB: Backend> Records for SqlStore<DB> {
             insert_audit::<DB>(&mut tx, &event).await?;
         }
         commit(tx).await?;
+        if let Err(e) = self.run(DB::SQL.after_sweep, Args::default()).await {
+            tracing::warn!(error = %e, "could not checkpoint after the sweep");
+        }
         Ok(Some(report))
     }
 
