@@ -77,21 +77,9 @@ impl MemoryStore {
             let now = crate::clock::Clock::now(&crate::clock::SystemClock);
             let account = Account {
                 id: Uuid::new_v4(),
-                user_name: crate::domain::UserName::parse(name).expect("a user name"),
                 dn: Dn::parse(&format!("uid={name},ou=people,dc=example,dc=com")).expect("a DN"),
                 sid: Sid::for_account([7, 7, 7], 1000 + s.next_rid),
-                profile: Default::default(),
-                roles: crate::domain::Roles::new(vec![]),
-                disabled: false,
-                locked_until: None,
-                federated: false,
-                has_password: true,
-                must_change_password: false,
-                password_never_expires: false,
-                cannot_change_password: false,
-                password_changed_at: Some(now),
-                created_at: now,
-                rev: 1,
+                ..Account::example(name, now)
             };
             s.source_passwords
                 .insert(account.id, password.as_bytes().to_vec());

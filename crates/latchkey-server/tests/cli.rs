@@ -14,6 +14,14 @@ mod smtp;
 
 use server::{Server, latchkey};
 
+/// The first admin's password, from the file the first start writes.
+fn initial_admin_password(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("initial-admin-password"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
 fn run(dir: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     run_with(dir, &[], args, stdin)
 }
@@ -86,10 +94,7 @@ async fn first_start_creates_an_admin_shown_once_and_kept_in_a_private_file() {
 async fn no_password_hash_or_token_ever_reaches_the_logs() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), "trace");
-    let admin_pw = std::fs::read_to_string(dir.path().join("initial-admin-password"))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let admin_pw = initial_admin_password(dir.path());
     let c = reqwest::Client::new();
     let url = |p: &str| format!("{}{p}", server.base);
     let admin: Value = c
@@ -418,10 +423,7 @@ async fn a_notification_committed_before_a_crash_is_sent_after_the_restart() {
         ("LATCHKEY_SMTP__RETRY_INITIAL", "100ms".to_owned()),
     ];
     let server = Server::start_with(dir.path(), "info", &env);
-    let admin_pw = std::fs::read_to_string(dir.path().join("initial-admin-password"))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let admin_pw = initial_admin_password(dir.path());
     let c = reqwest::Client::new();
     let url = |p: &str| format!("{}{p}", server.base);
     let admin: Value = c
@@ -724,10 +726,7 @@ async fn audit_events_reach_the_log_stream_and_the_audit_command() {
     let dir = tempfile::tempdir().unwrap();
     // Everything at WARN but start-up's own "listening" line.
     let server = Server::start(dir.path(), "warn,latchkey_server=info");
-    let password = std::fs::read_to_string(dir.path().join("initial-admin-password"))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let password = initial_admin_password(dir.path());
     let client = reqwest::Client::new();
     for attempt in ["wrong password 1", password.as_str()] {
         client
@@ -816,10 +815,7 @@ async fn slow_clients_cannot_hold_the_server_and_sigterm_drains_within_the_grace
             ("LATCHKEY_HTTP__SHUTDOWN_GRACE", "2s".into()),
         ],
     );
-    let password = std::fs::read_to_string(dir.path().join("initial-admin-password"))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let password = initial_admin_password(dir.path());
     let addr: std::net::SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
     let mut slow = vec![];
     for _ in 0..200 {
