@@ -329,13 +329,20 @@ impl AccountSource for MemoryStore {
                     changes,
                     hash,
                     password_changed_at,
+                    history_keep,
                     audit,
                 } => {
                     let r = s.accounts.get_mut(&id).ok_or(StoreError::NotFound)?;
                     apply(&mut r.account, &changes);
                     r.account.rev += 1;
                     if let Some(h) = hash {
-                        r.credential = Credential::Hash(h);
+                        if let Credential::Hash(old) =
+                            std::mem::replace(&mut r.credential, Credential::Hash(h))
+                        {
+                            let kept = s.history.entry(id).or_default();
+                            kept.insert(0, old);
+                            kept.truncate(history_keep);
+                        }
                         r.account.has_password = true;
                         r.account.password_changed_at =
                             Some(password_changed_at.unwrap_or(audit.at));

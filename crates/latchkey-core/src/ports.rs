@@ -119,6 +119,8 @@ pub enum ImportWrite {
         changes: AccountChanges,
         hash: Option<PasswordHash>,
         password_changed_at: Option<OffsetDateTime>,
+        /// Previous hashes kept for the history rule (as a password write keeps them).
+        history_keep: usize,
         audit: AuditEvent,
     },
 }

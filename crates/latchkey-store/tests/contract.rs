@@ -347,6 +347,7 @@ mod account_source {
             },
             hash: Some(new_hash.clone()),
             password_changed_at: None,
+            history_keep: 5,
             audit: event(AuditType::AccountUpdate, Some(existing.id)),
         };
         f.store

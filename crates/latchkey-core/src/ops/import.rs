@@ -293,6 +293,7 @@ impl Latchkey {
                     },
                     hash,
                     password_changed_at: changed_at,
+                    history_keep: super::password::HISTORY_RETAINED,
                     audit: event(AuditType::AccountUpdate, target.id),
                 }),
             ),

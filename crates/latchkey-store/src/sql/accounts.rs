@@ -43,6 +43,7 @@ impl<DB: Backend> SqlStore<DB> {
                     changes,
                     hash,
                     password_changed_at,
+                    history_keep,
                     audit,
                 } => {
                     let cur = current::<DB>(&mut tx, *id, None).await?;
@@ -54,6 +55,9 @@ impl<DB: Backend> SqlStore<DB> {
                         DB::run(&mut tx, DB::SQL.retire_password, retire).await?;
                         let write = args::imported_hash(*id, rev, hash, at);
                         DB::run(&mut tx, DB::SQL.write_password, write).await?;
+                        let keep = i64::try_from(*history_keep).unwrap_or(i64::MAX);
+                        let trim = Args::default().text(id.to_string()).int(keep);
+                        DB::run(&mut tx, DB::SQL.trim_history, trim).await?;
                     }
                     insert_audit::<DB>(&mut tx, audit).await?;
                 }
