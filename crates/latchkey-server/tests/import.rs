@@ -284,3 +284,17 @@ async fn an_ldif_export_imports_accounts_and_skips_the_tree() {
     assert!(signs_in(&server.base, "lisa", CHB).await);
     assert!(signs_in(&server.base, "mo", CHB).await);
 }
+
+#[test]
+fn a_gzip_file_imports_as_its_inner_name_says() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"userName,email\nzipped,zipped@example.com\n")
+        .unwrap();
+    std::fs::write(dir.path().join("people.csv.gz"), gz.finish().unwrap()).unwrap();
+    let (ok, out, err) = run(dir.path(), &["import", "people.csv.gz"]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("1 created"), "{out}");
+    assert_eq!(names(dir.path()), vec!["zipped"]);
+}

@@ -27,9 +27,13 @@ pub enum Format {
 }
 
 impl Format {
-    /// From the file name: `.csv`, or `.ldif` / `.ldf`.
+    /// From the file name: `.csv`, or `.ldif` / `.ldf` (either with `.gz` after it).
     fn of(path: &Path) -> anyhow::Result<Self> {
-        match path
+        let named = match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("gz") => path.with_extension(""),
+            _ => path.to_path_buf(),
+        };
+        match named
             .extension()
             .and_then(|e| e.to_str())
             .map(str::to_ascii_lowercase)
@@ -220,4 +224,26 @@ async fn pass(
     }
     progress.finish();
     Ok(tally)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Format;
+    use std::path::Path;
+
+    #[test]
+    fn the_format_comes_from_the_name_gzip_or_not() {
+        for (name, format) in [
+            ("people.csv", Format::Csv),
+            ("People.CSV.gz", Format::Csv),
+            ("export.ldif", Format::Ldif),
+            ("export.ldif.gz", Format::Ldif),
+            ("export.ldf", Format::Ldif),
+        ] {
+            assert_eq!(Format::of(Path::new(name)).unwrap(), format, "{name}");
+        }
+        for name in ["people.txt", "people.gz", "people"] {
+            assert!(Format::of(Path::new(name)).is_err(), "{name}");
+        }
+    }
 }
