@@ -209,36 +209,23 @@ impl Latchkey {
         })
     }
 
-    pub async fn list_audit(
-        &self,
-        principal: &Principal,
-        mut query: AuditQuery,
-    ) -> Result<Vec<AuditEvent>, CoreError> {
-        self.authorize(principal, Permission::ReadAudit)?;
-        query.limit = audit_limit(query.limit);
-        Ok(self.records.list_audit(&query).await?)
-    }
-
-    /// A page of [`Self::list_audit`] and the cursor of the next (older) page: the last
-    /// event's id when the page is full, else none.
+    /// A page of audit events, newest first (500 when no limit is asked, at most 5,000),
+    /// and the cursor of the next (older) page: the last event's id when the page is
+    /// full, else none.
     pub async fn audit_page(
         &self,
         principal: &Principal,
-        query: AuditQuery,
+        mut query: AuditQuery,
     ) -> Result<(Vec<AuditEvent>, Option<Uuid>), CoreError> {
-        let limit = audit_limit(query.limit);
-        let events = self.list_audit(principal, query).await?;
-        let next = (events.len() == limit as usize)
+        self.authorize(principal, Permission::ReadAudit)?;
+        query.limit = match query.limit {
+            0 => 500,
+            n => n.min(5000),
+        };
+        let events = self.records.list_audit(&query).await?;
+        let next = (events.len() == query.limit as usize)
             .then(|| events.last().map(|e| e.id))
             .flatten();
         Ok((events, next))
-    }
-}
-
-/// An audit page's size: 500 when unset, at most 5,000.
-fn audit_limit(asked: u32) -> u32 {
-    match asked {
-        0 => 500,
-        n => n.min(5000),
     }
 }
