@@ -16,6 +16,7 @@ mod sessions;
 mod state;
 #[cfg(test)]
 mod tests;
+mod upkeep;
 
 pub use accounts::{AccountPage, CreateAccount, MAX_LIMIT};
 pub use clients::{ClientInfo, ClientToken, NewClient};
