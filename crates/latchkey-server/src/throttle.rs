@@ -11,62 +11,60 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-pub struct Throttle {
-    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
-    clock: DefaultClock,
-    /// Counted in the store, shared by every node: `(core, per minute)`.
-    shared: Option<(Arc<Latchkey>, u32)>,
+/// Where the allowance is counted; `Off` when `throttle.per_ip_per_minute` is 0.
+pub enum Throttle {
+    Off,
+    /// In this process (one node).
+    Local(DefaultKeyedRateLimiter<IpAddr>),
+    /// In the store, shared by every node: `(core, per minute)`.
+    Shared(Arc<Latchkey>, NonZeroU32),
 }
 
 impl Throttle {
     /// In memory; `0` switches the throttle off.
     pub fn per_minute(n: u32) -> Self {
-        Self {
-            limiter: NonZeroU32::new(n).map(|n| RateLimiter::keyed(Quota::per_minute(n))),
-            clock: DefaultClock::default(),
-            shared: None,
-        }
+        NonZeroU32::new(n).map_or(Throttle::Off, |n| {
+            Throttle::Local(RateLimiter::keyed(Quota::per_minute(n)))
+        })
     }
 
     /// Counted in the store, one atomic statement per request; `0` switches it off.
     pub fn shared(core: Arc<Latchkey>, n: u32) -> Self {
-        Self {
-            limiter: None,
-            clock: DefaultClock::default(),
-            shared: (n > 0).then_some((core, n)),
-        }
+        NonZeroU32::new(n).map_or(Throttle::Off, |n| Throttle::Shared(core, n))
     }
 
-    /// `Err(seconds to wait)` when `ip` is over its allowance.
+    /// `Err(seconds to wait)` when `ip` is over its allowance (counted in memory).
     pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        let Some(limiter) = &self.limiter else {
+        let Throttle::Local(limiter) = self else {
             return Ok(());
         };
-        limiter
-            .check_key(&ip)
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()).as_secs() + 1)
+        limiter.check_key(&ip).map_err(|not_until| {
+            not_until
+                .wait_time_from(DefaultClock::default().now())
+                .as_secs()
+                + 1
+        })
     }
 
-    /// The same for a request's client address; a request without one (not from a TCP
-    /// peer) is not throttled. A store that cannot count lets the request through: the
-    /// credential check behind it answers 503 itself then.
+    /// The same for a request's client address, wherever it is counted; a request
+    /// without one (not from a TCP peer) is not throttled. A store that cannot count lets
+    /// the request through: the credential check behind it answers 503 itself then.
     pub async fn check_client(&self, ip: Option<IpAddr>) -> Result<(), u64> {
         let Some(ip) = ip else { return Ok(()) };
-        match &self.shared {
-            Some((core, n)) => match core.throttle_hit(&ip.to_string(), *n).await {
-                Ok(verdict) => verdict,
-                Err(e) => {
-                    tracing::warn!(error = %e, "the shared throttle could not count");
-                    Ok(())
-                }
-            },
-            None => self.check(ip),
-        }
+        let Throttle::Shared(core, n) = self else {
+            return self.check(ip);
+        };
+        core.throttle_hit(&ip.to_string(), n.get())
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the shared throttle could not count");
+                Ok(())
+            })
     }
 
     /// Forgets addresses whose allowance is full again (bounds memory).
     pub fn forget_idle(&self) {
-        if let Some(l) = &self.limiter {
+        if let Throttle::Local(l) = self {
             l.retain_recent();
             l.shrink_to_fit();
         }
