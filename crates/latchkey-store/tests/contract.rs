@@ -25,6 +25,16 @@ struct Fixture {
     _db: TestDb,
 }
 
+impl Fixture {
+    /// A stored account from [`new_account`], in the test's SID domain.
+    async fn account(&self, name: &str) -> latchkey_core::domain::Account {
+        self.store
+            .insert_account(new_account(name), [1, 2, 3])
+            .await
+            .unwrap()
+    }
+}
+
 /// A store on a fresh database of the selected backend.
 async fn fresh() -> Fixture {
     let db = TestDb::new().await;
@@ -282,11 +292,7 @@ mod account_source {
     #[tokio::test]
     async fn deleting_an_account_keeps_its_audit_trail() {
         let f = fresh().await;
-        let a = f
-            .store
-            .insert_account(new_account("jdoe"), [1, 2, 3])
-            .await
-            .unwrap();
+        let a = f.account("jdoe").await;
         f.store
             .delete_account(
                 a.id,
@@ -576,11 +582,7 @@ mod password_commit {
     #[tokio::test]
     async fn a_password_write_bumps_the_revision_keeps_history_and_revokes_other_sessions() {
         let f = fresh().await;
-        let a = f
-            .store
-            .insert_account(new_account("jdoe"), [1, 2, 3])
-            .await
-            .unwrap();
+        let a = f.account("jdoe").await;
         let mine = session(a.id);
         let other = session(a.id);
         f.store.insert_session(mine.clone()).await.unwrap();
@@ -648,11 +650,7 @@ mod records {
     #[tokio::test]
     async fn parallel_proofs_never_exceed_the_limit_and_the_lock_expires() {
         let f = fresh().await;
-        let a = f
-            .store
-            .insert_account(new_account("jdoe"), [1, 2, 3])
-            .await
-            .unwrap();
+        let a = f.account("jdoe").await;
         let window = Duration::from_secs(900);
         let tasks: Vec<_> = (0..20)
             .map(|_| {
@@ -716,11 +714,7 @@ mod records {
     #[tokio::test]
     async fn a_success_resets_the_consecutive_count() {
         let f = fresh().await;
-        let a = f
-            .store
-            .insert_account(new_account("jdoe"), [1, 2, 3])
-            .await
-            .unwrap();
+        let a = f.account("jdoe").await;
         let w = Duration::from_secs(900);
         for _ in 0..4 {
             assert_eq!(
@@ -783,11 +777,7 @@ mod records {
     async fn recovery_mails_stay_within_budget_in_parallel_and_a_sent_one_supersedes() {
         use latchkey_core::ports::MailFate;
         let f = fresh().await;
-        let a = f
-            .store
-            .insert_account(new_account("jdoe"), [1, 2, 3])
-            .await
-            .unwrap();
+        let a = f.account("jdoe").await;
         let flows: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
         for id in &flows {
             f.store
@@ -859,11 +849,7 @@ mod records {
     async fn a_decoy_counts_and_supersedes_under_its_own_key_as_a_real_flow_does() {
         use latchkey_core::ports::MailFate;
         let f = fresh().await;
-        let a = f
-            .store
-            .insert_account(new_account("jdoe"), [1, 2, 3])
-            .await
-            .unwrap();
+        let a = f.account("jdoe").await;
         let real = Uuid::new_v4();
         f.store
             .insert_flow(
@@ -962,11 +948,7 @@ mod records {
     #[tokio::test]
     async fn claimed_messages_are_leased_and_retried_until_delivered() {
         let f = fresh().await;
-        let a = f
-            .store
-            .insert_account(new_account("jdoe"), [1, 2, 3])
-            .await
-            .unwrap();
+        let a = f.account("jdoe").await;
         f.store
             .write_password(write(a.id, a.rev, "second password", None))
             .await
