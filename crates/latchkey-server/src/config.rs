@@ -55,6 +55,27 @@ pub struct Config {
     pub outbox: OutboxConfig,
     /// `audit.retention`: how long audit events are kept.
     pub audit: AuditConfig,
+    /// `ui.*`: the web pages for people under `/ui`.
+    pub ui: UiConfig,
+}
+
+/// `ui.site_name`, `ui.logo_file`: the operator's name and logo on every page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// Default `Latchkey`.
+    pub site_name: String,
+    /// A PNG, JPEG, WebP or SVG file of at most 1 MiB. Default none.
+    pub logo_file: Option<PathBuf>,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        Self {
+            site_name: "Latchkey".into(),
+            logo_file: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -203,6 +224,7 @@ impl Default for Config {
             housekeeping: HousekeepingConfig::default(),
             outbox: OutboxConfig::default(),
             audit: AuditConfig::default(),
+            ui: UiConfig::default(),
         }
     }
 }
@@ -584,6 +606,9 @@ impl Config {
             problems.push(format!("public_url: {e}"));
         }
         if let Err(e) = crate::notify::Mailer::from_config(self) {
+            problems.push(format!("{e:#}"));
+        }
+        if let Err(e) = crate::http::ui::Site::from_config(self) {
             problems.push(format!("{e:#}"));
         }
         if self.http.max_connections == 0 || self.http.max_connections_per_ip == 0 {

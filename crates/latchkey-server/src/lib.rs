@@ -8,6 +8,7 @@ pub mod config;
 mod config_errors;
 pub mod http;
 pub mod import;
+mod locale;
 mod metrics_catalog;
 pub mod notify;
 pub mod policy_files;

@@ -48,6 +48,7 @@ impl Application {
             );
         }
         let mailer = crate::notify::Mailer::from_config(&config)?;
+        let ui = Arc::new(crate::http::ui::Site::from_config(&config)?);
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -70,6 +71,7 @@ impl Application {
             throttle: Arc::new(throttle),
             config: Arc::new(config),
             metrics: crate::telemetry::metrics_handle(),
+            ui,
         };
         Ok(Self {
             router: http::router(state.clone()),

@@ -4,7 +4,7 @@ use super::Latchkey;
 use crate::CoreError;
 use crate::auth::{Permission, Principal};
 use crate::domain::{Account, Password, UserName};
-use crate::policy::{Candidate, Entry, ValidationReport};
+use crate::policy::{Candidate, Entry, Preview, RuleInfo, ValidationReport};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -48,17 +48,72 @@ impl Latchkey {
                     .map(|r| r.account)
             }
         };
+        let user_name = user_name.map(str::to_owned);
+        Ok(self
+            .dry_run(account, user_name, password, false)
+            .await?
+            .report)
+    }
+
+    /// The web page's live check as a person types: the caller's own account (a
+    /// signed-in person, a change-only session included), or — before sign-in, `None` —
+    /// the default policy with no account. Rules that need a real change are left out
+    /// (they would answer "is this my current password?"), the strength score is added.
+    pub async fn preview_password(
+        &self,
+        principal: Option<&Principal>,
+        password: &str,
+    ) -> Result<Preview, CoreError> {
+        let account = self.own_account(principal).await?;
+        self.dry_run(account, None, password, true).await
+    }
+
+    /// The rules a new password of the caller (or, before sign-in, anyone) must satisfy.
+    pub async fn password_rules(
+        &self,
+        principal: Option<&Principal>,
+    ) -> Result<Vec<RuleInfo>, CoreError> {
+        let account = self.own_account(principal).await?;
+        Ok(self.policies.for_account(account.as_ref()).describe())
+    }
+
+    async fn own_account(&self, principal: Option<&Principal>) -> Result<Option<Account>, CoreError> {
+        match principal.and_then(Principal::account_id) {
+            Some(id) => Ok(Some(
+                self.accounts
+                    .account_by_id(id)
+                    .await?
+                    .ok_or(CoreError::InvalidCredentials)?
+                    .account,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// One dry-run evaluation under the account's policy (the default without one); the
+    /// strength score (a second zxcvbn pass) only when asked for, else 0.
+    async fn dry_run(
+        &self,
+        account: Option<Account>,
+        user_name: Option<String>,
+        password: &str,
+        strength: bool,
+    ) -> Result<Preview, CoreError> {
         let policy = Arc::clone(self.policies.for_account(account.as_ref()));
         let password = match Password::parse(password) {
             Ok(p) => p,
-            Err(e) => return Ok(policy.report_unparsable(password, &e)),
+            Err(e) => {
+                return Ok(Preview {
+                    report: policy.report_unparsable(password, &e),
+                    strength: 0,
+                });
+            }
         };
-        let user_name = user_name.map(str::to_owned);
         let now = self.clock.now();
         Ok(self
             .engine
             .run(move || {
-                policy.evaluate(&Candidate {
+                let candidate = Candidate {
                     password: &password,
                     account: account.as_ref(),
                     user_name: user_name.as_deref(),
@@ -67,7 +122,15 @@ impl Latchkey {
                     current_password: None,
                     current_hash: None,
                     history: &[],
-                })
+                };
+                if strength {
+                    policy.preview(&candidate)
+                } else {
+                    Preview {
+                        report: policy.evaluate(&candidate),
+                        strength: 0,
+                    }
+                }
             })
             .await?)
     }

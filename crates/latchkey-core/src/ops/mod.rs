@@ -176,6 +176,17 @@ impl Latchkey {
         })
     }
 
+    /// A keyed digest for a surface's own short tokens (the web page's CSRF token over
+    /// its cookie), under the key every node shares.
+    pub fn keyed_digest(&self, purpose: &str, data: &[u8]) -> Vec<u8> {
+        self.token_keys.mac(purpose, data)
+    }
+
+    /// Whether `tag` is [`Self::keyed_digest`] of `data` (under any configured key).
+    pub fn keyed_digest_matches(&self, purpose: &str, data: &[u8], tag: &[u8]) -> bool {
+        self.token_keys.verify_mac(purpose, data, tag)
+    }
+
     pub fn settings(&self) -> &CoreSettings {
         &self.settings
     }

@@ -9,7 +9,7 @@ pub mod rules;
 pub mod settings;
 
 pub use dictionary::{BreachedCorpus, Dictionary, NoFiles, PolicyFiles};
-pub use report::{RuleMode, RuleResult, ValidationReport, Warning};
+pub use report::{Preview, RuleInfo, RuleMode, RuleResult, ValidationReport, Warning};
 pub use rules::{Candidate, Entry};
 pub use settings::{Mode, PolicySettings};
 
@@ -147,6 +147,28 @@ impl Policy {
                 .filter_map(|r| r.evaluate(candidate))
                 .collect(),
         )
+    }
+
+    /// Every rule of the policy, in report order, without a candidate.
+    pub fn describe(&self) -> Vec<RuleInfo> {
+        self.rules
+            .iter()
+            .map(|r| RuleInfo {
+                rule: r.name(),
+                description: r.description(),
+                params: r.params(),
+                mode: r.mode(),
+                on_submit: r.needs_a_change(),
+            })
+            .collect()
+    }
+
+    /// A dry run's report with the candidate's strength score.
+    pub fn preview(&self, candidate: &Candidate<'_>) -> Preview {
+        Preview {
+            report: self.evaluate(candidate),
+            strength: rules::strength_score(candidate),
+        }
     }
 
     /// The report for input that is not even a password (empty, over 4 KiB, control

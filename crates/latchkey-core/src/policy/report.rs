@@ -60,6 +60,25 @@ fn warning_text(rule: &str, description: &str) -> String {
     }
 }
 
+/// A rule of a policy as shown before any password is typed (the web page's checklist).
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleInfo {
+    pub rule: &'static str,
+    pub description: String,
+    pub params: Value,
+    pub mode: RuleMode,
+    /// Checked only when a password is really set (it needs the stored hashes or the
+    /// time of the last change): a dry run never reports it.
+    pub on_submit: bool,
+}
+
+/// A dry run's report and the zxcvbn score (0–4) of the candidate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    pub report: ValidationReport,
+    pub strength: u8,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ValidationReport {
     pub valid: bool,

@@ -143,6 +143,27 @@ impl TokenKeys {
         mac.finalize().into_bytes().to_vec()
     }
 
+    /// A keyed digest of `data` for `purpose` under the sealing key (a web form's CSRF
+    /// token over its cookie).
+    pub fn mac(&self, purpose: &str, data: &[u8]) -> Vec<u8> {
+        Self::keyed(&self.0[0], purpose, data).finalize().into_bytes().to_vec()
+    }
+
+    /// Whether `tag` is `mac(purpose, data)` under any key, compared in constant time.
+    pub fn verify_mac(&self, purpose: &str, data: &[u8], tag: &[u8]) -> bool {
+        self.0
+            .iter()
+            .any(|k| Self::keyed(k, purpose, data).verify_slice(tag).is_ok())
+    }
+
+    fn keyed(key: &[u8; 32], purpose: &str, data: &[u8]) -> hmac::Hmac<sha2::Sha256> {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(data);
+        mac
+    }
+
     /// Seals arbitrary bytes (a recovery code waiting in the outbox).
     pub fn seal_bytes(&self, plain: &[u8]) -> String {
         let mut nonce = [0u8; 24];

@@ -32,6 +32,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub throttle: Arc<Throttle>,
     pub metrics: PrometheusHandle,
+    /// The web pages' templates, strings and logo.
+    pub ui: Arc<ui::Site>,
 }
 
 pub fn router(state: AppState) -> Router {

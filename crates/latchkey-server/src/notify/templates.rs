@@ -76,13 +76,6 @@ pub struct Rendered {
     pub body: String,
 }
 
-fn safe_segment(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
 impl Templates {
     pub fn new(dir: Option<PathBuf>) -> Self {
         let mut env = Environment::new();
@@ -110,20 +103,11 @@ impl Templates {
 
     /// The names tried, most specific first.
     fn candidates(kind: &str, locale: Option<&str>, theme: Option<&str>) -> Vec<String> {
-        let mut locales: Vec<String> = vec![];
-        if let Some(l) = locale
-            .map(|l| l.replace('_', "-"))
-            .filter(|l| safe_segment(l))
-        {
-            locales.push(l.clone());
-            if let Some((lang, _)) = l.split_once('-') {
-                locales.push(lang.to_owned());
-            }
-        }
+        let mut locales = locale.map(crate::locale::chain).unwrap_or_default();
         locales.push("en".into());
         let mut names = vec![];
         for l in &locales {
-            if let Some(t) = theme.filter(|t| safe_segment(t)) {
+            if let Some(t) = theme.filter(|t| crate::locale::safe_segment(t)) {
                 names.push(format!("{kind}.{t}.{l}.txt"));
             }
             names.push(format!("{kind}.{l}.txt"));

@@ -21,6 +21,9 @@ impl Rule for MinAge {
     fn params(&self) -> Value {
         json!({ "minAgeSeconds": self.0.as_secs() })
     }
+    fn needs_a_change(&self) -> bool {
+        true
+    }
     fn check(&self, c: &Candidate<'_>) -> Option<bool> {
         if c.entry != Entry::SelfChange {
             return None;

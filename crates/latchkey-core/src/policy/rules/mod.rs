@@ -17,7 +17,7 @@ pub use lists::{Breached, DictionaryRule};
 pub use patterns::DenyPattern;
 pub use personal::NotPersonal;
 pub use reuse::{History, NotCurrent};
-pub use strength::MinStrength;
+pub use strength::{MinStrength, score as strength_score};
 
 use super::report::{RuleMode, RuleResult};
 use crate::domain::{Account, Password};
@@ -59,6 +59,11 @@ pub trait Rule: Send + Sync + std::fmt::Debug {
     fn params(&self) -> Value;
     fn mode(&self) -> RuleMode {
         RuleMode::Enforce
+    }
+    /// Whether the rule needs what only a real change has (the stored hashes, the time
+    /// of the last change): never evaluated in a dry run, shown as "checked on submit".
+    fn needs_a_change(&self) -> bool {
+        false
     }
     /// `None`: the rule does not apply here and is not listed.
     fn check(&self, candidate: &Candidate<'_>) -> Option<bool>;

@@ -18,6 +18,9 @@ impl Rule for NotCurrent {
     fn params(&self) -> Value {
         json!({})
     }
+    fn needs_a_change(&self) -> bool {
+        true
+    }
     fn check(&self, c: &Candidate<'_>) -> Option<bool> {
         match (c.current_password, c.current_hash) {
             (Some(current), _) => Some(!crate::secret::constant_time_eq(
@@ -42,6 +45,9 @@ impl Rule for History {
     }
     fn params(&self) -> Value {
         json!({ "historyCount": self.0 })
+    }
+    fn needs_a_change(&self) -> bool {
+        true
     }
     fn check(&self, c: &Candidate<'_>) -> Option<bool> {
         if matches!(c.entry, Entry::DryRun | Entry::Create) {

@@ -22,9 +22,15 @@ impl Rule for MinStrength {
         json!({ "minStrength": self.0 })
     }
     fn check(&self, c: &Candidate<'_>) -> Option<bool> {
-        let pw: String = c.password.expose().chars().take(SCORED_CHARS).collect();
-        let tokens = super::personal::personal_tokens(c);
-        let inputs: Vec<&str> = tokens.iter().map(String::as_str).collect();
-        Some(u8::from(zxcvbn::zxcvbn(&pw, &inputs).score()) >= self.0)
+        Some(score(c) >= self.0)
     }
+}
+
+/// The candidate's zxcvbn score (0–4), its account's personal words as inputs: the rule
+/// above and the strength meter of the web page.
+pub fn score(c: &Candidate<'_>) -> u8 {
+    let pw: String = c.password.expose().chars().take(SCORED_CHARS).collect();
+    let tokens = super::personal::personal_tokens(c);
+    let inputs: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    u8::from(zxcvbn::zxcvbn(&pw, &inputs).score())
 }

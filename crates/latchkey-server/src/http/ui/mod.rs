@@ -1,18 +1,208 @@
-//! The web page for people (`/ui`). For now: the page behind the e-mailed recovery link.
+//! The web pages for people (`/ui`): sign in, change the password (with the live rule
+//! checklist), the must-change flow, forgot password (one flow with the e-mailed link's
+//! page), security-question enrolment. Server-rendered forms that work without
+//! JavaScript; each page only translates between a form and a core operation.
 
+mod assets;
+mod change;
+mod checklist;
+mod messages;
+mod questions;
 mod recover;
+mod sign_in;
+mod site;
+mod visitor;
+
+pub use site::Site;
 
 use super::AppState;
 use axum::Router;
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
+use latchkey_core::CoreError;
+use minijinja::{Value, context};
+use std::collections::BTreeMap;
+use visitor::Visitor;
 
 pub fn router(state: &AppState) -> Router<AppState> {
-    let throttled = axum::middleware::from_fn_with_state(
-        state.clone(),
-        crate::http::throttled::throttled::<recover::Throttled>,
-    );
-    Router::new().route(
-        "/ui/recover",
-        get(recover::show_link).merge(post(recover::submit).route_layer(throttled)),
+    let throttled = || {
+        axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::throttled::throttled::<Throttled>,
+        )
+    };
+    Router::new()
+        .route("/ui", get(sign_in::home))
+        .route(
+            "/ui/sign-in",
+            get(sign_in::show).merge(post(sign_in::submit).route_layer(throttled())),
+        )
+        .route("/ui/sign-out", post(sign_in::sign_out))
+        .route("/ui/signed-out", get(sign_in::signed_out))
+        .route("/ui/account", get(sign_in::account))
+        .route(
+            "/ui/change",
+            get(change::show).merge(post(change::submit).route_layer(throttled())),
+        )
+        .route("/ui/check", post(checklist::check))
+        .route("/ui/forgot", get(recover::forgot))
+        .route(
+            "/ui/recover",
+            get(recover::show_link).merge(post(recover::submit).route_layer(throttled())),
+        )
+        .route(
+            "/ui/security-questions",
+            get(questions::show).merge(post(questions::submit).route_layer(throttled())),
+        )
+        .route("/ui/assets/latchkey.css", get(assets::stylesheet))
+        .route("/ui/assets/checklist.js", get(assets::script))
+        .route("/ui/assets/logo", get(assets::logo))
+}
+
+/// A form's fields, as submitted.
+type Fields = BTreeMap<String, String>;
+
+/// One problem with a submitted form: the field it is about (the summary links to it).
+pub struct Problem {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// Renders `template` with the shared values (language, strings, site, CSRF token,
+/// whether signed in, title, problems) and the page's own.
+fn render(
+    state: &AppState,
+    visitor: &Visitor,
+    status: StatusCode,
+    template: &str,
+    title_key: &str,
+    problems: &[Problem],
+    own: Value,
+) -> Response {
+    let site = &state.ui;
+    let lang = visitor.language.as_str();
+    let field_errors: BTreeMap<&str, String> = problems
+        .iter()
+        .map(|p| (p.field, p.message.clone()))
+        .collect();
+    let errors: Vec<Value> = problems
+        .iter()
+        .map(|p| context! { field => p.field, message => p.message.clone() })
+        .collect();
+    let ctx = context! {
+        lang,
+        t => Value::from(minijinja::value::Serde(site.catalogues.strings(lang))),
+        site => context! { name => site.name.clone(), logo => site.has_logo() },
+        csrf => visitor.csrf(state),
+        signed_in => visitor.session.is_some(),
+        title => site.catalogues.text(lang, title_key),
+        errors,
+        field_errors,
+        ..own
+    };
+    visitor.finish(site.render(status, template, ctx))
+}
+
+/// A page with one message (and a link onward).
+fn message(
+    state: &AppState,
+    visitor: &Visitor,
+    status: StatusCode,
+    title_key: &str,
+    text_key: &str,
+    link: Option<(&str, &str)>,
+) -> Response {
+    let t = |k: &str| state.ui.catalogues.text(&visitor.language, k);
+    let link = link.map(|(href, key)| context! { href, text => t(key) });
+    render(
+        state,
+        visitor,
+        status,
+        "message.html",
+        title_key,
+        &[],
+        context! { message => t(text_key), link },
     )
 }
+
+/// The answer to a core error no form field explains: busy (503), else the form expired.
+fn trouble(state: &AppState, visitor: &Visitor, e: &CoreError) -> Response {
+    match e {
+        CoreError::Overloaded | CoreError::Unavailable => {
+            let mut r = message(
+                state,
+                visitor,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "sign_in.title",
+                "errors.busy",
+                None,
+            );
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
+            r
+        }
+        _ => message(
+            state,
+            visitor,
+            StatusCode::BAD_REQUEST,
+            "forgot.title",
+            "forgot.invalid",
+            Some(("/ui", "signed_out.again")),
+        ),
+    }
+}
+
+/// A form submitted without its CSRF token (or with another visitor's): refused, and
+/// the page offers to start again.
+fn csrf_refused(state: &AppState, visitor: &Visitor) -> Response {
+    message(
+        state,
+        visitor,
+        StatusCode::FORBIDDEN,
+        "sign_in.title",
+        "errors.csrf",
+        Some(("/ui", "signed_out.again")),
+    )
+}
+
+/// Reads the visitor, or answers with the busy page when the store cannot.
+async fn visitor(state: &AppState, parts: &axum::http::request::Parts) -> Result<Visitor, Response> {
+    Visitor::from_parts(state, parts).await.map_err(|_| {
+        site::page_headers(
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(axum::http::header::RETRY_AFTER, "5")],
+                "<!doctype html><html lang=\"en\"><title>Please wait</title><main><h1>Please wait</h1><p>The service is busy. Try again shortly.</p></main></html>",
+            )
+                .into_response(),
+        )
+    })
+}
+
+/// A form body, or a 400 page for one that is not a form.
+fn form(
+    body: Result<axum::extract::Form<Fields>, axum::extract::rejection::FormRejection>,
+) -> Fields {
+    body.map(|f| f.0).unwrap_or_default()
+}
+
+/// The page a throttled submission gets.
+pub struct Throttled;
+
+impl crate::http::throttled::Refusal for Throttled {
+    fn refusal(retry_after: u64) -> Response {
+        site::page_headers(
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(axum::http::header::RETRY_AFTER, retry_after.to_string())],
+                "<!doctype html><html lang=\"en\"><title>Please wait</title><main><h1>Please wait</h1><p>Too many attempts. Try again in a minute.</p></main></html>",
+            )
+                .into_response(),
+        )
+    }
+}
+
+use axum::response::IntoResponse as _;

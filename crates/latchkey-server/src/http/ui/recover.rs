@@ -1,70 +1,36 @@
-//! `/ui/recover`: opening the e-mailed link (GET) only shows a form with the code filled in
-//! — mail scanners follow links, so a GET consumes nothing. Submitting the form (POST)
-//! advances the flow, and the next stage's form follows, until the password is set.
+//! Forgot password, one flow with the e-mailed link's page: `/ui/forgot` asks for a user
+//! name or e-mail address, each submit to `/ui/recover` advances the core's recovery flow
+//! (code from the mail, security questions if configured, new password) and shows the
+//! next stage's form. Opening the mailed link (GET) only fills in the code — mail
+//! scanners follow links, so a GET consumes nothing. An unknown name gets the same pages
+//! as a known one.
 
+use super::change::{new_password_problems, refused};
+use super::visitor::Visitor;
+use super::{Fields, Problem, checklist, csrf_refused, form, message, render, trouble, visitor};
 use crate::http::AppState;
-use crate::http::extract::request_context;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use latchkey_core::CoreError;
 use latchkey_core::ops::RecoveryStep;
-use latchkey_core::recovery::{Requirements, Stage, StrictObject};
+use latchkey_core::policy::ValidationReport;
+use latchkey_core::recovery::{Requirements, StrictObject};
+use minijinja::{Value, context};
 use serde::Deserialize;
-use std::collections::BTreeMap;
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
+type Body = Result<axum::extract::Form<Fields>, axum::extract::rejection::FormRejection>;
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <meta name=\"referrer\" content=\"no-referrer\"><title>{t}</title></head>\
-         <body><main><h1>{t}</h1>{body}</main></body></html>",
-        t = escape(title)
-    );
-    let mut r = (status, html).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; form-action 'self'; frame-ancestors 'none'"),
-    );
-    r
-}
-
-fn form(token: &str, fields: &str, button: &str) -> String {
-    format!(
-        "<form method=\"post\" action=\"/ui/recover\"><input type=\"hidden\" name=\"token\" value=\"{}\">{fields}\
-         <p><button type=\"submit\">{}</button></p></form>",
-        escape(token),
-        escape(button)
-    )
-}
-
-fn field(name: &str, label: &str, kind: &str, value: &str) -> String {
-    format!(
-        "<p><label for=\"{n}\">{l}</label><br><input id=\"{n}\" name=\"{n}\" type=\"{kind}\" value=\"{v}\" required autocomplete=\"{ac}\"></p>",
-        n = escape(name),
-        l = escape(label),
-        v = escape(value),
-        ac = if kind == "password" {
-            "new-password"
-        } else {
-            "off"
+/// `/ui/forgot`: the first form (a user name or an e-mail address).
+pub async fn forgot(State(state): State<AppState>, parts: Parts) -> Response {
+    match visitor(&state, &parts).await {
+        Ok(v) => {
+            stage_page(&state, &v, StatusCode::OK, &Requirements::UserQuery, None, &[], None, "")
+                .await
         }
-    )
+        Err(r) => r,
+    }
 }
 
 #[derive(Deserialize)]
@@ -73,142 +39,209 @@ pub struct LinkQuery {
     code: Option<String>,
 }
 
-/// Shows the code form; consumes nothing.
-pub async fn show_link(Query(q): Query<LinkQuery>) -> Response {
-    let (Some(token), code) = (q.token, q.code.unwrap_or_default()) else {
-        return page(
-            StatusCode::BAD_REQUEST,
-            "Reset your password",
-            "<p>This link is incomplete. Start again.</p>",
-        );
-    };
-    let body = format!(
-        "<p>Confirm the code we sent to your e-mail address.</p>{}",
-        form(&token, &field("code", "Code", "text", &code), "Continue")
-    );
-    page(StatusCode::OK, "Reset your password", &body)
-}
-
-/// Advances the flow with the submitted fields and shows what comes next.
-pub async fn submit(
+/// The mailed link: the code form, filled in; consumes nothing.
+pub async fn show_link(
     State(state): State<AppState>,
     parts: Parts,
-    Form(fields): Form<BTreeMap<String, String>>,
+    Query(q): Query<LinkQuery>,
 ) -> Response {
-    let ctx = request_context(&parts, &state, "ui");
-    let token = fields.get("token").cloned().unwrap_or_default();
-    let input = StrictObject(
+    let v = match visitor(&state, &parts).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match q.token {
+        Some(token) => {
+            stage_page(
+                &state,
+                &v,
+                StatusCode::OK,
+                &Requirements::EmailCode,
+                Some(&token),
+                &[],
+                None,
+                q.code.as_deref().unwrap_or_default(),
+            )
+            .await
+        }
+        None => message(
+            &state,
+            &v,
+            StatusCode::BAD_REQUEST,
+            "forgot.title",
+            "forgot.incomplete",
+            Some(("/ui/forgot", "forgot.title")),
+        ),
+    }
+}
+
+/// Advances the flow with the submitted stage and shows what comes next.
+pub async fn submit(State(state): State<AppState>, parts: Parts, body: Body) -> Response {
+    let fields = form(body);
+    let v = match visitor(&state, &parts).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if !v.csrf_ok(&state, fields.get("csrf").map(String::as_str)) {
+        return csrf_refused(&state, &v);
+    }
+    let t = |k: &str| state.ui.catalogues.text(&v.language, k);
+    let token = fields.get("token").map(String::as_str).filter(|t| !t.is_empty());
+    let get = |k: &str| fields.get(k).map_or("", |s| s.trim());
+    // The form's fields, as the core's stage input.
+    let input: Vec<(String, String)> = if token.is_none() {
+        let login = get("login");
+        if login.is_empty() {
+            let p = [Problem {
+                field: "login",
+                message: t("errors.required"),
+            }];
+            let r = Requirements::UserQuery;
+            return stage_page(&state, &v, StatusCode::BAD_REQUEST, &r, None, &p, None, "").await;
+        }
+        // An address has an `@` and a domain; a user name may have an `@` only without a dot after it.
+        let key = if login.rsplit_once('@').is_some_and(|(_, d)| d.contains('.')) {
+            "email"
+        } else {
+            "userName"
+        };
+        vec![(key.to_owned(), login.to_owned())]
+    } else if fields.contains_key("new-password") {
+        let (new, confirm) = (
+            fields.get("new-password").map_or("", String::as_str),
+            fields.get("confirm-password").map_or("", String::as_str),
+        );
+        let problems = new_password_problems(&state, &v, new, confirm);
+        if !problems.is_empty() {
+            let r = Requirements::NewPassword;
+            return stage_page(&state, &v, StatusCode::BAD_REQUEST, &r, token, &problems, None, "")
+                .await;
+        }
+        vec![("password".to_owned(), new.to_owned())]
+    } else {
         fields
             .iter()
-            .filter(|(k, _)| *k != "token")
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-    );
-    match state.core.recover(&ctx, Some(&token), input).await {
-        Ok(RecoveryStep::End) => page(
+            .filter(|(k, _)| k.as_str() == "code" || k.starts_with("answer"))
+            .map(|(k, val)| (k.clone(), val.trim().to_owned()))
+            .collect()
+    };
+    match state.core.recover(&v.ctx, token, StrictObject(input)).await {
+        Ok(RecoveryStep::End) => message(
+            &state,
+            &v,
             StatusCode::OK,
-            "Password changed",
-            "<p>Your password is changed. You can sign in with it now.</p>",
+            "forgot.done_title",
+            "forgot.done",
+            Some(("/ui/sign-in", "signed_out.again")),
         ),
         Ok(RecoveryStep::Next {
             requirements,
             token,
-        }) => next_form(&requirements, &token, None),
-        Err(CoreError::RecoveryRefused(why)) => retry(&token, &fields, why),
-        Err(CoreError::Policy(report)) => {
-            let failed: Vec<String> = report
-                .refusals()
-                .map(|r| format!("<li>{}</li>", escape(&r.description)))
-                .collect();
-            let msg = format!("The password was not accepted:<ul>{}</ul>", failed.join(""));
-            next_form(&Requirements::NewPassword, &token, Some(&msg))
-        }
-        Err(CoreError::Invalid(_)) => page(
-            StatusCode::BAD_REQUEST,
-            "Reset your password",
-            "<p>The form was not filled in as expected. Start again.</p>",
-        ),
-        Err(CoreError::Overloaded | CoreError::Unavailable) => page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Please wait",
-            "<p>The service is busy. Try again shortly.</p>",
-        ),
-        Err(_) => page(
-            StatusCode::BAD_REQUEST,
-            "Reset your password",
-            "<p>This recovery link or step is no longer valid. Start again.</p>",
-        ),
-    }
-}
-
-fn retry(token: &str, fields: &BTreeMap<String, String>, why: &str) -> Response {
-    let inputs: String = fields
-        .keys()
-        .filter(|k| *k != "token")
-        .map(|k| field(k, if k == "code" { "Code" } else { k }, "text", ""))
-        .collect();
-    let body = format!(
-        "<p role=\"alert\">{}</p>{}",
-        escape(why),
-        form(token, &inputs, "Continue")
-    );
-    page(StatusCode::BAD_REQUEST, "Reset your password", &body)
-}
-
-fn next_form(requirements: &Requirements, token: &str, message: Option<&str>) -> Response {
-    let alert = message
-        .map(|m| format!("<div role=\"alert\">{m}</div>"))
-        .unwrap_or_default();
-    let (status, body) = match requirements.stage() {
-        Stage::Reset => (
-            if message.is_some() {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                StatusCode::OK
-            },
-            format!(
-                "{alert}<p>Choose a new password.</p>{}",
-                form(
+        }) => stage_page(&state, &v, StatusCode::OK, &requirements, Some(&token), &[], None, "").await,
+        Err(CoreError::RecoveryRefused(_)) => {
+            // Wrong code or answers: the same stage again (asking changes nothing).
+            let Some(token) = token else {
+                return trouble(&state, &v, &CoreError::RecoveryFailed);
+            };
+            match state.core.recover(&v.ctx, Some(token), StrictObject(vec![])).await {
+                Ok(RecoveryStep::Next {
+                    requirements,
                     token,
-                    &field("password", "New password", "password", ""),
-                    "Set password"
-                )
-            ),
-        ),
-        Stage::Kba => {
-            let inputs: String = requirements
-                .answer_fields()
-                .iter()
-                .map(|(name, question)| field(name, question, "text", ""))
-                .collect();
-            (
-                StatusCode::OK,
-                format!(
-                    "{alert}<p>Answer your security questions.</p>{}",
-                    form(token, &inputs, "Continue")
-                ),
-            )
+                }) => {
+                    let (field, key) = match requirements {
+                        Requirements::SecurityAnswers { .. } => ("answer1", "forgot.wrong_answers"),
+                        _ => ("code", "forgot.wrong_code"),
+                    };
+                    let p = [Problem {
+                        field,
+                        message: t(key),
+                    }];
+                    stage_page(&state, &v, StatusCode::BAD_REQUEST, &requirements, Some(&token), &p, None, "")
+                        .await
+                }
+                Ok(RecoveryStep::End) | Err(_) => trouble(&state, &v, &CoreError::RecoveryFailed),
+            }
         }
-        _ => (
-            StatusCode::OK,
-            format!(
-                "{alert}{}",
-                form(token, &field("code", "Code", "text", ""), "Continue")
-            ),
-        ),
-    };
-    page(status, "Reset your password", &body)
+        Err(CoreError::Policy(report)) => {
+            let problems = refused(&state, &v, &report);
+            let r = Requirements::NewPassword;
+            stage_page(&state, &v, StatusCode::UNPROCESSABLE_ENTITY, &r, token, &problems, Some(&report), "")
+                .await
+        }
+        Err(CoreError::Invalid(_)) if token.is_none() => {
+            let p = [Problem {
+                field: "login",
+                message: t("errors.required"),
+            }];
+            let r = Requirements::UserQuery;
+            stage_page(&state, &v, StatusCode::BAD_REQUEST, &r, None, &p, None, "").await
+        }
+        Err(e) => trouble(&state, &v, &e),
+    }
 }
 
-/// The page a throttled submission gets.
-pub struct Throttled;
-
-impl crate::http::throttled::Refusal for Throttled {
-    fn refusal(_retry_after: u64) -> Response {
-        page(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Please wait",
-            "<p>Too many attempts. Try again in a minute.</p>",
-        )
-    }
+/// The form of one stage.
+#[allow(clippy::too_many_arguments)]
+async fn stage_page(
+    state: &AppState,
+    v: &Visitor,
+    status: StatusCode,
+    requirements: &Requirements,
+    token: Option<&str>,
+    problems: &[Problem],
+    report: Option<&ValidationReport>,
+    code: &str,
+) -> Response {
+    let t = |k: &str| state.ui.catalogues.text(&v.language, k);
+    let field = |id: String, label: String, autocomplete: &str, value: &str| {
+        context! { id, label, autocomplete, value }
+    };
+    let (intro, fields): (&str, Vec<Value>) = match requirements {
+        Requirements::UserQuery => (
+            "forgot.intro_query",
+            vec![field("login".into(), t("forgot.login"), "username", "")],
+        ),
+        Requirements::EmailCode => (
+            "forgot.intro_code",
+            vec![field("code".into(), t("forgot.code"), "one-time-code", code)],
+        ),
+        Requirements::SecurityAnswers { .. } => (
+            "forgot.intro_questions",
+            requirements
+                .answer_fields()
+                .into_iter()
+                .map(|(id, question)| field(id, question.to_owned(), "off", ""))
+                .collect(),
+        ),
+        Requirements::NewPassword => {
+            let rules = match state.core.password_rules(None).await {
+                Ok(r) => r,
+                Err(e) => return trouble(state, v, &e),
+            };
+            return render(
+                state,
+                v,
+                status,
+                "change.html",
+                "forgot.title",
+                problems,
+                context! {
+                    script => true,
+                    action => "/ui/recover",
+                    token,
+                    ask_current => false,
+                    reason => t("forgot.intro_reset"),
+                    rules => Value::from(minijinja::value::Serde(checklist::items(state, &v.language, &rules, report))),
+                },
+            );
+        }
+    };
+    render(
+        state,
+        v,
+        status,
+        "forgot.html",
+        "forgot.title",
+        problems,
+        context! { intro => t(intro), token, fields },
+    )
 }

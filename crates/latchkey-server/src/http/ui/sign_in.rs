@@ -1,0 +1,160 @@
+//! Signing in and out, and the account's start page. A failed sign-in says the same for
+//! an unknown name, a wrong password, a locked or disabled account.
+
+use super::{Fields, Problem, csrf_refused, form, message, render, trouble, visitor};
+use crate::http::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::Response;
+use latchkey_core::CoreError;
+use minijinja::context;
+
+type Body = Result<axum::extract::Form<Fields>, axum::extract::rejection::FormRejection>;
+
+/// `/ui`: the account page when signed in, else the sign-in page.
+pub async fn home(State(state): State<AppState>, parts: Parts) -> Response {
+    match visitor(&state, &parts).await {
+        Ok(v) if v.session.is_some() => v.redirect("/ui/account"),
+        Ok(v) => v.redirect("/ui/sign-in"),
+        Err(r) => r,
+    }
+}
+
+pub async fn show(State(state): State<AppState>, parts: Parts) -> Response {
+    let v = match visitor(&state, &parts).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if v.session.is_some() {
+        return v.redirect("/ui/account");
+    }
+    render(
+        &state,
+        &v,
+        StatusCode::OK,
+        "sign-in.html",
+        "sign_in.title",
+        &[],
+        context! { user_name => "" },
+    )
+}
+
+pub async fn submit(State(state): State<AppState>, parts: Parts, body: Body) -> Response {
+    let fields = form(body);
+    let mut v = match visitor(&state, &parts).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if !v.csrf_ok(&state, fields.get("csrf").map(String::as_str)) {
+        return csrf_refused(&state, &v);
+    }
+    let t = |k: &str| state.ui.catalogues.text(&v.language, k);
+    let user_name = fields.get("username").map_or("", |s| s.trim());
+    let password = fields.get("password").map_or("", String::as_str);
+    let mut problems = vec![];
+    if user_name.is_empty() {
+        problems.push(Problem {
+            field: "username",
+            message: t("errors.required"),
+        });
+    }
+    if password.is_empty() {
+        problems.push(Problem {
+            field: "password",
+            message: t("errors.required"),
+        });
+    }
+    if problems.is_empty() {
+        match state.core.sign_in(&v.ctx, user_name, password).await {
+            Ok(signed) => {
+                use latchkey_core::secret::ExposeSecret as _;
+                v.start_session(signed.token.expose_secret());
+                return v.redirect(if signed.must_change_password {
+                    "/ui/change"
+                } else {
+                    "/ui/account"
+                });
+            }
+            Err(CoreError::InvalidCredentials) => problems.push(Problem {
+                field: "username",
+                message: t("sign_in.failed"),
+            }),
+            Err(e) => return trouble(&state, &v, &e),
+        }
+    }
+    let status = if problems.iter().any(|p| p.message == t("sign_in.failed")) {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    render(
+        &state,
+        &v,
+        status,
+        "sign-in.html",
+        "sign_in.title",
+        &problems,
+        context! { user_name },
+    )
+}
+
+/// Ends the session (its token stops working everywhere) and the cookie.
+pub async fn sign_out(State(state): State<AppState>, parts: Parts, body: Body) -> Response {
+    let fields = form(body);
+    let mut v = match visitor(&state, &parts).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if !v.csrf_ok(&state, fields.get("csrf").map(String::as_str)) {
+        return csrf_refused(&state, &v);
+    }
+    if let Some(s) = &v.session
+        && let Err(e) = state.core.sign_out(&s.token).await
+    {
+        return trouble(&state, &v, &e);
+    }
+    v.end_session();
+    v.redirect("/ui/signed-out")
+}
+
+pub async fn signed_out(State(state): State<AppState>, parts: Parts) -> Response {
+    match visitor(&state, &parts).await {
+        Ok(v) => message(
+            &state,
+            &v,
+            StatusCode::OK,
+            "signed_out.title",
+            "signed_out.message",
+            Some(("/ui/sign-in", "signed_out.again")),
+        ),
+        Err(r) => r,
+    }
+}
+
+/// The start page of a signed-in person; a change-only session goes to the change page.
+pub async fn account(State(state): State<AppState>, parts: Parts) -> Response {
+    let v = match visitor(&state, &parts).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Some(session) = &v.session else {
+        return v.redirect("/ui/sign-in");
+    };
+    if session.change_only() {
+        return v.redirect("/ui/change");
+    }
+    let expires_at = state
+        .core
+        .password_expires_at(&session.account)
+        .map(|at| at.date().to_string());
+    render(
+        &state,
+        &v,
+        StatusCode::OK,
+        "account.html",
+        "account.title",
+        &[],
+        context! { user_name => session.account.user_name.as_str(), expires_at },
+    )
+}

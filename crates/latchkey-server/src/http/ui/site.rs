@@ -1,0 +1,160 @@
+//! What every page shares: the templates (built in, each overridable from
+//! `templates.dir/ui/`), the message catalogues, the operator's name and logo, and the
+//! headers every page is sent with.
+
+use super::messages::Catalogues;
+use crate::config::Config;
+use anyhow::Context as _;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use minijinja::{AutoEscape, Environment, Value};
+use std::path::PathBuf;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../../ui/templates/base.html")),
+    ("macros.html", include_str!("../../../ui/templates/macros.html")),
+    ("sign-in.html", include_str!("../../../ui/templates/sign-in.html")),
+    ("account.html", include_str!("../../../ui/templates/account.html")),
+    ("change.html", include_str!("../../../ui/templates/change.html")),
+    ("forgot.html", include_str!("../../../ui/templates/forgot.html")),
+    ("questions.html", include_str!("../../../ui/templates/questions.html")),
+    ("message.html", include_str!("../../../ui/templates/message.html")),
+];
+
+/// Scripts only from this server, no inline script or style, no framing, forms posted
+/// only here.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+                   connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The largest logo served.
+const MAX_LOGO_BYTES: u64 = 1024 * 1024;
+
+pub struct Site {
+    env: Environment<'static>,
+    pub catalogues: Catalogues,
+    pub name: String,
+    logo: Option<(&'static str, Vec<u8>)>,
+    /// `public_url` is https: cookies are `Secure` and `__Host-` prefixed.
+    pub secure: bool,
+}
+
+impl Site {
+    /// Loads and checks everything a page needs; an error names the key to fix.
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let dir = config.templates.dir.as_ref().map(|d| d.join("ui"));
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|_| AutoEscape::Html);
+        let overrides = dir.clone();
+        env.set_loader(move |name: &str| {
+            if let Some(d) = &overrides {
+                match std::fs::read_to_string(d.join(name)) {
+                    Ok(t) => return Ok(Some(t)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        return Err(minijinja::Error::new(
+                            minijinja::ErrorKind::InvalidOperation,
+                            format!("cannot read template {name}: {e}"),
+                        ));
+                    }
+                }
+            }
+            Ok(TEMPLATES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, t)| (*t).to_owned()))
+        });
+        for (name, _) in TEMPLATES {
+            env.get_template(name)
+                .with_context(|| format!("templates.dir: ui/{name}"))?;
+        }
+        let catalogues = Catalogues::load(dir.map(|d| d.join("messages")))?;
+        let logo = config
+            .ui
+            .logo_file
+            .as_ref()
+            .map(|p| read_logo(p).with_context(|| format!("ui.logo_file: {}", p.display())))
+            .transpose()?;
+        Ok(Self {
+            env,
+            catalogues,
+            name: config.ui.site_name.clone(),
+            logo,
+            secure: config.public_url.starts_with("https://"),
+        })
+    }
+
+    /// Renders a page; `ctx` holds the page's own values beside the shared ones.
+    pub fn render(&self, status: StatusCode, template: &str, ctx: Value) -> Response {
+        let html = self
+            .env
+            .get_template(template)
+            .and_then(|t| t.render(&ctx));
+        match html {
+            Ok(html) => page_headers((status, html).into_response()),
+            Err(e) => {
+                tracing::error!(template, error = %e, "a page template failed to render");
+                page_headers(
+                    (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "<!doctype html><title>Error</title><p>This page cannot be shown.",
+                    )
+                        .into_response(),
+                )
+            }
+        }
+    }
+
+    /// Renders a catalogue text that is itself a template over a rule's parameters.
+    pub fn render_text(&self, text: &str, params: &serde_json::Value) -> Option<String> {
+        self.env
+            .render_str(text, Value::from(minijinja::value::Serde(params)))
+            .ok()
+    }
+
+    pub fn logo(&self) -> Option<(&'static str, &[u8])> {
+        self.logo.as_ref().map(|(t, b)| (*t, b.as_slice()))
+    }
+
+    pub fn has_logo(&self) -> bool {
+        self.logo.is_some()
+    }
+}
+
+fn read_logo(path: &PathBuf) -> anyhow::Result<(&'static str, Vec<u8>)> {
+    let kind = match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("webp") => "image/webp",
+        Some("svg") => "image/svg+xml",
+        _ => anyhow::bail!("expected a .png, .jpg, .webp or .svg file"),
+    };
+    let size = std::fs::metadata(path)?.len();
+    if size > MAX_LOGO_BYTES {
+        anyhow::bail!("{size} bytes; at most {MAX_LOGO_BYTES}");
+    }
+    Ok((kind, std::fs::read(path)?))
+}
+
+/// The headers of every page: HTML, never cached (pages carry forms and CSRF tokens),
+/// no referrer (a recovery link's token stays out of other sites' logs), the CSP.
+pub fn page_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    r
+}
