@@ -57,6 +57,9 @@ struct Server {
     /// A session of `caller`, for surfaces that authenticate the caller first.
     caller_token: String,
     adaxes_token: String,
+    /// The web page's CSRF cookie and the form value that goes with it.
+    ui_cookie: String,
+    ui_csrf: String,
 }
 
 impl Server {
@@ -229,6 +232,30 @@ fn cases() -> Vec<Case> {
                         "oldPassword": WRONG, "newPassword": "Fresh-Pass-Word-55" }))
             },
         },
+        Case {
+            name: "web page sign-in",
+            main: false,
+            smoke: false,
+            existing: "jdoe",
+            send: |s, who| {
+                s.post("/ui/sign-in").header("cookie", &s.ui_cookie).form(&[
+                    ("csrf", s.ui_csrf.as_str()),
+                    ("username", who),
+                    ("password", WRONG),
+                ])
+            },
+        },
+        Case {
+            name: "web page forgot password",
+            main: false,
+            smoke: false,
+            existing: "jdoe",
+            send: |s, who| {
+                s.post("/ui/recover")
+                    .header("cookie", &s.ui_cookie)
+                    .form(&[("csrf", s.ui_csrf.as_str()), ("login", who)])
+            },
+        },
     ]
 }
 
@@ -320,12 +347,29 @@ async fn start() -> anyhow::Result<(Server, tempfile::TempDir)> {
         .json()
         .await?;
     let adaxes_token = t["token"].as_str().context("an Adaxes token")?.to_owned();
+    let page = client.get(format!("{base}/ui/sign-in")).send().await?;
+    let ui_cookie = page
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .context("the page's CSRF cookie")?
+        .to_owned();
+    let html = page.text().await?;
+    let ui_csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .context("the page's CSRF token")?
+        .to_owned();
     Ok((
         Server {
             base,
             client,
             caller_token,
             adaxes_token,
+            ui_cookie,
+            ui_csrf,
         },
         dir,
     ))
@@ -364,7 +408,9 @@ async fn measure(s: &Server, case: &Case, pairs: usize) -> anyhow::Result<Vec<f6
     // One unknown name, sent as often as the existing account, so that both sides have
     // the same history (a recovery start supersedes the name's previous flow, real or
     // decoy; an attacker can repeat a name as easily).
-    let unknown = format!("ghost{}", rng.random_range(0..u32::MAX));
+    // As long as the existing name: a page that shows the name typed back (the web sign-in
+    // form keeps it) is then the same length for both.
+    let unknown = format!("z{:0w$}", rng.random_range(0..10u64.pow(case.existing.len() as u32 - 1)), w = case.existing.len() - 1);
     // A few unmeasured pairs first (connections, caches).
     for i in 0..(pairs + 10) {
         let existing_first = rng.random_bool(0.5);

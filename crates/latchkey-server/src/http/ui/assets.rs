@@ -1,4 +1,4 @@
-//! The stylesheet, the checklist script and the operator's logo, served from the binary
+//! The stylesheet, the page script (error summary focus, the live checklist) and the operator's logo, served from the binary
 //! (the CSP allows scripts and styles from this server only).
 
 use crate::http::AppState;
@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 const STYLESHEET: &str = include_str!("../../../ui/assets/latchkey.css");
-const SCRIPT: &str = include_str!("../../../ui/assets/checklist.js");
+const SCRIPT: &str = include_str!("../../../ui/assets/latchkey.js");
 
 fn asset(kind: &'static str, body: impl IntoResponse) -> Response {
     let mut r = body.into_response();

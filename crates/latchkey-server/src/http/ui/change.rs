@@ -57,7 +57,6 @@ async fn page(
         "change.title",
         problems,
         context! {
-            script => true,
             action => "/ui/change",
             ask_current => true,
             user_name => session.account.user_name.as_str(),

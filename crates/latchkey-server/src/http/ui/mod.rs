@@ -56,7 +56,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(questions::show).merge(post(questions::submit).route_layer(throttled())),
         )
         .route("/ui/assets/latchkey.css", get(assets::stylesheet))
-        .route("/ui/assets/checklist.js", get(assets::script))
+        .route("/ui/assets/latchkey.js", get(assets::script))
         .route("/ui/assets/logo", get(assets::logo))
 }
 

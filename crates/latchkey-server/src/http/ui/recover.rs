@@ -225,8 +225,7 @@ async fn stage_page(
                 "forgot.title",
                 problems,
                 context! {
-                    script => true,
-                    action => "/ui/recover",
+                            action => "/ui/recover",
                     token,
                     ask_current => false,
                     reason => t("forgot.intro_reset"),

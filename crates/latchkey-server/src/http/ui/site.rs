@@ -43,7 +43,13 @@ impl Site {
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         let dir = config.templates.dir.as_ref().map(|d| d.join("ui"));
         let mut env = Environment::new();
-        env.set_auto_escape_callback(|_| AutoEscape::Html);
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
         let overrides = dir.clone();
         env.set_loader(move |name: &str| {
             if let Some(d) = &overrides {
@@ -104,10 +110,11 @@ impl Site {
         }
     }
 
-    /// Renders a catalogue text that is itself a template over a rule's parameters.
+    /// Renders a catalogue text that is itself a template over a rule's parameters (as
+    /// text: the page escapes it where it shows it).
     pub fn render_text(&self, text: &str, params: &serde_json::Value) -> Option<String> {
         self.env
-            .render_str(text, Value::from(minijinja::value::Serde(params)))
+            .render_named_str("rule.txt", text, Value::from(minijinja::value::Serde(params)))
             .ok()
     }
 

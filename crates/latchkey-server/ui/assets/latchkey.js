@@ -1,4 +1,5 @@
-// The live rule checklist: as the new password is typed, asks the server for the
+// The page script. The error summary takes the focus after a refused submit; the live
+// rule checklist: as the new password is typed, asks the server for the
 // dry-run report of the same policy the change is held to and ticks rules off.
 // No framework; the page works without it (the rules are checked on submit).
 "use strict";
