@@ -410,7 +410,11 @@ async fn measure(s: &Server, case: &Case, pairs: usize) -> anyhow::Result<Vec<f6
     // decoy; an attacker can repeat a name as easily).
     // As long as the existing name: a page that shows the name typed back (the web sign-in
     // form keeps it) is then the same length for both.
-    let unknown = format!("z{:0w$}", rng.random_range(0..10u64.pow(case.existing.len() as u32 - 1)), w = case.existing.len() - 1);
+    let unknown = format!(
+        "z{:0w$}",
+        rng.random_range(0..10u64.pow(case.existing.len() as u32 - 1)),
+        w = case.existing.len() - 1
+    );
     // A few unmeasured pairs first (connections, caches).
     for i in 0..(pairs + 10) {
         let existing_first = rng.random_bool(0.5);

@@ -77,7 +77,10 @@ impl Latchkey {
         Ok(self.policies.for_account(account.as_ref()).describe())
     }
 
-    async fn own_account(&self, principal: Option<&Principal>) -> Result<Option<Account>, CoreError> {
+    async fn own_account(
+        &self,
+        principal: Option<&Principal>,
+    ) -> Result<Option<Account>, CoreError> {
         match principal.and_then(Principal::account_id) {
             Some(id) => Ok(Some(
                 self.accounts

@@ -146,7 +146,10 @@ impl TokenKeys {
     /// A keyed digest of `data` for `purpose` under the sealing key (a web form's CSRF
     /// token over its cookie).
     pub fn mac(&self, purpose: &str, data: &[u8]) -> Vec<u8> {
-        Self::keyed(&self.0[0], purpose, data).finalize().into_bytes().to_vec()
+        Self::keyed(&self.0[0], purpose, data)
+            .finalize()
+            .into_bytes()
+            .to_vec()
     }
 
     /// Whether `tag` is `mac(purpose, data)` under any key, compared in constant time.

@@ -27,3 +27,4 @@ mod scim;
 mod sessions;
 mod smtp;
 mod throttle;
+mod ui;

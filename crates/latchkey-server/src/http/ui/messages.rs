@@ -38,9 +38,12 @@ impl Catalogues {
                     continue;
                 };
                 let text = std::fs::read_to_string(&path)?;
-                let own = parse(&text)
-                    .with_context(|| format!("templates.dir: {}", path.display()))?;
-                merge(raw.entry(lang).or_insert(Value::Object(Default::default())), own);
+                let own =
+                    parse(&text).with_context(|| format!("templates.dir: {}", path.display()))?;
+                merge(
+                    raw.entry(lang).or_insert(Value::Object(Default::default())),
+                    own,
+                );
             }
         }
         let english = raw["en"].clone();
@@ -64,7 +67,7 @@ impl Catalogues {
 
     /// The first language of `wanted` (most preferred first) there is a catalogue for,
     /// else English.
-    pub fn pick<'a>(&'a self, wanted: impl IntoIterator<Item = String>) -> &'a str {
+    pub fn pick(&self, wanted: impl IntoIterator<Item = String>) -> &str {
         wanted
             .into_iter()
             .find_map(|w| {

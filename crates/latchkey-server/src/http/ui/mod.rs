@@ -169,7 +169,10 @@ fn csrf_refused(state: &AppState, visitor: &Visitor) -> Response {
 }
 
 /// Reads the visitor, or answers with the busy page when the store cannot.
-async fn visitor(state: &AppState, parts: &axum::http::request::Parts) -> Result<Visitor, Response> {
+async fn visitor(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+) -> Result<Visitor, Response> {
     Visitor::from_parts(state, parts).await.map_err(|_| {
         site::page_headers(
             (

@@ -92,6 +92,9 @@ pub async fn submit(State(state): State<AppState>, parts: Parts, body: Body) -> 
     let Some(session) = &v.session else {
         return v.redirect("/ui/sign-in");
     };
+    if session.change_only() {
+        return v.redirect("/ui/change");
+    }
     let t = |k: &str| state.ui.catalogues.text(&v.language, k);
     let mut problems = vec![];
     let mut answers = vec![];
@@ -102,7 +105,10 @@ pub async fn submit(State(state): State<AppState>, parts: Parts, body: Body) -> 
         ) else {
             continue;
         };
-        if answers.iter().any(|(q, _)| *q == QuestionRef::System(question.clone())) {
+        if answers
+            .iter()
+            .any(|(q, _)| *q == QuestionRef::System(question.clone()))
+        {
             problems.push(Problem {
                 field: ["question1", "question2"][i.min(2) - 1],
                 message: t("questions.duplicate"),

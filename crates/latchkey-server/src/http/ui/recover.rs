@@ -26,8 +26,19 @@ type Body = Result<axum::extract::Form<Fields>, axum::extract::rejection::FormRe
 pub async fn forgot(State(state): State<AppState>, parts: Parts) -> Response {
     match visitor(&state, &parts).await {
         Ok(v) => {
-            stage_page(&state, &v, StatusCode::OK, &Requirements::UserQuery, None, &[], None, "")
-                .await
+            stage_page(
+                &state,
+                &v,
+                StatusCode::OK,
+                Form {
+                    requirements: &Requirements::UserQuery,
+                    token: None,
+                    report: None,
+                    code: "",
+                },
+                &[],
+            )
+            .await
         }
         Err(r) => r,
     }
@@ -55,11 +66,13 @@ pub async fn show_link(
                 &state,
                 &v,
                 StatusCode::OK,
-                &Requirements::EmailCode,
-                Some(&token),
+                Form {
+                    requirements: &Requirements::EmailCode,
+                    token: Some(&token),
+                    report: None,
+                    code: q.code.as_deref().unwrap_or_default(),
+                },
                 &[],
-                None,
-                q.code.as_deref().unwrap_or_default(),
             )
             .await
         }
@@ -85,7 +98,10 @@ pub async fn submit(State(state): State<AppState>, parts: Parts, body: Body) -> 
         return csrf_refused(&state, &v);
     }
     let t = |k: &str| state.ui.catalogues.text(&v.language, k);
-    let token = fields.get("token").map(String::as_str).filter(|t| !t.is_empty());
+    let token = fields
+        .get("token")
+        .map(String::as_str)
+        .filter(|t| !t.is_empty());
     let get = |k: &str| fields.get(k).map_or("", |s| s.trim());
     // The form's fields, as the core's stage input.
     let input: Vec<(String, String)> = if token.is_none() {
@@ -96,7 +112,19 @@ pub async fn submit(State(state): State<AppState>, parts: Parts, body: Body) -> 
                 message: t("errors.required"),
             }];
             let r = Requirements::UserQuery;
-            return stage_page(&state, &v, StatusCode::BAD_REQUEST, &r, None, &p, None, "").await;
+            return stage_page(
+                &state,
+                &v,
+                StatusCode::BAD_REQUEST,
+                Form {
+                    requirements: &r,
+                    token: None,
+                    report: None,
+                    code: "",
+                },
+                &p,
+            )
+            .await;
         }
         // An address has an `@` and a domain; a user name may have an `@` only without a dot after it.
         let key = if login.rsplit_once('@').is_some_and(|(_, d)| d.contains('.')) {
@@ -113,8 +141,19 @@ pub async fn submit(State(state): State<AppState>, parts: Parts, body: Body) -> 
         let problems = new_password_problems(&state, &v, new, confirm);
         if !problems.is_empty() {
             let r = Requirements::NewPassword;
-            return stage_page(&state, &v, StatusCode::BAD_REQUEST, &r, token, &problems, None, "")
-                .await;
+            return stage_page(
+                &state,
+                &v,
+                StatusCode::BAD_REQUEST,
+                Form {
+                    requirements: &r,
+                    token,
+                    report: None,
+                    code: "",
+                },
+                &problems,
+            )
+            .await;
         }
         vec![("password".to_owned(), new.to_owned())]
     } else {
@@ -136,13 +175,31 @@ pub async fn submit(State(state): State<AppState>, parts: Parts, body: Body) -> 
         Ok(RecoveryStep::Next {
             requirements,
             token,
-        }) => stage_page(&state, &v, StatusCode::OK, &requirements, Some(&token), &[], None, "").await,
+        }) => {
+            stage_page(
+                &state,
+                &v,
+                StatusCode::OK,
+                Form {
+                    requirements: &requirements,
+                    token: Some(&token),
+                    report: None,
+                    code: "",
+                },
+                &[],
+            )
+            .await
+        }
         Err(CoreError::RecoveryRefused(_)) => {
             // Wrong code or answers: the same stage again (asking changes nothing).
             let Some(token) = token else {
                 return trouble(&state, &v, &CoreError::RecoveryFailed);
             };
-            match state.core.recover(&v.ctx, Some(token), StrictObject(vec![])).await {
+            match state
+                .core
+                .recover(&v.ctx, Some(token), StrictObject(vec![]))
+                .await
+            {
                 Ok(RecoveryStep::Next {
                     requirements,
                     token,
@@ -155,8 +212,19 @@ pub async fn submit(State(state): State<AppState>, parts: Parts, body: Body) -> 
                         field,
                         message: t(key),
                     }];
-                    stage_page(&state, &v, StatusCode::BAD_REQUEST, &requirements, Some(&token), &p, None, "")
-                        .await
+                    stage_page(
+                        &state,
+                        &v,
+                        StatusCode::BAD_REQUEST,
+                        Form {
+                            requirements: &requirements,
+                            token: Some(&token),
+                            report: None,
+                            code: "",
+                        },
+                        &p,
+                    )
+                    .await
                 }
                 Ok(RecoveryStep::End) | Err(_) => trouble(&state, &v, &CoreError::RecoveryFailed),
             }
@@ -164,8 +232,19 @@ pub async fn submit(State(state): State<AppState>, parts: Parts, body: Body) -> 
         Err(CoreError::Policy(report)) => {
             let problems = refused(&state, &v, &report);
             let r = Requirements::NewPassword;
-            stage_page(&state, &v, StatusCode::UNPROCESSABLE_ENTITY, &r, token, &problems, Some(&report), "")
-                .await
+            stage_page(
+                &state,
+                &v,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Form {
+                    requirements: &r,
+                    token,
+                    report: Some(&report),
+                    code: "",
+                },
+                &problems,
+            )
+            .await
         }
         Err(CoreError::Invalid(_)) if token.is_none() => {
             let p = [Problem {
@@ -173,24 +252,49 @@ pub async fn submit(State(state): State<AppState>, parts: Parts, body: Body) -> 
                 message: t("errors.required"),
             }];
             let r = Requirements::UserQuery;
-            stage_page(&state, &v, StatusCode::BAD_REQUEST, &r, None, &p, None, "").await
+            stage_page(
+                &state,
+                &v,
+                StatusCode::BAD_REQUEST,
+                Form {
+                    requirements: &r,
+                    token: None,
+                    report: None,
+                    code: "",
+                },
+                &p,
+            )
+            .await
         }
         Err(e) => trouble(&state, &v, &e),
     }
 }
 
+/// What one stage's form shows.
+struct Form<'a> {
+    requirements: &'a Requirements,
+    /// The flow's token (none before the flow starts).
+    token: Option<&'a str>,
+    /// After a refused new password, the report that marks the checklist.
+    report: Option<&'a ValidationReport>,
+    /// The code, filled in from the mailed link.
+    code: &'a str,
+}
+
 /// The form of one stage.
-#[allow(clippy::too_many_arguments)]
 async fn stage_page(
     state: &AppState,
     v: &Visitor,
     status: StatusCode,
-    requirements: &Requirements,
-    token: Option<&str>,
+    form: Form<'_>,
     problems: &[Problem],
-    report: Option<&ValidationReport>,
-    code: &str,
 ) -> Response {
+    let Form {
+        requirements,
+        token,
+        report,
+        code,
+    } = form;
     let t = |k: &str| state.ui.catalogues.text(&v.language, k);
     let field = |id: String, label: String, autocomplete: &str, value: &str| {
         context! { id, label, autocomplete, value }
@@ -202,7 +306,12 @@ async fn stage_page(
         ),
         Requirements::EmailCode => (
             "forgot.intro_code",
-            vec![field("code".into(), t("forgot.code"), "one-time-code", code)],
+            vec![field(
+                "code".into(),
+                t("forgot.code"),
+                "one-time-code",
+                code,
+            )],
         ),
         Requirements::SecurityAnswers { .. } => (
             "forgot.intro_questions",

@@ -15,6 +15,7 @@ type Body = Result<axum::extract::Form<Fields>, axum::extract::rejection::FormRe
 /// `/ui`: the account page when signed in, else the sign-in page.
 pub async fn home(State(state): State<AppState>, parts: Parts) -> Response {
     match visitor(&state, &parts).await {
+        Ok(v) if v.session.as_ref().is_some_and(|s| s.change_only()) => v.redirect("/ui/change"),
         Ok(v) if v.session.is_some() => v.redirect("/ui/account"),
         Ok(v) => v.redirect("/ui/sign-in"),
         Err(r) => r,

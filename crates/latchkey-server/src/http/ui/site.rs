@@ -12,13 +12,34 @@ use std::path::PathBuf;
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../../ui/templates/base.html")),
-    ("macros.html", include_str!("../../../ui/templates/macros.html")),
-    ("sign-in.html", include_str!("../../../ui/templates/sign-in.html")),
-    ("account.html", include_str!("../../../ui/templates/account.html")),
-    ("change.html", include_str!("../../../ui/templates/change.html")),
-    ("forgot.html", include_str!("../../../ui/templates/forgot.html")),
-    ("questions.html", include_str!("../../../ui/templates/questions.html")),
-    ("message.html", include_str!("../../../ui/templates/message.html")),
+    (
+        "macros.html",
+        include_str!("../../../ui/templates/macros.html"),
+    ),
+    (
+        "sign-in.html",
+        include_str!("../../../ui/templates/sign-in.html"),
+    ),
+    (
+        "account.html",
+        include_str!("../../../ui/templates/account.html"),
+    ),
+    (
+        "change.html",
+        include_str!("../../../ui/templates/change.html"),
+    ),
+    (
+        "forgot.html",
+        include_str!("../../../ui/templates/forgot.html"),
+    ),
+    (
+        "questions.html",
+        include_str!("../../../ui/templates/questions.html"),
+    ),
+    (
+        "message.html",
+        include_str!("../../../ui/templates/message.html"),
+    ),
 ];
 
 /// Scripts only from this server, no inline script or style, no framing, forms posted
@@ -91,10 +112,7 @@ impl Site {
 
     /// Renders a page; `ctx` holds the page's own values beside the shared ones.
     pub fn render(&self, status: StatusCode, template: &str, ctx: Value) -> Response {
-        let html = self
-            .env
-            .get_template(template)
-            .and_then(|t| t.render(&ctx));
+        let html = self.env.get_template(template).and_then(|t| t.render(&ctx));
         match html {
             Ok(html) => page_headers((status, html).into_response()),
             Err(e) => {
@@ -114,7 +132,11 @@ impl Site {
     /// text: the page escapes it where it shows it).
     pub fn render_text(&self, text: &str, params: &serde_json::Value) -> Option<String> {
         self.env
-            .render_named_str("rule.txt", text, Value::from(minijinja::value::Serde(params)))
+            .render_named_str(
+                "rule.txt",
+                text,
+                Value::from(minijinja::value::Serde(params)),
+            )
             .ok()
     }
 
@@ -156,8 +178,14 @@ pub fn page_headers(mut r: Response) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -101,7 +101,10 @@ impl Visitor {
             .and_then(|s| s.account.profile.locale.as_deref())
             .map(crate::locale::chain)
             .unwrap_or_default();
-        let language = site.catalogues.pick(own.into_iter().chain(accept)).to_owned();
+        let language = site
+            .catalogues
+            .pick(own.into_iter().chain(accept))
+            .to_owned();
         Ok(Self {
             ctx: request_context(parts, state, "ui"),
             session,
@@ -160,7 +163,10 @@ impl Visitor {
     pub fn finish(&self, mut response: Response) -> Response {
         let h = response.headers_mut();
         if self.fresh_seed {
-            h.append(header::SET_COOKIE, self.cookie_value("csrf", &self.seed, None));
+            h.append(
+                header::SET_COOKIE,
+                self.cookie_value("csrf", &self.seed, None),
+            );
         }
         for c in &self.set_cookies {
             h.append(header::SET_COOKIE, c.clone());
