@@ -14,6 +14,7 @@ fi
 command -v chromium >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null
 [ -d ui-tests/node_modules/playwright-core ] && [ -d ui-tests/node_modules/axe-core ] \
   || (cd ui-tests && npm ci --no-audit --no-fund --silent)
+[ -x "$LK_LATCHKEY_BIN" ] || cargo build -q -p latchkey-server
 source scenarios/lib.sh
 servers=()
 work=$(mktemp -d)

@@ -193,3 +193,41 @@ pub fn page_headers(mut r: Response) -> Response {
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<Site> {
+        let mut c = Config::default();
+        adjust(&mut c);
+        Site::from_config(&c)
+    }
+
+    #[test]
+    fn a_logo_or_template_that_cannot_be_used_stops_the_start_naming_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let gif = dir.path().join("logo.gif");
+        std::fs::write(&gif, b"GIF89a").unwrap();
+        let e = site(|c| c.ui.logo_file = Some(gif)).err().unwrap();
+        assert!(format!("{e:#}").starts_with("ui.logo_file:"), "{e:#}");
+        let missing = dir.path().join("missing.png");
+        let e = site(|c| c.ui.logo_file = Some(missing)).err().unwrap();
+        assert!(format!("{e:#}").starts_with("ui.logo_file:"), "{e:#}");
+        std::fs::create_dir_all(dir.path().join("ui")).unwrap();
+        std::fs::write(dir.path().join("ui/base.html"), "{% block content %}").unwrap();
+        let e = site(|c| c.templates.dir = Some(dir.path().to_owned()))
+            .err()
+            .unwrap();
+        assert!(format!("{e:#}").contains("templates.dir: ui/"), "{e:#}");
+    }
+
+    #[test]
+    fn a_rule_text_is_rendered_as_text_and_escaped_once_by_the_page() {
+        let s = site(|_| {}).unwrap();
+        let t = s
+            .render_text("Not {{ pattern }}", &serde_json::json!({ "pattern": "^>.*<$" }))
+            .unwrap();
+        assert_eq!(t, "Not ^>.*<$");
+    }
+}
