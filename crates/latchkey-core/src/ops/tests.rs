@@ -255,3 +255,81 @@ async fn a_password_that_expires_makes_the_change_required() {
         }
     ));
 }
+
+#[tokio::test]
+async fn the_page_preview_is_the_policy_without_the_rules_that_need_a_change() {
+    let f = fixture_with(|s| {
+        s.policy.history_count = 3;
+        s.policy.min_strength = Some(3);
+    })
+    .await;
+    f.account("jonathan").await;
+    let rules = f.core.password_rules(None).await.unwrap();
+    let later: Vec<_> = rules
+        .iter()
+        .filter(|r| r.on_submit)
+        .map(|r| r.rule)
+        .collect();
+    assert_eq!(later, ["not-current", "history"]);
+    // Before sign-in: the default policy, no account, nothing that needs a change.
+    let anon = f
+        .core
+        .preview_password(None, "jonathan-likes-cake")
+        .await
+        .unwrap();
+    let names: Vec<_> = anon.report.rules.iter().map(|r| r.rule).collect();
+    assert!(!names.iter().any(|n| later.contains(n)), "{names:?}");
+    assert!(
+        anon.report
+            .rules
+            .iter()
+            .all(|r| r.rule != "not-personal" || r.satisfied),
+        "no account, no personal words"
+    );
+    // Signed in: the account's own words count, and the strength is scored.
+    let me = f.principal("jonathan", PASSWORD).await;
+    let own = f
+        .core
+        .preview_password(Some(&me), "jonathan-likes-cake")
+        .await
+        .unwrap();
+    assert!(
+        !own.report
+            .rules
+            .iter()
+            .find(|r| r.rule == "not-personal")
+            .unwrap()
+            .satisfied
+    );
+    let weak = f
+        .core
+        .preview_password(Some(&me), "aaaaaaaa")
+        .await
+        .unwrap();
+    let strong = f
+        .core
+        .preview_password(Some(&me), "Velvet-Canyon-58-Orbit")
+        .await
+        .unwrap();
+    assert!(
+        weak.strength < 2 && strong.strength >= 3,
+        "{} {}",
+        weak.strength,
+        strong.strength
+    );
+    // The API's dry run does not pay for the meter.
+    let report = f
+        .core
+        .check_password(&me, "Velvet-Canyon-58-Orbit", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        report.rules.iter().map(|r| r.rule).collect::<Vec<_>>(),
+        strong
+            .report
+            .rules
+            .iter()
+            .map(|r| r.rule)
+            .collect::<Vec<_>>()
+    );
+}

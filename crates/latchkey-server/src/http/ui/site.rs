@@ -226,7 +226,10 @@ mod tests {
     fn a_rule_text_is_rendered_as_text_and_escaped_once_by_the_page() {
         let s = site(|_| {}).unwrap();
         let t = s
-            .render_text("Not {{ pattern }}", &serde_json::json!({ "pattern": "^>.*<$" }))
+            .render_text(
+                "Not {{ pattern }}",
+                &serde_json::json!({ "pattern": "^>.*<$" }),
+            )
             .unwrap();
         assert_eq!(t, "Not ^>.*<$");
     }
