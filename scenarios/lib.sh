@@ -35,3 +35,15 @@ admin_token() {
   curl -sf "$base/api/v1/sessions" -H 'Content-Type: application/json' \
     -d "{\"userName\":\"admin\",\"password\":\"$(cat "$1/initial-admin-password")\"}" | json token
 }
+
+# start_smtp_sink DIR: a real SMTP server (aiosmtpd, $python) writing each message as JSON
+# into DIR/mail; exports MAILDIR, sets $smtp_port. It runs until this script's fd 9 closes.
+start_smtp_sink() {
+  export MAILDIR=$1/mail; mkdir -p "$MAILDIR"
+  smtp_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkfifo "$1/sink-stdin"
+  "$python" crates/latchkey-server/tests/support/smtp_sink.py "$smtp_port" "$MAILDIR" <"$1/sink-stdin" >"$1/sink.out" 2>&1 &
+  servers+=($!)
+  exec 9>"$1/sink-stdin"
+  for _ in $(seq 1 100); do grep -q ready "$1/sink.out" 2>/dev/null && break; sleep 0.1; done
+}

@@ -16,18 +16,10 @@ new_jdoe() { # creates jdoe on the server at $base; prints the id
     -d '{"userName":"jdoe","password":"Passw0rd-Old!","email":"jdoe@example.com"}' | json id
 }
 
-# SMTP sink for the e-mail steps
-export MAILDIR=$work/mail; mkdir -p "$MAILDIR"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-# The sink runs until its stdin closes: this script holds the fifo's write end.
-mkfifo "$work/sink-stdin"
-"$python" crates/latchkey-server/tests/support/smtp_sink.py "$port" "$MAILDIR" <"$work/sink-stdin" >"$work/sink.out" 2>&1 &
-servers+=($!)
-exec 9>"$work/sink-stdin"
-for _ in $(seq 1 100); do grep -q ready "$work/sink.out" 2>/dev/null && break; sleep 0.1; done
+start_smtp_sink "$work"  # the e-mail steps
 
 mkdir -p "$work/a" "$work/b" "$work/c"
-start_server "$work/a" LATCHKEY_SMTP__HOST=127.0.0.1 LATCHKEY_SMTP__PORT="$port" LATCHKEY_SMTP__TLS=none
+start_server "$work/a" LATCHKEY_SMTP__HOST=127.0.0.1 LATCHKEY_SMTP__PORT="$smtp_port" LATCHKEY_SMTP__TLS=none
 bash scenarios/idm.sh "$(new_jdoe "$work/a")"
 
 start_server "$work/b" 'LATCHKEY_RECOVERY__STAGES=["userQuery","kbaSecurityAnswerVerificationStage","resetStage"]' LATCHKEY_RECOVERY__ALLOW_KBA_WITHOUT_EMAIL=true

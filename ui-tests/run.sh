@@ -20,15 +20,9 @@ servers=()
 work=$(mktemp -d)
 trap 'kill "${servers[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-export MAILDIR=$work/mail; mkdir -p "$MAILDIR"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkfifo "$work/sink-stdin"
-"$python" crates/latchkey-server/tests/support/smtp_sink.py "$port" "$MAILDIR" <"$work/sink-stdin" >"$work/sink.out" 2>&1 &
-servers+=($!)
-exec 9>"$work/sink-stdin"
-for _ in $(seq 1 100); do grep -q ready "$work/sink.out" 2>/dev/null && break; sleep 0.1; done
+start_smtp_sink "$work"  # the e-mail steps
 
-smtp=(LATCHKEY_SMTP__HOST=127.0.0.1 LATCHKEY_SMTP__PORT="$port" LATCHKEY_SMTP__TLS=none)
+smtp=(LATCHKEY_SMTP__HOST=127.0.0.1 LATCHKEY_SMTP__PORT="$smtp_port" LATCHKEY_SMTP__TLS=none)
 mkdir -p "$work/a" "$work/b"
 # A: recovery by e-mailed code; a history rule, so that "checked when you submit" shows.
 start_server "$work/a" "${smtp[@]}" LATCHKEY_POLICY__HISTORY_COUNT=3 LATCHKEY_UI__SITE_NAME="Example Corp Passwords"

@@ -4,7 +4,7 @@
 
 mod templates;
 
-pub use templates::Templates;
+pub use templates::{Templates, overridable};
 
 use crate::config::{Config, SmtpTls};
 use latchkey_core::Latchkey;

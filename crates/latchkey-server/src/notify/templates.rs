@@ -65,6 +65,32 @@ fn one_line(
         .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
 }
 
+/// A template loader: a file of the name in `dir` when there is one, else the built-in
+/// template of that name (mail here, the web pages in `http::ui`).
+pub fn overridable(
+    dir: Option<PathBuf>,
+    built_in: &'static [(&'static str, &'static str)],
+) -> impl Fn(&str) -> Result<Option<String>, minijinja::Error> + Send + Sync + 'static {
+    move |name: &str| {
+        if let Some(d) = &dir {
+            match std::fs::read_to_string(d.join(name)) {
+                Ok(t) => return Ok(Some(t)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        format!("cannot read template {name}: {e}"),
+                    ));
+                }
+            }
+        }
+        Ok(built_in
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| (*t).to_owned()))
+    }
+}
+
 pub struct Templates {
     env: Environment<'static>,
 }
@@ -80,24 +106,7 @@ impl Templates {
     pub fn new(dir: Option<PathBuf>) -> Self {
         let mut env = Environment::new();
         env.set_formatter(one_line);
-        env.set_loader(move |name: &str| {
-            if let Some(d) = &dir {
-                match std::fs::read_to_string(d.join(name)) {
-                    Ok(t) => return Ok(Some(t)),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => {
-                        return Err(minijinja::Error::new(
-                            minijinja::ErrorKind::InvalidOperation,
-                            format!("cannot read template {name}: {e}"),
-                        ));
-                    }
-                }
-            }
-            Ok(BUILT_IN
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, t)| (*t).to_owned()))
-        });
+        env.set_loader(overridable(dir, BUILT_IN));
         Self { env }
     }
 

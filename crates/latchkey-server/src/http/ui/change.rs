@@ -1,25 +1,18 @@
 //! Changing one's own password (current, new, confirm), the must-change and expired flow
 //! included: a change-only session lands here and nowhere else.
 
-use super::{Fields, Problem, checklist, csrf_refused, form, message, render, trouble, visitor};
+use super::{Problem, Submitted, checklist, message, render, trouble};
 use crate::http::AppState;
 use crate::http::ui::visitor::Visitor;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::Response;
 use latchkey_core::CoreError;
 use latchkey_core::ops::Notify;
 use latchkey_core::policy::ValidationReport;
 use minijinja::context;
 
-type Body = Result<axum::extract::Form<Fields>, axum::extract::rejection::FormRejection>;
-
-pub async fn show(State(state): State<AppState>, parts: Parts) -> Response {
-    let v = match visitor(&state, &parts).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub async fn show(State(state): State<AppState>, v: Visitor) -> Response {
     if v.session.is_none() {
         return v.redirect("/ui/sign-in");
     }
@@ -67,15 +60,10 @@ async fn page(
     )
 }
 
-pub async fn submit(State(state): State<AppState>, parts: Parts, body: Body) -> Response {
-    let fields = form(body);
-    let v = match visitor(&state, &parts).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    if !v.csrf_ok(&state, fields.get("csrf").map(String::as_str)) {
-        return csrf_refused(&state, &v);
-    }
+pub async fn submit(
+    State(state): State<AppState>,
+    Submitted { visitor: v, fields }: Submitted,
+) -> Response {
     let Some(session) = &v.session else {
         return v.redirect("/ui/sign-in");
     };

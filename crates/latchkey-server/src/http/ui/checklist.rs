@@ -2,12 +2,11 @@
 //! marked from a report after a submit, and `POST /ui/check`, the dry run the page's
 //! script asks for as a person types.
 
-use super::{Fields, form, visitor};
+use super::Submitted;
 use crate::http::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use latchkey_core::policy::{RuleInfo, RuleMode, ValidationReport};
 use serde::Serialize;
@@ -85,17 +84,8 @@ fn mark(r: &latchkey_core::policy::RuleResult) -> &'static str {
 /// rules that need a real change are not in it.
 pub async fn check(
     State(state): State<AppState>,
-    parts: Parts,
-    body: Result<axum::extract::Form<Fields>, axum::extract::rejection::FormRejection>,
+    Submitted { visitor, fields }: Submitted,
 ) -> Response {
-    let fields = form(body);
-    let visitor = match visitor(&state, &parts).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    if !visitor.csrf_ok(&state, fields.get("csrf").map(String::as_str)) {
-        return (StatusCode::FORBIDDEN, Json(json!({ "error": "csrf" }))).into_response();
-    }
     let principal = visitor.session.as_ref().map(|s| &s.principal);
     let password = fields.get("password").map_or("", String::as_str);
     match state.core.preview_password(principal, password).await {

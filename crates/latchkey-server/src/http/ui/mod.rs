@@ -168,28 +168,55 @@ fn csrf_refused(state: &AppState, visitor: &Visitor) -> Response {
     )
 }
 
-/// Reads the visitor, or answers with the busy page when the store cannot.
-async fn visitor(
-    state: &AppState,
-    parts: &axum::http::request::Parts,
-) -> Result<Visitor, Response> {
-    Visitor::from_parts(state, parts).await.map_err(|_| {
-        site::page_headers(
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(axum::http::header::RETRY_AFTER, "5")],
-                "<!doctype html><html lang=\"en\"><title>Please wait</title><main><h1>Please wait</h1><p>The service is busy. Try again shortly.</p></main></html>",
+/// A page's visitor is an extractor: a store that cannot answer is the busy page.
+impl axum::extract::FromRequestParts<AppState> for Visitor {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Response> {
+        Visitor::from_parts(state, parts).await.map_err(|_| {
+            site::page_headers(
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(axum::http::header::RETRY_AFTER, "5")],
+                    "<!doctype html><html lang=\"en\"><title>Please wait</title><main><h1>Please wait</h1><p>The service is busy. Try again shortly.</p></main></html>",
+                )
+                    .into_response(),
             )
-                .into_response(),
-        )
-    })
+        })
+    }
 }
 
-/// A form body, or a 400 page for one that is not a form.
-fn form(
-    body: Result<axum::extract::Form<Fields>, axum::extract::rejection::FormRejection>,
-) -> Fields {
-    body.map(|f| f.0).unwrap_or_default()
+/// A submitted form with its visitor, its CSRF token checked: what every POST starts
+/// with. A form without the token (or with another visitor's) is refused before the
+/// handler runs; a body that is not a form has no token.
+pub struct Submitted {
+    pub visitor: Visitor,
+    pub fields: Fields,
+}
+
+impl axum::extract::FromRequest<AppState> for Submitted {
+    type Rejection = Response;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, Response> {
+        use axum::extract::FromRequestParts as _;
+        let (mut parts, body) = request.into_parts();
+        let visitor = Visitor::from_request_parts(&mut parts, state).await?;
+        let request = axum::extract::Request::from_parts(parts, body);
+        let fields = axum::extract::Form::<Fields>::from_request(request, state)
+            .await
+            .map(|f| f.0)
+            .unwrap_or_default();
+        if !visitor.csrf_ok(state, fields.get("csrf").map(String::as_str)) {
+            return Err(csrf_refused(state, &visitor));
+        }
+        Ok(Self { visitor, fields })
+    }
 }
 
 /// The page a throttled submission gets.

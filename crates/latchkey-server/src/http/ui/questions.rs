@@ -2,26 +2,19 @@
 //! each answer from the operator's list (`recovery.kba_questions`).
 
 use super::visitor::Visitor;
-use super::{Fields, Problem, csrf_refused, form, message, render, trouble, visitor};
+use super::{Fields, Problem, Submitted, message, render, trouble};
 use crate::http::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::Response;
 use latchkey_core::CoreError;
 use latchkey_core::ops::QuestionRef;
 use minijinja::context;
 
-type Body = Result<axum::extract::Form<Fields>, axum::extract::rejection::FormRejection>;
-
 /// How many answers the form asks for (fewer when the operator offers fewer questions).
 const ROWS: usize = 2;
 
-pub async fn show(State(state): State<AppState>, parts: Parts) -> Response {
-    let v = match visitor(&state, &parts).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub async fn show(State(state): State<AppState>, v: Visitor) -> Response {
     page(&state, &v, StatusCode::OK, &[], &Fields::new()).await
 }
 
@@ -80,15 +73,10 @@ async fn page(
     )
 }
 
-pub async fn submit(State(state): State<AppState>, parts: Parts, body: Body) -> Response {
-    let fields = form(body);
-    let v = match visitor(&state, &parts).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    if !v.csrf_ok(&state, fields.get("csrf").map(String::as_str)) {
-        return csrf_refused(&state, &v);
-    }
+pub async fn submit(
+    State(state): State<AppState>,
+    Submitted { visitor: v, fields }: Submitted,
+) -> Response {
     let Some(session) = &v.session else {
         return v.redirect("/ui/sign-in");
     };

@@ -7,11 +7,10 @@
 
 use super::change::{new_password_problems, refused};
 use super::visitor::Visitor;
-use super::{Fields, Problem, checklist, csrf_refused, form, message, render, trouble, visitor};
+use super::{Problem, Submitted, checklist, message, render, trouble};
 use crate::http::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::Response;
 use latchkey_core::CoreError;
 use latchkey_core::ops::RecoveryStep;
@@ -20,28 +19,15 @@ use latchkey_core::recovery::{Requirements, StrictObject};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-type Body = Result<axum::extract::Form<Fields>, axum::extract::rejection::FormRejection>;
-
 /// `/ui/forgot`: the first form (a user name or an e-mail address).
-pub async fn forgot(State(state): State<AppState>, parts: Parts) -> Response {
-    match visitor(&state, &parts).await {
-        Ok(v) => {
-            stage_page(
-                &state,
-                &v,
-                StatusCode::OK,
-                Form {
-                    requirements: &Requirements::UserQuery,
-                    token: None,
-                    report: None,
-                    code: "",
-                },
-                &[],
-            )
-            .await
-        }
-        Err(r) => r,
-    }
+pub async fn forgot(State(state): State<AppState>, v: Visitor) -> Response {
+    let form = Form {
+        requirements: &Requirements::UserQuery,
+        token: None,
+        report: None,
+        code: "",
+    };
+    stage_page(&state, &v, StatusCode::OK, form, &[]).await
 }
 
 #[derive(Deserialize)]
@@ -53,13 +39,9 @@ pub struct LinkQuery {
 /// The mailed link: the code form, filled in; consumes nothing.
 pub async fn show_link(
     State(state): State<AppState>,
-    parts: Parts,
+    v: Visitor,
     Query(q): Query<LinkQuery>,
 ) -> Response {
-    let v = match visitor(&state, &parts).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     match q.token {
         Some(token) => {
             stage_page(
@@ -88,15 +70,10 @@ pub async fn show_link(
 }
 
 /// Advances the flow with the submitted stage and shows what comes next.
-pub async fn submit(State(state): State<AppState>, parts: Parts, body: Body) -> Response {
-    let fields = form(body);
-    let v = match visitor(&state, &parts).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    if !v.csrf_ok(&state, fields.get("csrf").map(String::as_str)) {
-        return csrf_refused(&state, &v);
-    }
+pub async fn submit(
+    State(state): State<AppState>,
+    Submitted { visitor: v, fields }: Submitted,
+) -> Response {
     let t = |k: &str| state.ui.catalogues.text(&v.language, k);
     let token = fields
         .get("token")

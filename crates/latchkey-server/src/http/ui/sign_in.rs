@@ -1,32 +1,25 @@
 //! Signing in and out, and the account's start page. A failed sign-in says the same for
 //! an unknown name, a wrong password, a locked or disabled account.
 
-use super::{Fields, Problem, csrf_refused, form, message, render, trouble, visitor};
+use super::visitor::Visitor;
+use super::{Problem, Submitted, message, render, trouble};
 use crate::http::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::Response;
 use latchkey_core::CoreError;
 use minijinja::context;
 
-type Body = Result<axum::extract::Form<Fields>, axum::extract::rejection::FormRejection>;
-
 /// `/ui`: the account page when signed in, else the sign-in page.
-pub async fn home(State(state): State<AppState>, parts: Parts) -> Response {
-    match visitor(&state, &parts).await {
-        Ok(v) if v.session.as_ref().is_some_and(|s| s.change_only()) => v.redirect("/ui/change"),
-        Ok(v) if v.session.is_some() => v.redirect("/ui/account"),
-        Ok(v) => v.redirect("/ui/sign-in"),
-        Err(r) => r,
+pub async fn home(v: Visitor) -> Response {
+    match &v.session {
+        Some(s) if s.change_only() => v.redirect("/ui/change"),
+        Some(_) => v.redirect("/ui/account"),
+        None => v.redirect("/ui/sign-in"),
     }
 }
 
-pub async fn show(State(state): State<AppState>, parts: Parts) -> Response {
-    let v = match visitor(&state, &parts).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub async fn show(State(state): State<AppState>, v: Visitor) -> Response {
     if v.session.is_some() {
         return v.redirect("/ui/account");
     }
@@ -41,15 +34,13 @@ pub async fn show(State(state): State<AppState>, parts: Parts) -> Response {
     )
 }
 
-pub async fn submit(State(state): State<AppState>, parts: Parts, body: Body) -> Response {
-    let fields = form(body);
-    let mut v = match visitor(&state, &parts).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    if !v.csrf_ok(&state, fields.get("csrf").map(String::as_str)) {
-        return csrf_refused(&state, &v);
-    }
+pub async fn submit(
+    State(state): State<AppState>,
+    Submitted {
+        visitor: mut v,
+        fields,
+    }: Submitted,
+) -> Response {
     let t = |k: &str| state.ui.catalogues.text(&v.language, k);
     let user_name = fields.get("username").map_or("", |s| s.trim());
     let password = fields.get("password").map_or("", String::as_str);
@@ -101,15 +92,10 @@ pub async fn submit(State(state): State<AppState>, parts: Parts, body: Body) -> 
 }
 
 /// Ends the session (its token stops working everywhere) and the cookie.
-pub async fn sign_out(State(state): State<AppState>, parts: Parts, body: Body) -> Response {
-    let fields = form(body);
-    let mut v = match visitor(&state, &parts).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    if !v.csrf_ok(&state, fields.get("csrf").map(String::as_str)) {
-        return csrf_refused(&state, &v);
-    }
+pub async fn sign_out(
+    State(state): State<AppState>,
+    Submitted { visitor: mut v, .. }: Submitted,
+) -> Response {
     if let Some(s) = &v.session
         && let Err(e) = state.core.sign_out(&s.token).await
     {
@@ -119,26 +105,19 @@ pub async fn sign_out(State(state): State<AppState>, parts: Parts, body: Body) -
     v.redirect("/ui/signed-out")
 }
 
-pub async fn signed_out(State(state): State<AppState>, parts: Parts) -> Response {
-    match visitor(&state, &parts).await {
-        Ok(v) => message(
-            &state,
-            &v,
-            StatusCode::OK,
-            "signed_out.title",
-            "signed_out.message",
-            Some(("/ui/sign-in", "signed_out.again")),
-        ),
-        Err(r) => r,
-    }
+pub async fn signed_out(State(state): State<AppState>, v: Visitor) -> Response {
+    message(
+        &state,
+        &v,
+        StatusCode::OK,
+        "signed_out.title",
+        "signed_out.message",
+        Some(("/ui/sign-in", "signed_out.again")),
+    )
 }
 
 /// The start page of a signed-in person; a change-only session goes to the change page.
-pub async fn account(State(state): State<AppState>, parts: Parts) -> Response {
-    let v = match visitor(&state, &parts).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub async fn account(State(state): State<AppState>, v: Visitor) -> Response {
     let Some(session) = &v.session else {
         return v.redirect("/ui/sign-in");
     };

@@ -71,25 +71,7 @@ impl Site {
                 AutoEscape::None
             }
         });
-        let overrides = dir.clone();
-        env.set_loader(move |name: &str| {
-            if let Some(d) = &overrides {
-                match std::fs::read_to_string(d.join(name)) {
-                    Ok(t) => return Ok(Some(t)),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => {
-                        return Err(minijinja::Error::new(
-                            minijinja::ErrorKind::InvalidOperation,
-                            format!("cannot read template {name}: {e}"),
-                        ));
-                    }
-                }
-            }
-            Ok(TEMPLATES
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, t)| (*t).to_owned()))
-        });
+        env.set_loader(crate::notify::overridable(dir.clone(), TEMPLATES));
         for (name, _) in TEMPLATES {
             env.get_template(name)
                 .with_context(|| format!("templates.dir: ui/{name}"))?;
