@@ -100,11 +100,13 @@ impl Application {
             self.state.config.housekeeping.interval,
         );
         let throttle = Arc::clone(&self.state.throttle);
+        let ui = Arc::clone(&self.state.ui);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
                 throttle.forget_idle();
+                ui.checks.forget_idle();
             }
         });
         // Adaxes paths are case-insensitive: their prefix is lowercased before routing.

@@ -536,3 +536,44 @@ async fn an_operator_overrides_a_template_adds_a_language_and_shows_a_logo() {
             .contains("<p>Bienvenue jdoe</p>")
     );
 }
+
+#[tokio::test]
+async fn an_expired_password_lands_on_the_change_page_saying_so() {
+    let app = spawn_with(|c| c.policy.max_age = Some(std::time::Duration::from_secs(86_400))).await;
+    app.create_user("jdoe", "Mellow-Trout-41").await;
+    app.clock
+        .advance(std::time::Duration::from_secs(2 * 86_400));
+    let mut b = Browser::new(&app);
+    let p = b.sign_in("jdoe", "Mellow-Trout-41").await;
+    assert_eq!(p.location(), "/ui/change");
+    let page = b.get("/ui/change").await;
+    assert!(
+        page.body.contains("Your password has expired"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("href=\"/ui/account\""),
+        "no way around the change"
+    );
+    assert_eq!(b.get("/ui/account").await.location(), "/ui/change");
+}
+
+#[tokio::test]
+async fn the_live_check_has_an_allowance_of_its_own_per_address() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    b.get("/ui/sign-in").await;
+    let mut statuses = vec![];
+    for _ in 0..125 {
+        statuses.push(b.post("/ui/check", &[("password", "Velvet")]).await.status);
+    }
+    assert!(statuses[..120].iter().all(|s| *s == 200), "{statuses:?}");
+    let last = b.post("/ui/check", &[("password", "Velvet")]).await;
+    assert_eq!(last.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(last.headers.contains_key("retry-after"));
+    // Sign-in is counted apart: the checks did not use up its allowance.
+    app.create_user("jdoe", "Mellow-Trout-41").await;
+    let p = b.sign_in("jdoe", "Mellow-Trout-41").await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+}

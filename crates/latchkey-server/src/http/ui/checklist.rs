@@ -86,6 +86,18 @@ pub async fn check(
     State(state): State<AppState>,
     Submitted { visitor, fields }: Submitted,
 ) -> Response {
+    if let Err(wait) = state.ui.checks.check_client(visitor.ctx.client_ip).await {
+        let mut r = (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(json!({ "error": "throttled" })),
+        )
+            .into_response();
+        r.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(wait),
+        );
+        return r;
+    }
     let principal = visitor.session.as_ref().map(|s| &s.principal);
     let password = fields.get("password").map_or("", String::as_str);
     match state.core.preview_password(principal, password).await {

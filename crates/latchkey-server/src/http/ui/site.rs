@@ -47,6 +47,11 @@ const TEMPLATES: &[(&str, &str)] = &[
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
                    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The live checks one client address may ask for per minute (a burst of as many): a
+/// person typing asks a few a second at most; the checks share the hashing engine's
+/// threads with sign-ins, so a flood from one address must not fill its queue.
+const CHECKS_PER_MINUTE: u32 = 120;
+
 /// The largest logo served.
 const MAX_LOGO_BYTES: u64 = 1024 * 1024;
 
@@ -57,6 +62,8 @@ pub struct Site {
     logo: Option<(&'static str, Vec<u8>)>,
     /// `public_url` is https: cookies are `Secure` and `__Host-` prefixed.
     pub secure: bool,
+    /// The per-address allowance of `/ui/check`, apart from the credential throttle.
+    pub checks: crate::throttle::Throttle,
 }
 
 impl Site {
@@ -89,6 +96,7 @@ impl Site {
             name: config.ui.site_name.clone(),
             logo,
             secure: config.public_url.starts_with("https://"),
+            checks: crate::throttle::Throttle::per_minute(CHECKS_PER_MINUTE),
         })
     }
 
