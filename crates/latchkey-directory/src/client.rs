@@ -1,0 +1,512 @@
+//! The directory client: pooled connections (one pool bound as the service account for
+//! reads and resets, one for the users' own binds), lookups, proofs by bind, password
+//! modify, unlock and group membership.
+
+use crate::config::{DirectoryConfig, DirectoryKind};
+use crate::entry::Entry;
+use crate::filter;
+use crate::pool::{Loan, Pool};
+use crate::ppolicy::{self, PolicyError};
+use ldap3::controls::RawControl;
+use ldap3::exop::PasswordModify;
+use ldap3::{
+    Ldap, LdapConnAsync, LdapConnSettings, LdapError, LdapResult, Mod, Scope, SearchEntry,
+};
+use std::collections::HashSet;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// LDAP result codes this client reads.
+const SUCCESS: u32 = 0;
+const NO_SUCH_OBJECT: u32 = 32;
+const INVALID_CREDENTIALS: u32 = 49;
+const INSUFFICIENT_ACCESS: u32 = 50;
+const UNWILLING_TO_PERFORM: u32 = 53;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    /// The directory cannot be reached or does not answer in time (retry later).
+    #[error("the directory is unavailable: {0}")]
+    Unavailable(String),
+    /// An answer this client does not expect (the text is the directory's).
+    #[error("the directory answered {rc}: {text}")]
+    Unexpected { rc: u32, text: String },
+    /// More than one entry matched what must name one.
+    #[error("more than one directory entry matches")]
+    Ambiguous,
+    #[error("{0}")]
+    Config(String),
+}
+
+/// What a bind as the user proved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindOutcome {
+    Bound,
+    /// The password is right but may only be changed: after a reset (`changeAfterReset`),
+    /// or expired with grace binds left.
+    ChangeOnly {
+        expired: bool,
+    },
+    Wrong,
+    /// Locked by the directory's own policy.
+    Locked,
+    /// Expired without grace binds: the owner cannot change it (recovery can).
+    Expired,
+}
+
+/// Why the directory refused a new password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordRefusal {
+    /// The current password given with a self change is wrong.
+    WrongOld,
+    Locked,
+    Expired,
+    TooShort(String),
+    InHistory(String),
+    TooYoung(String),
+    Quality(String),
+    NotAllowed(String),
+    Other(String),
+}
+
+pub struct Directory {
+    config: DirectoryConfig,
+    settings: LdapConnSettings,
+    service: Pool,
+    binds: Pool,
+    /// A DN under the user base that no entry has: an unknown name's bind goes there.
+    decoy_dn: String,
+}
+
+fn unavailable(e: LdapError) -> DirectoryError {
+    DirectoryError::Unavailable(e.to_string())
+}
+
+fn policy_control() -> RawControl {
+    RawControl {
+        ctype: ppolicy::OID.to_owned(),
+        crit: false,
+        val: None,
+    }
+}
+
+fn policy_answer(r: &LdapResult) -> ppolicy::Response {
+    r.ctrls
+        .iter()
+        .find(|c| c.1.ctype == ppolicy::OID)
+        .and_then(|c| c.1.val.as_deref())
+        .and_then(ppolicy::parse)
+        .unwrap_or_default()
+}
+
+impl Directory {
+    /// Prepares the pools and checks that the service account can bind.
+    pub async fn connect(config: DirectoryConfig) -> Result<Self, DirectoryError> {
+        let mut settings = LdapConnSettings::new()
+            .set_conn_timeout(config.timeout)
+            .set_starttls(config.starttls);
+        if config.tls_insecure {
+            settings = settings.set_no_tls_verify(true);
+        } else if let Some(ca) = &config.ca_file {
+            settings = settings.set_config(Arc::new(tls_config(ca)?));
+        }
+        let decoy_dn = format!(
+            "{}=latchkey-decoy-{},{}",
+            config.attributes.user_name,
+            Uuid::new_v4().simple(),
+            config.user_base
+        );
+        let dir = Self {
+            service: Pool::new(config.pool_size),
+            binds: Pool::new(config.pool_size),
+            config,
+            settings,
+            decoy_dn,
+        };
+        drop(dir.service_conn().await?);
+        Ok(dir)
+    }
+
+    pub fn config(&self) -> &DirectoryConfig {
+        &self.config
+    }
+
+    async fn open(&self) -> Result<Ldap, DirectoryError> {
+        let (conn, mut ldap) =
+            LdapConnAsync::with_settings(self.settings.clone(), &self.config.url)
+                .await
+                .map_err(unavailable)?;
+        tokio::spawn(async move {
+            if let Err(e) = conn.drive().await {
+                tracing::debug!(error = %e, "a directory connection ended");
+            }
+        });
+        ldap.with_timeout(self.config.timeout);
+        Ok(ldap)
+    }
+
+    /// A connection bound as the service account.
+    async fn service_conn(&self) -> Result<Loan<'_>, DirectoryError> {
+        let mut loan = self.service.take().await;
+        if loan.ldap.is_none() {
+            let mut ldap = self.open().await?;
+            let r = ldap
+                .with_timeout(self.config.timeout)
+                .simple_bind(&self.config.bind_dn, &self.config.bind_password)
+                .await
+                .map_err(unavailable)?;
+            if r.rc != SUCCESS {
+                return Err(DirectoryError::Config(format!(
+                    "directory.bind_dn: the service account cannot bind ({}: {})",
+                    r.rc, r.text
+                )));
+            }
+            loan.ldap = Some(ldap);
+        }
+        Ok(loan)
+    }
+
+    /// A connection for a user's bind (whoever it was last bound as).
+    async fn bind_conn(&self) -> Result<Loan<'_>, DirectoryError> {
+        let mut loan = self.binds.take().await;
+        if loan.ldap.is_none() {
+            loan.ldap = Some(self.open().await?);
+        }
+        Ok(loan)
+    }
+
+    /// Which kind of directory answers, from its root DSE.
+    pub async fn detect_kind(&self) -> Result<DirectoryKind, DirectoryError> {
+        let mut loan = self.service_conn().await?;
+        let ldap = loan.ldap.as_mut().expect("open");
+        let r = ldap
+            .search(
+                "",
+                Scope::Base,
+                "(objectClass=*)",
+                vec!["supportedCapabilities", "vendorName"],
+            )
+            .await;
+        let (entries, _) = match r {
+            Ok(r) => r.success().map_err(|e| self.fail(&mut loan, e))?,
+            Err(e) => return Err(self.fail(&mut loan, e)),
+        };
+        let ad = entries.into_iter().map(SearchEntry::construct).any(|e| {
+            e.attrs
+                .get("supportedCapabilities")
+                .is_some_and(|c| c.iter().any(|v| v == "1.2.840.113556.1.4.800"))
+        });
+        Ok(if ad {
+            DirectoryKind::ActiveDirectory
+        } else {
+            DirectoryKind::OpenLdap
+        })
+    }
+
+    /// A connection-level failure drops the connection; anything else keeps it.
+    fn fail(&self, loan: &mut Loan<'_>, e: LdapError) -> DirectoryError {
+        match e {
+            LdapError::LdapResult { result } => DirectoryError::Unexpected {
+                rc: result.rc,
+                text: result.text,
+            },
+            other => {
+                loan.discard();
+                unavailable(other)
+            }
+        }
+    }
+
+    async fn search_one(
+        &self,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+    ) -> Result<Option<Entry>, DirectoryError> {
+        let mut loan = self.service_conn().await?;
+        let attrs = Entry::requested(&self.config.attributes);
+        let ldap = loan.ldap.as_mut().expect("open");
+        let r = match ldap.search(base, scope, filter, attrs).await {
+            Ok(r) => r,
+            Err(e) => return Err(self.fail(&mut loan, e)),
+        };
+        match r.1.rc {
+            SUCCESS => {}
+            NO_SUCH_OBJECT => return Ok(None),
+            rc => {
+                return Err(DirectoryError::Unexpected { rc, text: r.1.text });
+            }
+        }
+        let mut entries =
+            r.0.into_iter()
+                .filter_map(|e| Entry::read(SearchEntry::construct(e), &self.config.attributes));
+        let first = entries.next();
+        if entries.next().is_some() {
+            return Err(DirectoryError::Ambiguous);
+        }
+        Ok(first)
+    }
+
+    pub async fn find_by_user_name(&self, name: &str) -> Result<Option<Entry>, DirectoryError> {
+        let f = filter::and_equals(
+            &self.config.user_filter,
+            &self.config.attributes.user_name,
+            name,
+        );
+        self.search_one(&self.config.user_base, Scope::Subtree, &f)
+            .await
+    }
+
+    pub async fn find_by_id(&self, id: Uuid) -> Result<Option<Entry>, DirectoryError> {
+        let f = filter::and_equals(
+            &self.config.user_filter,
+            &self.config.attributes.stable_id,
+            &id.to_string(),
+        );
+        self.search_one(&self.config.user_base, Scope::Subtree, &f)
+            .await
+    }
+
+    /// The entry at `dn`, if it is a user entry under the user base.
+    pub async fn find_by_dn(&self, dn: &str) -> Result<Option<Entry>, DirectoryError> {
+        let under = dn
+            .to_ascii_lowercase()
+            .ends_with(&self.config.user_base.to_ascii_lowercase());
+        if !under {
+            return Ok(None);
+        }
+        self.search_one(dn, Scope::Base, &self.config.user_filter)
+            .await
+    }
+
+    /// Every user entry matching `filter` (an LDAP filter the caller built from escaped
+    /// values), at most `limit`.
+    pub async fn search(&self, filter: &str, limit: usize) -> Result<Vec<Entry>, DirectoryError> {
+        let mut loan = self.service_conn().await?;
+        let attrs = Entry::requested(&self.config.attributes);
+        let f = format!("(&{}{filter})", self.config.user_filter);
+        let ldap = loan.ldap.as_mut().expect("open");
+        let r = match ldap
+            .search(&self.config.user_base, Scope::Subtree, &f, attrs)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return Err(self.fail(&mut loan, e)),
+        };
+        if r.1.rc != SUCCESS {
+            return Err(DirectoryError::Unexpected {
+                rc: r.1.rc,
+                text: r.1.text,
+            });
+        }
+        Ok(r.0
+            .into_iter()
+            .filter_map(|e| Entry::read(SearchEntry::construct(e), &self.config.attributes))
+            .take(limit)
+            .collect())
+    }
+
+    /// One bind as `dn` (or, for a name no entry has, as the decoy DN: the same work,
+    /// never a success). An empty password is never sent (it would be an anonymous bind).
+    pub async fn bind(
+        &self,
+        dn: Option<&str>,
+        password: &str,
+    ) -> Result<BindOutcome, DirectoryError> {
+        let mut loan = self.bind_conn().await?;
+        self.bind_on(&mut loan, dn, password).await
+    }
+
+    async fn bind_on(
+        &self,
+        loan: &mut Loan<'_>,
+        dn: Option<&str>,
+        password: &str,
+    ) -> Result<BindOutcome, DirectoryError> {
+        let target = dn.unwrap_or(&self.decoy_dn);
+        let sent = if password.is_empty() {
+            "\u{1}"
+        } else {
+            password
+        };
+        let ldap = loan.ldap.as_mut().expect("open");
+        let r = match ldap
+            .with_controls(vec![policy_control()])
+            .simple_bind(target, sent)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return Err(self.fail(loan, e)),
+        };
+        let answer = policy_answer(&r);
+        Ok(match (r.rc, answer.error) {
+            (SUCCESS, _) if dn.is_none() || password.is_empty() => BindOutcome::Wrong,
+            (SUCCESS, Some(PolicyError::ChangeAfterReset)) => {
+                BindOutcome::ChangeOnly { expired: false }
+            }
+            (SUCCESS, _) if answer.grace_remaining.is_some() => {
+                BindOutcome::ChangeOnly { expired: true }
+            }
+            (SUCCESS, _) => BindOutcome::Bound,
+            (INVALID_CREDENTIALS, Some(PolicyError::AccountLocked)) => BindOutcome::Locked,
+            (INVALID_CREDENTIALS, Some(PolicyError::PasswordExpired)) => BindOutcome::Expired,
+            (INVALID_CREDENTIALS, _) => BindOutcome::Wrong,
+            (rc, _) => {
+                return Err(DirectoryError::Unexpected { rc, text: r.text });
+            }
+        })
+    }
+
+    /// A self change: bound as the user with the current password, an RFC 3062 password
+    /// modify with `oldPasswd` on the same connection, the password-policy control on
+    /// both.
+    pub async fn change_password(
+        &self,
+        dn: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<Result<(), PasswordRefusal>, DirectoryError> {
+        let mut loan = self.bind_conn().await?;
+        match self.bind_on(&mut loan, Some(dn), old).await? {
+            BindOutcome::Bound | BindOutcome::ChangeOnly { .. } => {}
+            BindOutcome::Wrong => return Ok(Err(PasswordRefusal::WrongOld)),
+            BindOutcome::Locked => return Ok(Err(PasswordRefusal::Locked)),
+            BindOutcome::Expired => return Ok(Err(PasswordRefusal::Expired)),
+        }
+        let ldap = loan.ldap.as_mut().expect("open");
+        let r = match ldap
+            .with_controls(vec![policy_control()])
+            .extended(PasswordModify {
+                user_id: None,
+                old_pass: Some(old),
+                new_pass: Some(new),
+            })
+            .await
+        {
+            Ok(r) => r.1,
+            Err(e) => return Err(self.fail(&mut loan, e)),
+        };
+        Ok(refusal(&r))
+    }
+
+    /// A reset by the service account: password modify without `oldPasswd`, then
+    /// `pwdReset` set (the owner must change it) or cleared.
+    pub async fn reset_password(
+        &self,
+        dn: &str,
+        new: &str,
+        must_change: bool,
+    ) -> Result<Result<(), PasswordRefusal>, DirectoryError> {
+        let mut loan = self.service_conn().await?;
+        let ldap = loan.ldap.as_mut().expect("open");
+        let r = match ldap
+            .with_controls(vec![policy_control()])
+            .extended(PasswordModify {
+                user_id: Some(dn),
+                old_pass: None,
+                new_pass: Some(new),
+            })
+            .await
+        {
+            Ok(r) => r.1,
+            Err(e) => return Err(self.fail(&mut loan, e)),
+        };
+        if let Err(refused) = refusal(&r) {
+            return Ok(Err(refused));
+        }
+        let flag = if must_change {
+            Mod::Replace("pwdReset", HashSet::from(["TRUE"]))
+        } else {
+            Mod::Delete("pwdReset", HashSet::new())
+        };
+        self.modify(&mut loan, dn, vec![flag]).await?;
+        Ok(Ok(()))
+    }
+
+    /// Lifts the directory's own lock.
+    pub async fn unlock(&self, dn: &str) -> Result<(), DirectoryError> {
+        let mut loan = self.service_conn().await?;
+        self.modify(
+            &mut loan,
+            dn,
+            vec![Mod::Delete("pwdAccountLockedTime", HashSet::new())],
+        )
+        .await
+    }
+
+    /// A modify by the service account; removing a value that is not there is no error.
+    async fn modify(
+        &self,
+        loan: &mut Loan<'_>,
+        dn: &str,
+        mods: Vec<Mod<&str>>,
+    ) -> Result<(), DirectoryError> {
+        let ldap = loan.ldap.as_mut().expect("open");
+        let r = match ldap.modify(dn, mods).await {
+            Ok(r) => r,
+            Err(e) => return Err(self.fail(loan, e)),
+        };
+        // 16: noSuchAttribute (deleting what is not there).
+        match r.rc {
+            SUCCESS | 16 => Ok(()),
+            rc => Err(DirectoryError::Unexpected { rc, text: r.text }),
+        }
+    }
+
+    /// Whether the entry at `dn` is a member of the group at `group`.
+    pub async fn is_member(&self, group: &str, dn: &str) -> Result<bool, DirectoryError> {
+        let mut loan = self.service_conn().await?;
+        let f = format!("(member={})", filter::escape(dn));
+        let ldap = loan.ldap.as_mut().expect("open");
+        let r = match ldap.search(group, Scope::Base, &f, vec!["1.1"]).await {
+            Ok(r) => r,
+            Err(e) => return Err(self.fail(&mut loan, e)),
+        };
+        Ok(r.1.rc == SUCCESS && !r.0.is_empty())
+    }
+}
+
+/// A password modify's answer as a refusal (or none).
+fn refusal(r: &LdapResult) -> Result<(), PasswordRefusal> {
+    if r.rc == SUCCESS {
+        return Ok(());
+    }
+    let text = r.text.clone();
+    Err(match (r.rc, policy_answer(r).error) {
+        (_, Some(PolicyError::PasswordTooShort)) => PasswordRefusal::TooShort(text),
+        (_, Some(PolicyError::PasswordInHistory)) => PasswordRefusal::InHistory(text),
+        (_, Some(PolicyError::PasswordTooYoung)) => PasswordRefusal::TooYoung(text),
+        (_, Some(PolicyError::InsufficientPasswordQuality)) => PasswordRefusal::Quality(text),
+        (_, Some(PolicyError::PasswordExpired)) => PasswordRefusal::Expired,
+        (_, Some(PolicyError::AccountLocked)) => PasswordRefusal::Locked,
+        (INSUFFICIENT_ACCESS | UNWILLING_TO_PERFORM, _)
+        | (_, Some(PolicyError::PasswordModNotAllowed | PolicyError::MustSupplyOldPassword)) => {
+            PasswordRefusal::NotAllowed(text)
+        }
+        (INVALID_CREDENTIALS, _) => PasswordRefusal::WrongOld,
+        _ => PasswordRefusal::Other(text),
+    })
+}
+
+/// A TLS configuration trusting the CA certificates in a PEM file.
+fn tls_config(path: &std::path::Path) -> Result<rustls::ClientConfig, DirectoryError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    let bad =
+        |e: String| DirectoryError::Config(format!("directory.ca_file: {}: {e}", path.display()));
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(path).map_err(|e| bad(e.to_string()))? {
+        roots
+            .add(cert.map_err(|e| bad(e.to_string()))?)
+            .map_err(|e| bad(e.to_string()))?;
+    }
+    if roots.is_empty() {
+        return Err(bad("no certificate in it".into()));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}

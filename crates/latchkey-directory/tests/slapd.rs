@@ -1,0 +1,217 @@
+//! The directory client against a real OpenLDAP slapd with ppolicy; after every change
+//! `ldapwhoami`, a client independent of Latchkey, binds with the new password and not
+//! the old one. Each test has its own slapd and fresh entries.
+
+use latchkey_directory::testing::{ADMIN_GROUP, HELPDESK_GROUP, PEOPLE, Slapd};
+use latchkey_directory::{BindOutcome, Directory, DirectoryError, DirectoryKind, PasswordRefusal};
+
+const PW: &str = "Mellow-Trout-41";
+
+async fn setup() -> Option<(Slapd, Directory)> {
+    let slapd = Slapd::start()?;
+    let dir = Directory::connect(slapd.config()).await.expect("connects");
+    Some((slapd, dir))
+}
+
+#[tokio::test]
+async fn entries_are_found_by_user_name_dn_and_stable_id_and_a_value_cannot_widen_a_search() {
+    let Some((slapd, dir)) = setup().await else {
+        return;
+    };
+    let (uid, dn) = slapd.add_person("jdoe", PW);
+    let by_name = dir.find_by_user_name(&uid).await.unwrap().expect("found");
+    assert_eq!(by_name.dn, dn);
+    assert_eq!(
+        by_name.mail.as_deref(),
+        Some(format!("{uid}@example.com").as_str())
+    );
+    assert!(!by_name.locked && !by_name.must_change);
+    assert!(by_name.created_at.is_some());
+    assert_eq!(dir.find_by_dn(&dn).await.unwrap().unwrap().id, by_name.id);
+    assert_eq!(dir.find_by_id(by_name.id).await.unwrap().unwrap().dn, dn);
+    assert_eq!(dir.find_by_user_name("nobody").await.unwrap(), None);
+    assert_eq!(dir.find_by_user_name("*").await.unwrap(), None);
+    assert_eq!(dir.find_by_user_name("jdoe*").await.unwrap(), None);
+    assert_eq!(
+        dir.find_by_dn(&format!("uid=nobody,{PEOPLE}"))
+            .await
+            .unwrap(),
+        None
+    );
+    // The service account is not a person; an entry outside the user base is not found.
+    assert_eq!(
+        dir.find_by_dn("cn=latchkey,ou=services,dc=example,dc=com")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(dir.detect_kind().await.unwrap(), DirectoryKind::OpenLdap);
+}
+
+#[tokio::test]
+async fn a_bind_proves_the_password_and_an_unknown_name_binds_to_a_decoy() {
+    let Some((slapd, dir)) = setup().await else {
+        return;
+    };
+    let (_, dn) = slapd.add_person("jdoe", PW);
+    assert_eq!(dir.bind(Some(&dn), PW).await.unwrap(), BindOutcome::Bound);
+    assert_eq!(
+        dir.bind(Some(&dn), "Wrong-Password-1").await.unwrap(),
+        BindOutcome::Wrong
+    );
+    assert_eq!(dir.bind(Some(&dn), "").await.unwrap(), BindOutcome::Wrong);
+    assert_eq!(dir.bind(None, PW).await.unwrap(), BindOutcome::Wrong);
+    assert_eq!(dir.bind(None, "").await.unwrap(), BindOutcome::Wrong);
+}
+
+#[tokio::test]
+async fn a_self_change_sets_the_password_in_the_directory() {
+    let Some((slapd, dir)) = setup().await else {
+        return;
+    };
+    let (_, dn) = slapd.add_person("jdoe", PW);
+    let new = "Velvet-Canyon-58";
+    assert_eq!(
+        dir.change_password(&dn, "Wrong-Password-1", new)
+            .await
+            .unwrap(),
+        Err(PasswordRefusal::WrongOld)
+    );
+    assert!(
+        slapd.whoami(&dn, PW),
+        "a refused change leaves the password"
+    );
+    dir.change_password(&dn, PW, new).await.unwrap().unwrap();
+    assert!(slapd.whoami(&dn, new));
+    assert!(!slapd.whoami(&dn, PW));
+    let e = dir.find_by_dn(&dn).await.unwrap().unwrap();
+    assert!(e.password_changed_at.is_some());
+}
+
+#[tokio::test]
+async fn the_directorys_own_refusals_are_typed() {
+    let Some((slapd, dir)) = setup().await else {
+        return;
+    };
+    let (_, dn) = slapd.add_person("jdoe", PW);
+    match dir.change_password(&dn, PW, "short").await.unwrap() {
+        Err(PasswordRefusal::TooShort(_)) => {}
+        other => panic!("{other:?}"),
+    }
+    dir.change_password(&dn, PW, "Velvet-Canyon-58")
+        .await
+        .unwrap()
+        .unwrap();
+    match dir
+        .change_password(&dn, "Velvet-Canyon-58", PW)
+        .await
+        .unwrap()
+    {
+        Err(PasswordRefusal::InHistory(_)) => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(slapd.whoami(&dn, "Velvet-Canyon-58"));
+}
+
+#[tokio::test]
+async fn a_reset_by_the_service_account_can_require_a_change() {
+    let Some((slapd, dir)) = setup().await else {
+        return;
+    };
+    let (_, dn) = slapd.add_person("jdoe", PW);
+    let temp = "Tempor-Ary-Pass-77";
+    dir.reset_password(&dn, temp, true).await.unwrap().unwrap();
+    assert!(slapd.whoami(&dn, temp) && !slapd.whoami(&dn, PW));
+    assert!(dir.find_by_dn(&dn).await.unwrap().unwrap().must_change);
+    assert_eq!(
+        dir.bind(Some(&dn), temp).await.unwrap(),
+        BindOutcome::ChangeOnly { expired: false }
+    );
+    dir.change_password(&dn, temp, "Granite-Harbor-93")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!dir.find_by_dn(&dn).await.unwrap().unwrap().must_change);
+    assert_eq!(
+        dir.bind(Some(&dn), "Granite-Harbor-93").await.unwrap(),
+        BindOutcome::Bound
+    );
+    // Without must-change, the flag the overlay sets on a reset is cleared.
+    dir.reset_password(&dn, "Amber-Lantern-27", false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!dir.find_by_dn(&dn).await.unwrap().unwrap().must_change);
+    assert_eq!(
+        dir.bind(Some(&dn), "Amber-Lantern-27").await.unwrap(),
+        BindOutcome::Bound
+    );
+}
+
+#[tokio::test]
+async fn the_directorys_lock_is_seen_and_lifted() {
+    let Some((slapd, dir)) = setup().await else {
+        return;
+    };
+    let (_, dn) = slapd.add_person("jdoe", PW);
+    for _ in 0..5 {
+        assert_eq!(
+            dir.bind(Some(&dn), "Wrong-Password-1").await.unwrap(),
+            BindOutcome::Wrong
+        );
+    }
+    assert_eq!(dir.bind(Some(&dn), PW).await.unwrap(), BindOutcome::Locked);
+    assert!(dir.find_by_dn(&dn).await.unwrap().unwrap().locked);
+    dir.unlock(&dn).await.unwrap();
+    assert_eq!(dir.bind(Some(&dn), PW).await.unwrap(), BindOutcome::Bound);
+}
+
+#[tokio::test]
+async fn group_membership_is_read_from_the_groups() {
+    let Some((slapd, dir)) = setup().await else {
+        return;
+    };
+    let (_, helper) = slapd.add_person("helper", PW);
+    let (_, boss) = slapd.add_person("boss", PW);
+    slapd.add_group(HELPDESK_GROUP, &[&helper]);
+    slapd.add_group(ADMIN_GROUP, &[&boss]);
+    assert!(dir.is_member(HELPDESK_GROUP, &helper).await.unwrap());
+    assert!(!dir.is_member(ADMIN_GROUP, &helper).await.unwrap());
+    assert!(dir.is_member(ADMIN_GROUP, &boss).await.unwrap());
+}
+
+#[tokio::test]
+async fn an_outage_is_unavailable_and_the_client_recovers_without_a_restart() {
+    let Some((mut slapd, dir)) = setup().await else {
+        return;
+    };
+    let (uid, dn) = slapd.add_person("jdoe", PW);
+    assert!(dir.find_by_user_name(&uid).await.unwrap().is_some());
+    slapd.stop();
+    assert!(matches!(
+        dir.find_by_user_name(&uid).await,
+        Err(DirectoryError::Unavailable(_))
+    ));
+    assert!(matches!(
+        dir.bind(Some(&dn), PW).await,
+        Err(DirectoryError::Unavailable(_))
+    ));
+    slapd.run();
+    // The first use after the outage may still meet a connection that died with it.
+    let mut found = None;
+    for _ in 0..3 {
+        if let Ok(f) = dir.find_by_user_name(&uid).await {
+            found = f;
+            break;
+        }
+    }
+    assert!(found.is_some());
+    let mut bound = None;
+    for _ in 0..3 {
+        if let Ok(b) = dir.bind(Some(&dn), PW).await {
+            bound = Some(b);
+            break;
+        }
+    }
+    assert_eq!(bound, Some(BindOutcome::Bound));
+}
