@@ -215,3 +215,41 @@ async fn an_outage_is_unavailable_and_the_client_recovers_without_a_restart() {
     }
     assert_eq!(bound, Some(BindOutcome::Bound));
 }
+
+#[tokio::test]
+async fn query_filters_run_in_the_directory() {
+    use latchkey_core::recovery::filter::Filter;
+    use latchkey_directory::filter::translate;
+    let Some((slapd, dir)) = setup().await else {
+        return;
+    };
+    let (a, _) = slapd.add_person("alpha", PW);
+    let (b, _) = slapd.add_person("alpine", PW);
+    let (c, _) = slapd.add_person("beta", PW);
+    let names = |f: &str| {
+        let ldap = translate(&Filter::parse(f).unwrap(), &dir.config().attributes).unwrap();
+        let dir = &dir;
+        async move {
+            let mut n: Vec<String> = dir
+                .search(&ldap, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.user_name)
+                .collect();
+            n.sort();
+            n
+        }
+    };
+    assert_eq!(names(r#"userName sw "ALP""#).await, [a.clone(), b.clone()]);
+    assert_eq!(
+        names(r#"userName sw "alp" and not (userName eq "alpine1")"#).await,
+        [a.clone()]
+    );
+    assert_eq!(
+        names(&format!(r#"mail eq "{c}@example.com""#)).await,
+        [c.clone()]
+    );
+    assert_eq!(names(r#"userName eq "*""#).await, Vec::<String>::new());
+    assert_eq!(names("true").await.len(), 3);
+}
