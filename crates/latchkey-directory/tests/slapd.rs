@@ -241,14 +241,17 @@ async fn query_filters_run_in_the_directory() {
             n
         }
     };
-    assert_eq!(names(r#"userName sw "ALP""#).await, [a.clone(), b.clone()]);
+    assert_eq!(
+        names(r#"userName sw "ALP""#).await,
+        [a.as_str(), b.as_str()]
+    );
     assert_eq!(
         names(r#"userName sw "alp" and not (userName eq "alpine1")"#).await,
-        [a.clone()]
+        [a.as_str()]
     );
     assert_eq!(
         names(&format!(r#"mail eq "{c}@example.com""#)).await,
-        [c.clone()]
+        [c.as_str()]
     );
     assert_eq!(names(r#"userName eq "*""#).await, Vec::<String>::new());
     assert_eq!(names("true").await.len(), 3);
