@@ -278,7 +278,7 @@ async fn a_failed_sign_in_page_is_byte_for_byte_the_same_whoever_it_names() {
         let p = b
             .post("/ui/sign-in", &[("username", who), ("password", pw)])
             .await;
-        assert_eq!(p.status, StatusCode::UNAUTHORIZED, "{who}");
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{who}");
         assert!(!b.has_session());
         assert!(!p.body.contains(pw), "the password is never written back");
         seen.push((p.status, p.body.replace(who, "NAME")));
@@ -403,7 +403,7 @@ async fn a_refused_change_marks_the_unmet_rules_and_writes_back_no_password() {
             ],
         )
         .await;
-    assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.body.contains("current password is not correct"));
     assert!(!p.body.contains("Velvet-Canyon-58"));
 }

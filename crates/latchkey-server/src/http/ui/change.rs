@@ -122,7 +122,14 @@ pub async fn submit(
                 field: "current-password",
                 message: t("change.wrong_current"),
             }];
-            page(&state, &v, StatusCode::UNAUTHORIZED, &problems, None).await
+            page(
+                &state,
+                &v,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &problems,
+                None,
+            )
+            .await
         }
         Err(CoreError::Forbidden(_) | CoreError::Refused(_)) => message(
             &state,

@@ -138,7 +138,7 @@ pub async fn submit(
                 field: "current-password",
                 message: t("change.wrong_current"),
             }];
-            page(&state, &v, StatusCode::UNAUTHORIZED, &p, &fields).await
+            page(&state, &v, StatusCode::UNPROCESSABLE_ENTITY, &p, &fields).await
         }
         Err(CoreError::Invalid(why)) => {
             let p = [Problem {

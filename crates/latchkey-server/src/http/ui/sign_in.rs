@@ -57,7 +57,7 @@ pub async fn submit(
             message: t("errors.required"),
         });
     }
-    if problems.is_empty() {
+    let status = if problems.is_empty() {
         match state.core.sign_in(&v.ctx, user_name, password).await {
             Ok(signed) => {
                 use latchkey_core::secret::ExposeSecret as _;
@@ -68,15 +68,16 @@ pub async fn submit(
                     "/ui/account"
                 });
             }
-            Err(CoreError::InvalidCredentials) => problems.push(Problem {
-                field: "username",
-                message: t("sign_in.failed"),
-            }),
+            // The same words whatever failed: unknown, wrong, locked, disabled.
+            Err(CoreError::InvalidCredentials) => {
+                problems.push(Problem {
+                    field: "username",
+                    message: t("sign_in.failed"),
+                });
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Err(e) => return trouble(&state, &v, &e),
         }
-    }
-    let status = if problems.iter().any(|p| p.message == t("sign_in.failed")) {
-        StatusCode::UNAUTHORIZED
     } else {
         StatusCode::BAD_REQUEST
     };

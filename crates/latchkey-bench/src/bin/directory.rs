@@ -1,0 +1,177 @@
+//! The directory client against slapd's own rate, on one machine: binds/s of the client
+//! Latchkey proves passwords with (`Directory::bind`, pooled connections) beside binds/s
+//! of a plain ldap3 client of the same kind (one connection per task, binding in a
+//! loop), and self changes/s (`Directory::change_password`: bind as the user, RFC 3062
+//! password modify) beside `ldappasswd`'s. Both sides run in the same run, against the same
+//! throwaway slapd with ppolicy, with the same concurrency.
+//!
+//! Run: `cargo run --release -p latchkey-bench --bin directory` (`--seconds`, `--tasks`).
+#![allow(clippy::print_stdout)] // a benchmark reports
+
+use clap::Parser;
+use latchkey_directory::testing::Slapd;
+use latchkey_directory::{BindOutcome, Directory};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+struct Args {
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Concurrent binders (and pool size).
+    #[arg(long, default_value_t = 8)]
+    tasks: usize,
+    /// Alternating rounds of each side (the machine is shared: compare within a round).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+}
+
+const PW: &str = "Mellow-Trout-41";
+
+/// Binds/s of a plain ldap3 client: `tasks` connections, each binding in a loop.
+async fn raw_binds(url: &str, dns: &[String], tasks: usize, for_: Duration) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let mut handles = vec![];
+    for t in 0..tasks {
+        let (url, dn, done) = (url.to_owned(), dns[t % dns.len()].clone(), done.clone());
+        handles.push(tokio::spawn(async move {
+            let (conn, mut ldap) = ldap3::LdapConnAsync::new(&url).await.expect("connects");
+            tokio::spawn(async move { conn.drive().await });
+            while start.elapsed() < for_ {
+                let r = ldap.simple_bind(&dn, PW).await.expect("binds");
+                assert_eq!(r.rc, 0);
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for h in handles {
+        h.await.expect("task");
+    }
+    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Binds/s through Latchkey's directory client (its pool, its ppolicy control).
+async fn client_binds(dir: Arc<Directory>, dns: &[String], tasks: usize, for_: Duration) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let mut handles = vec![];
+    for t in 0..tasks {
+        let (dir, dn, done) = (dir.clone(), dns[t % dns.len()].clone(), done.clone());
+        handles.push(tokio::spawn(async move {
+            while start.elapsed() < for_ {
+                let r = dir.bind(Some(&dn), PW).await.expect("binds");
+                assert_eq!(r, BindOutcome::Bound);
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for h in handles {
+        h.await.expect("task");
+    }
+    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Self changes/s by `ldappasswd` (bind as the user, password modify with the old one),
+/// one process per change, `tasks` at a time; and the same through the client.
+async fn changes(slapd: &Slapd, dir: Arc<Directory>, tasks: usize, for_: Duration) -> (f64, f64) {
+    let mut people = vec![];
+    for t in 0..tasks {
+        people.push(slapd.add_person(&format!("chg{t}x"), PW).1);
+    }
+    let tool = {
+        let done = Arc::new(AtomicU64::new(0));
+        let start = Instant::now();
+        let mut handles = vec![];
+        for dn in people.clone() {
+            let (url, done) = (slapd.url.clone(), done.clone());
+            handles.push(tokio::spawn(async move {
+                let mut current = PW.to_owned();
+                let mut n = 0u64;
+                while start.elapsed() < for_ {
+                    n += 1;
+                    let next = format!("Changed-Pass-{n}-Word");
+                    let ok = tokio::process::Command::new("ldappasswd")
+                        .args([
+                            "-x", "-H", &url, "-D", &dn, "-w", &current, "-a", &current, "-s",
+                            &next,
+                        ])
+                        .stdout(std::process::Stdio::null())
+                        .status()
+                        .await
+                        .expect("ldappasswd runs")
+                        .success();
+                    assert!(ok, "ldappasswd failed");
+                    current = next;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                current
+            }));
+        }
+        let mut currents = vec![];
+        for h in handles {
+            currents.push(h.await.expect("task"));
+        }
+        let rate = done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
+        (rate, currents)
+    };
+    let (tool_rate, currents) = tool;
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let mut handles = vec![];
+    for (dn, current) in people.into_iter().zip(currents) {
+        let (dir, done) = (dir.clone(), done.clone());
+        handles.push(tokio::spawn(async move {
+            let mut current = current;
+            let mut n = 0u64;
+            while start.elapsed() < for_ {
+                n += 1;
+                let next = format!("Client-Pass-{n}-Word");
+                dir.change_password(&dn, &current, &next)
+                    .await
+                    .expect("answers")
+                    .expect("accepted");
+                current = next;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for h in handles {
+        h.await.expect("task");
+    }
+    let client_rate = done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
+    (tool_rate, client_rate)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let slapd = Slapd::start().ok_or_else(|| anyhow::anyhow!("slapd is not installed"))?;
+    let mut config = slapd.config();
+    config.pool_size = args.tasks;
+    let dir = Arc::new(Directory::connect(config).await?);
+    let dns: Vec<String> = (0..args.tasks)
+        .map(|t| slapd.add_person(&format!("bench{t}x"), PW).1)
+        .collect();
+    let for_ = Duration::from_secs(args.seconds);
+    println!(
+        "# Directory client against slapd ({} tasks, {} s per side, {} rounds)",
+        args.tasks, args.seconds, args.rounds
+    );
+    println!();
+    println!("| round | slapd binds/s (plain ldap3) | binds/s through the client | ratio |");
+    println!("|---|---|---|---|");
+    for round in 1..=args.rounds {
+        let raw = raw_binds(&slapd.url, &dns, args.tasks, for_).await;
+        let ours = client_binds(dir.clone(), &dns, args.tasks, for_).await;
+        println!("| {round} | {raw:.0} | {ours:.0} | {:.3} |", ours / raw);
+    }
+    println!();
+    let (tool, ours) = changes(&slapd, dir, args.tasks, for_).await;
+    println!("| self changes/s: ldappasswd | through the client | ratio |");
+    println!("|---|---|---|");
+    println!("| {tool:.0} | {ours:.0} | {:.3} |", ours / tool);
+    Ok(())
+}
