@@ -62,11 +62,89 @@ pwdCheckQuality: 1
 ";
 
 pub struct Slapd {
+    /// `ldap://127.0.0.1:PORT` (StartTLS offered when started with TLS).
     pub url: String,
+    /// With TLS: `ldaps://localhost:PORT` and the PEM file of the CA that signed its
+    /// certificate (for `localhost` and 127.0.0.1).
+    pub ldaps: Option<(String, std::path::PathBuf)>,
     dir: tempfile::TempDir,
     port: u16,
+    tls_port: Option<u16>,
     child: Option<Child>,
     serial: std::sync::atomic::AtomicU32,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A CA and a server certificate it signed (for `localhost` and 127.0.0.1), made with
+/// the `openssl` tool: `(ca.pem, server.pem, server.key)` in `dir`.
+fn certificates(dir: &std::path::Path) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Latchkey Test CA",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("ext.cnf");
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
 }
 
 fn installed() -> bool {
@@ -81,6 +159,15 @@ fn installed() -> bool {
 impl Slapd {
     /// A fresh directory, or `None` when slapd is not installed (unless required).
     pub fn start() -> Option<Self> {
+        Self::start_with(false)
+    }
+
+    /// The same, also offering TLS: StartTLS on `url`, and `ldaps`.
+    pub fn start_with_tls() -> Option<Self> {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Option<Self> {
         if !installed() {
             assert!(
                 std::env::var("LK_REQUIRE_SLAPD").as_deref() != Ok("1"),
@@ -90,17 +177,27 @@ impl Slapd {
             return None;
         }
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = free_port();
+        let tls_port = tls.then(free_port);
+        let tls_conf = if tls {
+            certificates(dir.path());
+            let p = |f: &str| dir.path().join(f).display().to_string();
+            format!(
+                "TLSCACertificateFile {}\nTLSCertificateFile {}\nTLSCertificateKeyFile {}\n",
+                p("ca.pem"),
+                p("server.pem"),
+                p("server.key")
+            )
+        } else {
+            String::new()
+        };
         let db = dir.path().join("db");
         std::fs::create_dir(&db).expect("the database folder");
         let conf = format!(
             "include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
-modulepath /usr/lib/ldap
+{tls_conf}modulepath /usr/lib/ldap
 moduleload back_mdb
 moduleload ppolicy
 pidfile {pid}
@@ -121,10 +218,13 @@ access to * by dn.exact=\"{SERVICE_DN}\" manage by self read by users read by * 
         );
         let conf_path = dir.path().join("slapd.conf");
         std::fs::write(&conf_path, conf).expect("slapd.conf");
+        let ldaps = tls_port.map(|p| (format!("ldaps://localhost:{p}"), dir.path().join("ca.pem")));
         let mut s = Self {
             url: format!("ldap://127.0.0.1:{port}"),
+            ldaps,
             dir,
             port,
+            tls_port,
             child: None,
             serial: Default::default(),
         };
@@ -135,10 +235,14 @@ access to * by dn.exact=\"{SERVICE_DN}\" manage by self read by users read by * 
 
     /// Starts slapd (again) on the same port and data, in the foreground as a child.
     pub fn run(&mut self) {
+        let mut listen = format!("ldap://127.0.0.1:{}/", self.port);
+        if let Some(p) = self.tls_port {
+            listen.push_str(&format!(" ldaps://127.0.0.1:{p}/"));
+        }
         let child = Command::new("slapd")
             .args(["-d", "0", "-f"])
             .arg(self.dir.path().join("slapd.conf"))
-            .args(["-h", &format!("ldap://127.0.0.1:{}/", self.port)])
+            .args(["-h", &listen])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

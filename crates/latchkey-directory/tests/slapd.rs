@@ -256,3 +256,44 @@ async fn query_filters_run_in_the_directory() {
     assert_eq!(names(r#"userName eq "*""#).await, Vec::<String>::new());
     assert_eq!(names("true").await.len(), 3);
 }
+
+#[tokio::test]
+async fn tls_by_ldaps_and_starttls_trusts_the_configured_ca_only() {
+    let Some(slapd) = Slapd::start_with_tls() else {
+        return;
+    };
+    let (ldaps, ca) = slapd.ldaps.clone().expect("started with TLS");
+    let (uid, dn) = slapd.add_person("jdoe", PW);
+    // ldaps:// with the CA file.
+    let mut c = slapd.config();
+    c.url = ldaps.clone();
+    c.ca_file = Some(ca.clone());
+    let dir = Directory::connect(c).await.expect("ldaps with the CA");
+    assert!(dir.find_by_user_name(&uid).await.unwrap().is_some());
+    assert_eq!(dir.bind(Some(&dn), PW).await.unwrap(), BindOutcome::Bound);
+    // StartTLS on ldap:// with the CA file (the name in the certificate is localhost).
+    let mut c = slapd.config();
+    c.url = slapd.url.replace("127.0.0.1", "localhost");
+    c.starttls = true;
+    c.ca_file = Some(ca.clone());
+    let dir = Directory::connect(c).await.expect("StartTLS with the CA");
+    assert_eq!(dir.bind(Some(&dn), PW).await.unwrap(), BindOutcome::Bound);
+    // A certificate no trusted CA signed is refused; `tls_insecure` takes it anyway.
+    let mut c = slapd.config();
+    c.url = ldaps.clone();
+    assert!(
+        Directory::connect(c.clone()).await.is_err(),
+        "the system's CAs did not sign it"
+    );
+    c.tls_insecure = true;
+    assert!(Directory::connect(c).await.is_ok());
+    // A CA file without a certificate is a configuration error naming the key.
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    let mut c = slapd.config();
+    c.url = ldaps;
+    c.ca_file = Some(empty.path().to_owned());
+    match Directory::connect(c).await {
+        Err(DirectoryError::Config(m)) => assert!(m.starts_with("directory.ca_file:"), "{m}"),
+        other => panic!("{:?}", other.err()),
+    }
+}
