@@ -74,9 +74,63 @@ async fn client_binds(dir: Arc<Directory>, dns: &[String], tasks: usize, for_: D
     done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
 }
 
+/// Self changes/s of a plain ldap3 client: on its own connection per task, a bind as the
+/// user then a password modify with the old password, in a loop. Returns the rate and
+/// each person's password at the end.
+async fn raw_changes(
+    url: &str,
+    people: Vec<(String, String)>,
+    tag: &str,
+    for_: Duration,
+) -> (f64, Vec<String>) {
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let mut handles = vec![];
+    for (dn, current) in people {
+        let (url, done, tag) = (url.to_owned(), done.clone(), tag.to_owned());
+        handles.push(tokio::spawn(async move {
+            let (conn, mut ldap) = ldap3::LdapConnAsync::new(&url).await.expect("connects");
+            tokio::spawn(async move { conn.drive().await });
+            let mut current = current;
+            let mut n = 0u64;
+            while start.elapsed() < for_ {
+                n += 1;
+                let next = format!("{tag}-Pass-{n}-Word");
+                assert_eq!(ldap.simple_bind(&dn, &current).await.expect("binds").rc, 0);
+                let r = ldap
+                    .extended(ldap3::exop::PasswordModify {
+                        user_id: None,
+                        old_pass: Some(&current),
+                        new_pass: Some(&next),
+                    })
+                    .await
+                    .expect("answers");
+                assert_eq!(r.1.rc, 0, "{}", r.1.text);
+                current = next;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            current
+        }));
+    }
+    let mut currents = vec![];
+    for h in handles {
+        currents.push(h.await.expect("task"));
+    }
+    (
+        done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64(),
+        currents,
+    )
+}
+
 /// Self changes/s by `ldappasswd` (bind as the user, password modify with the old one),
-/// one process per change, `tasks` at a time; and the same through the client.
-async fn changes(slapd: &Slapd, dir: Arc<Directory>, tasks: usize, for_: Duration) -> (f64, f64) {
+/// one process per change, `tasks` at a time; by a plain ldap3 client; and through the
+/// client. Returns `(ldappasswd, plain ldap3, client)`.
+async fn changes(
+    slapd: &Slapd,
+    dir: Arc<Directory>,
+    tasks: usize,
+    for_: Duration,
+) -> (f64, f64, f64) {
     let mut people = vec![];
     for t in 0..tasks {
         people.push(slapd.add_person(&format!("chg{t}x"), PW).1);
@@ -118,6 +172,13 @@ async fn changes(slapd: &Slapd, dir: Arc<Directory>, tasks: usize, for_: Duratio
         (rate, currents)
     };
     let (tool_rate, currents) = tool;
+    let (raw_rate, currents) = raw_changes(
+        &slapd.url,
+        people.iter().cloned().zip(currents).collect(),
+        "Raw",
+        for_,
+    )
+    .await;
     let done = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let mut handles = vec![];
@@ -142,7 +203,7 @@ async fn changes(slapd: &Slapd, dir: Arc<Directory>, tasks: usize, for_: Duratio
         h.await.expect("task");
     }
     let client_rate = done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
-    (tool_rate, client_rate)
+    (tool_rate, raw_rate, client_rate)
 }
 
 #[tokio::main]
@@ -169,9 +230,15 @@ async fn main() -> anyhow::Result<()> {
         println!("| {round} | {raw:.0} | {ours:.0} | {:.3} |", ours / raw);
     }
     println!();
-    let (tool, ours) = changes(&slapd, dir, args.tasks, for_).await;
-    println!("| self changes/s: ldappasswd | through the client | ratio |");
-    println!("|---|---|---|");
-    println!("| {tool:.0} | {ours:.0} | {:.3} |", ours / tool);
+    let (tool, raw, ours) = changes(&slapd, dir, args.tasks, for_).await;
+    println!(
+        "| self changes/s: ldappasswd (a process each) | plain ldap3 (bind + password modify) | through the client | client / ldap3 | client / ldappasswd |"
+    );
+    println!("|---|---|---|---|---|");
+    println!(
+        "| {tool:.0} | {raw:.0} | {ours:.0} | {:.3} | {:.1} |",
+        ours / raw,
+        ours / tool
+    );
     Ok(())
 }
