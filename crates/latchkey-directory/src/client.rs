@@ -132,17 +132,23 @@ impl Directory {
     }
 
     async fn open(&self) -> Result<Ldap, DirectoryError> {
-        let (conn, mut ldap) =
-            LdapConnAsync::with_settings(self.settings.clone(), &self.config.url)
-                .await
-                .map_err(unavailable)?;
+        let (conn, ldap) = LdapConnAsync::with_settings(self.settings.clone(), &self.config.url)
+            .await
+            .map_err(unavailable)?;
         tokio::spawn(async move {
             if let Err(e) = conn.drive().await {
                 tracing::debug!(error = %e, "a directory connection ended");
             }
         });
-        ldap.with_timeout(self.config.timeout);
         Ok(ldap)
+    }
+
+    /// The loaned connection, its next operation bounded by `timeout` (ldap3's timeout
+    /// holds for one operation only; a timed-out connection is dropped by [`Self::fail`]).
+    fn timed<'l>(&self, loan: &'l mut Loan<'_>) -> &'l mut Ldap {
+        let ldap = loan.ldap.as_mut().expect("a loan holds an open connection");
+        ldap.with_timeout(self.config.timeout);
+        ldap
     }
 
     /// A connection bound as the service account.
@@ -178,7 +184,7 @@ impl Directory {
     /// Which kind of directory answers, from its root DSE.
     pub async fn detect_kind(&self) -> Result<DirectoryKind, DirectoryError> {
         let mut loan = self.service_conn().await?;
-        let ldap = loan.ldap.as_mut().expect("open");
+        let ldap = self.timed(&mut loan);
         let r = ldap
             .search(
                 "",
@@ -225,7 +231,7 @@ impl Directory {
     ) -> Result<Option<Entry>, DirectoryError> {
         let mut loan = self.service_conn().await?;
         let attrs = Entry::requested(&self.config.attributes);
-        let ldap = loan.ldap.as_mut().expect("open");
+        let ldap = self.timed(&mut loan);
         let r = match ldap.search(base, scope, filter, attrs).await {
             Ok(r) => r,
             Err(e) => return Err(self.fail(&mut loan, e)),
@@ -285,7 +291,7 @@ impl Directory {
         let mut loan = self.service_conn().await?;
         let attrs = Entry::requested(&self.config.attributes);
         let f = format!("(&{}{filter})", self.config.user_filter);
-        let ldap = loan.ldap.as_mut().expect("open");
+        let ldap = self.timed(&mut loan);
         let r = match ldap
             .search(&self.config.user_base, Scope::Subtree, &f, attrs)
             .await
@@ -329,7 +335,7 @@ impl Directory {
         } else {
             password
         };
-        let ldap = loan.ldap.as_mut().expect("open");
+        let ldap = self.timed(loan);
         let r = match ldap
             .with_controls(vec![policy_control()])
             .simple_bind(target, sent)
@@ -373,7 +379,7 @@ impl Directory {
             BindOutcome::Locked => return Ok(Err(PasswordRefusal::Locked)),
             BindOutcome::Expired => return Ok(Err(PasswordRefusal::Expired)),
         }
-        let ldap = loan.ldap.as_mut().expect("open");
+        let ldap = self.timed(&mut loan);
         let r = match ldap
             .with_controls(vec![policy_control()])
             .extended(PasswordModify {
@@ -398,7 +404,7 @@ impl Directory {
         must_change: bool,
     ) -> Result<Result<(), PasswordRefusal>, DirectoryError> {
         let mut loan = self.service_conn().await?;
-        let ldap = loan.ldap.as_mut().expect("open");
+        let ldap = self.timed(&mut loan);
         let r = match ldap
             .with_controls(vec![policy_control()])
             .extended(PasswordModify {
@@ -441,7 +447,7 @@ impl Directory {
         dn: &str,
         mods: Vec<Mod<&str>>,
     ) -> Result<(), DirectoryError> {
-        let ldap = loan.ldap.as_mut().expect("open");
+        let ldap = self.timed(loan);
         let r = match ldap.modify(dn, mods).await {
             Ok(r) => r,
             Err(e) => return Err(self.fail(loan, e)),
@@ -457,7 +463,7 @@ impl Directory {
     pub async fn is_member(&self, group: &str, dn: &str) -> Result<bool, DirectoryError> {
         let mut loan = self.service_conn().await?;
         let f = format!("(member={})", filter::escape(dn));
-        let ldap = loan.ldap.as_mut().expect("open");
+        let ldap = self.timed(&mut loan);
         let r = match ldap.search(group, Scope::Base, &f, vec!["1.1"]).await {
             Ok(r) => r,
             Err(e) => return Err(self.fail(&mut loan, e)),

@@ -263,6 +263,18 @@ access to * by dn.exact=\"{SERVICE_DN}\" manage by self read by users read by * 
         }
     }
 
+    /// Freezes slapd (`SIGSTOP`): connections are accepted by the kernel, nothing answers.
+    pub fn freeze(&self, frozen: bool) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        let ok = Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill runs")
+            .success();
+        assert!(ok, "kill {signal} {pid}");
+    }
+
     /// The service account's configuration.
     pub fn config(&self) -> DirectoryConfig {
         let mut c = DirectoryConfig::new(&self.url, SERVICE_DN, SERVICE_PW, PEOPLE);

@@ -297,3 +297,31 @@ async fn tls_by_ldaps_and_starttls_trusts_the_configured_ca_only() {
         other => panic!("{:?}", other.err()),
     }
 }
+
+#[tokio::test]
+async fn a_directory_that_stops_answering_times_out_and_is_used_again_when_it_answers() {
+    let Some(slapd) = Slapd::start() else { return };
+    let mut c = slapd.config();
+    c.timeout = std::time::Duration::from_millis(500);
+    let dir = Directory::connect(c).await.unwrap();
+    let (uid, dn) = slapd.add_person("jdoe", PW);
+    assert!(dir.find_by_user_name(&uid).await.unwrap().is_some());
+    slapd.freeze(true);
+    let started = std::time::Instant::now();
+    assert!(matches!(
+        dir.find_by_user_name(&uid).await,
+        Err(DirectoryError::Unavailable(_))
+    ));
+    assert!(matches!(
+        dir.bind(Some(&dn), PW).await,
+        Err(DirectoryError::Unavailable(_))
+    ));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    slapd.freeze(false);
+    assert!(dir.find_by_user_name(&uid).await.unwrap().is_some());
+    assert_eq!(dir.bind(Some(&dn), PW).await.unwrap(), BindOutcome::Bound);
+}
