@@ -21,12 +21,7 @@ use serde::Deserialize;
 
 /// `/ui/forgot`: the first form (a user name or an e-mail address).
 pub async fn forgot(State(state): State<AppState>, v: Visitor) -> Response {
-    let form = Form {
-        requirements: &Requirements::UserQuery,
-        token: None,
-        report: None,
-        code: "",
-    };
+    let form = Form::of(&Requirements::UserQuery, None);
     stage_page(&state, &v, StatusCode::OK, form, &[]).await
 }
 
@@ -49,10 +44,8 @@ pub async fn show_link(
                 &v,
                 StatusCode::OK,
                 Form {
-                    requirements: &Requirements::EmailCode,
-                    token: Some(&token),
-                    report: None,
                     code: q.code.as_deref().unwrap_or_default(),
+                    ..Form::of(&Requirements::EmailCode, Some(&token))
                 },
                 &[],
             )
@@ -84,24 +77,7 @@ pub async fn submit(
     let input: Vec<(String, String)> = if token.is_none() {
         let login = get("login");
         if login.is_empty() {
-            let p = [Problem {
-                field: "login",
-                message: t("errors.required"),
-            }];
-            let r = Requirements::UserQuery;
-            return stage_page(
-                &state,
-                &v,
-                StatusCode::BAD_REQUEST,
-                Form {
-                    requirements: &r,
-                    token: None,
-                    report: None,
-                    code: "",
-                },
-                &p,
-            )
-            .await;
+            return login_required(&state, &v).await;
         }
         // An address has an `@` and a domain; a user name may have an `@` only without a dot after it.
         let key = if login.rsplit_once('@').is_some_and(|(_, d)| d.contains('.')) {
@@ -122,12 +98,7 @@ pub async fn submit(
                 &state,
                 &v,
                 StatusCode::BAD_REQUEST,
-                Form {
-                    requirements: &r,
-                    token,
-                    report: None,
-                    code: "",
-                },
+                Form::of(&r, token),
                 &problems,
             )
             .await;
@@ -157,12 +128,7 @@ pub async fn submit(
                 &state,
                 &v,
                 StatusCode::OK,
-                Form {
-                    requirements: &requirements,
-                    token: Some(&token),
-                    report: None,
-                    code: "",
-                },
+                Form::of(&requirements, Some(&token)),
                 &[],
             )
             .await
@@ -193,12 +159,7 @@ pub async fn submit(
                         &state,
                         &v,
                         StatusCode::BAD_REQUEST,
-                        Form {
-                            requirements: &requirements,
-                            token: Some(&token),
-                            report: None,
-                            code: "",
-                        },
+                        Form::of(&requirements, Some(&token)),
                         &p,
                     )
                     .await
@@ -214,35 +175,14 @@ pub async fn submit(
                 &v,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Form {
-                    requirements: &r,
-                    token,
                     report: Some(&report),
-                    code: "",
+                    ..Form::of(&r, token)
                 },
                 &problems,
             )
             .await
         }
-        Err(CoreError::Invalid(_)) if token.is_none() => {
-            let p = [Problem {
-                field: "login",
-                message: t("errors.required"),
-            }];
-            let r = Requirements::UserQuery;
-            stage_page(
-                &state,
-                &v,
-                StatusCode::BAD_REQUEST,
-                Form {
-                    requirements: &r,
-                    token: None,
-                    report: None,
-                    code: "",
-                },
-                &p,
-            )
-            .await
-        }
+        Err(CoreError::Invalid(_)) if token.is_none() => login_required(&state, &v).await,
         Err(e) => trouble(&state, &v, &e),
     }
 }
@@ -256,6 +196,28 @@ struct Form<'a> {
     report: Option<&'a ValidationReport>,
     /// The code, filled in from the mailed link.
     code: &'a str,
+}
+
+impl<'a> Form<'a> {
+    /// A stage's form as it first shows.
+    fn of(requirements: &'a Requirements, token: Option<&'a str>) -> Self {
+        Self {
+            requirements,
+            token,
+            report: None,
+            code: "",
+        }
+    }
+}
+
+/// The first form again: the user name or address was missing.
+async fn login_required(state: &AppState, v: &Visitor) -> Response {
+    let p = [Problem {
+        field: "login",
+        message: state.ui.catalogues.text(&v.language, "errors.required"),
+    }];
+    let form = Form::of(&Requirements::UserQuery, None);
+    stage_page(state, v, StatusCode::BAD_REQUEST, form, &p).await
 }
 
 /// The form of one stage.
