@@ -221,7 +221,7 @@ impl IntoResponse for ApiError {
 }
 
 impl super::throttled::Refusal for ApiError {
-    fn refusal(retry_after: u64) -> Response {
+    fn refusal(retry_after: u64, _: &crate::http::throttled::Asked<'_>) -> Response {
         ApiError::Throttled(retry_after).into_response()
     }
 }

@@ -18,7 +18,14 @@ pub trait Refusal: 'static {
     }
 
     /// The surface's own answer to a request over the allowance (`retry_after` seconds).
-    fn refusal(retry_after: u64) -> Response;
+    fn refusal(retry_after: u64, asked: &Asked<'_>) -> Response;
+}
+
+/// The refused request, for a surface that answers in the asker's terms (a web page in
+/// the visitor's language).
+pub struct Asked<'a> {
+    pub state: &'a AppState,
+    pub parts: &'a axum::http::request::Parts,
 }
 
 /// The middleware: `axum::middleware::from_fn_with_state(state, throttled::<R>)`.
@@ -31,7 +38,13 @@ pub async fn throttled<R: Refusal>(
         let (parts, body) = request.into_parts();
         let ctx = request_context(&parts, &state, "throttle");
         if let Err(wait) = state.throttle.check_client(ctx.client_ip).await {
-            return R::refusal(wait);
+            return R::refusal(
+                wait,
+                &Asked {
+                    state: &state,
+                    parts: &parts,
+                },
+            );
         }
         return next.run(Request::from_parts(parts, body)).await;
     }

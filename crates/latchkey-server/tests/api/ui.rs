@@ -577,3 +577,42 @@ async fn the_live_check_has_an_allowance_of_its_own_per_address() {
     let p = b.sign_in("jdoe", "Mellow-Trout-41").await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn a_throttled_form_gets_a_page_in_the_visitors_language() {
+    let app = spawn_with(|c| c.throttle.per_ip_per_minute = 1).await;
+    let mut b = Browser::new(&app);
+    // An address of its own (the test's set-up signs the admin in from 127.0.0.1).
+    b.client = reqwest::Client::builder()
+        .local_address("127.0.0.61".parse::<std::net::IpAddr>().unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    b.get("/ui/sign-in").await;
+    let csrf = b.csrf.clone();
+    let send = |b: &Browser| {
+        b.client
+            .post(format!("{}/ui/sign-in", b.base))
+            .header("cookie", b.cookie_header())
+            .header("accept-language", "de-DE,de;q=0.9")
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("username", "jdoe"),
+                ("password", "x"),
+            ])
+            .send()
+    };
+    assert_ne!(send(&b).await.unwrap().status(), 429);
+    let r = send(&b).await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    assert!(
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<html lang=\"de\">"), "{html}");
+    assert!(html.contains("Zu viele Versuche"), "{html}");
+}

@@ -177,7 +177,10 @@ fn ok(dn: &str, extra: Value) -> axum::Json<Value> {
 }
 
 impl crate::http::throttled::Refusal for AdaxesError {
-    fn refusal(_retry_after: u64) -> axum::response::Response {
+    fn refusal(
+        _retry_after: u64,
+        _: &crate::http::throttled::Asked<'_>,
+    ) -> axum::response::Response {
         use axum::response::IntoResponse as _;
         AdaxesError::new(
             StatusCode::TOO_MANY_REQUESTS,

@@ -60,13 +60,19 @@ impl crate::http::throttled::Refusal for CredentialHeaders {
         }
     }
 
-    fn refusal(retry_after: u64) -> axum::response::Response {
-        IdmError::refusal(retry_after)
+    fn refusal(
+        retry_after: u64,
+        asked: &crate::http::throttled::Asked<'_>,
+    ) -> axum::response::Response {
+        IdmError::refusal(retry_after, asked)
     }
 }
 
 impl crate::http::throttled::Refusal for IdmError {
-    fn refusal(_retry_after: u64) -> axum::response::Response {
+    fn refusal(
+        _retry_after: u64,
+        _: &crate::http::throttled::Asked<'_>,
+    ) -> axum::response::Response {
         use axum::response::IntoResponse as _;
         IdmError::new(
             axum::http::StatusCode::TOO_MANY_REQUESTS,

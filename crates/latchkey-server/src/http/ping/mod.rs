@@ -45,7 +45,10 @@ impl crate::http::throttled::Refusal for LdapError {
             .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
     }
 
-    fn refusal(_retry_after: u64) -> axum::response::Response {
+    fn refusal(
+        _retry_after: u64,
+        _: &crate::http::throttled::Asked<'_>,
+    ) -> axum::response::Response {
         use axum::response::IntoResponse as _;
         LdapError::busy().into_response()
     }

@@ -106,7 +106,10 @@ pub fn base(state: &AppState) -> String {
 }
 
 impl crate::http::throttled::Refusal for ScimError {
-    fn refusal(_retry_after: u64) -> axum::response::Response {
+    fn refusal(
+        _retry_after: u64,
+        _: &crate::http::throttled::Asked<'_>,
+    ) -> axum::response::Response {
         use axum::response::IntoResponse as _;
         ScimError::new(
             axum::http::StatusCode::TOO_MANY_REQUESTS,

@@ -176,16 +176,10 @@ impl axum::extract::FromRequestParts<AppState> for Visitor {
         parts: &mut axum::http::request::Parts,
         state: &AppState,
     ) -> Result<Self, Response> {
-        Visitor::from_parts(state, parts).await.map_err(|_| {
-            site::page_headers(
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    [(axum::http::header::RETRY_AFTER, "5")],
-                    "<!doctype html><html lang=\"en\"><title>Please wait</title><main><h1>Please wait</h1><p>The service is busy. Try again shortly.</p></main></html>",
-                )
-                    .into_response(),
-            )
-        })
+        match Visitor::from_parts(state, parts).await {
+            Ok(v) => Ok(v),
+            Err(e) => Err(trouble(state, &Visitor::anonymous(state, parts), &e)),
+        }
     }
 }
 
@@ -223,16 +217,20 @@ impl axum::extract::FromRequest<AppState> for Submitted {
 pub struct Throttled;
 
 impl crate::http::throttled::Refusal for Throttled {
-    fn refusal(retry_after: u64) -> Response {
-        site::page_headers(
-            (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(axum::http::header::RETRY_AFTER, retry_after.to_string())],
-                "<!doctype html><html lang=\"en\"><title>Please wait</title><main><h1>Please wait</h1><p>Too many attempts. Try again in a minute.</p></main></html>",
-            )
-                .into_response(),
-        )
+    fn refusal(retry_after: u64, asked: &crate::http::throttled::Asked<'_>) -> Response {
+        let v = Visitor::anonymous(asked.state, asked.parts);
+        let mut r = message(
+            asked.state,
+            &v,
+            StatusCode::TOO_MANY_REQUESTS,
+            "sign_in.title",
+            "errors.throttled",
+            None,
+        );
+        r.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(retry_after),
+        );
+        r
     }
 }
-
-use axum::response::IntoResponse as _;

@@ -53,6 +53,16 @@ fn cookie_name(secure: bool, name: &str) -> String {
     }
 }
 
+/// The browser's languages, most preferred first.
+fn accepted(parts: &Parts) -> Vec<String> {
+    parts
+        .headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(crate::locale::accept_language)
+        .unwrap_or_default()
+}
+
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
@@ -69,51 +79,46 @@ impl Visitor {
     /// Reads the cookies and the session behind them. A session that no longer works is
     /// treated as none; a store that cannot answer is the 503 page.
     pub async fn from_parts(state: &AppState, parts: &Parts) -> Result<Self, CoreError> {
-        let site = &state.ui;
-        let secure = site.secure;
+        let mut v = Self::anonymous(state, parts);
+        let Some(token) = cookie(&parts.headers, &cookie_name(v.secure, "session")) else {
+            return Ok(v);
+        };
+        let principal = match state.core.authenticate(token).await {
+            Ok(principal @ Principal::User { .. }) => principal,
+            Ok(_) | Err(CoreError::InvalidCredentials) => return Ok(v),
+            Err(e) => return Err(e),
+        };
+        let account = state.core.me(&principal).await?;
+        // The account's own language first, then the browser's.
+        if let Some(own) = account.profile.locale.as_deref() {
+            let wanted = crate::locale::chain(own).into_iter().chain(accepted(parts));
+            v.language = state.ui.catalogues.pick(wanted).to_owned();
+        }
+        v.session = Some(Session {
+            token: token.to_owned(),
+            principal,
+            account,
+        });
+        Ok(v)
+    }
+
+    /// The visitor as its request shows it, without asking the store: its CSRF cookie
+    /// and the browser's language (the busy and throttled pages, before any session).
+    pub fn anonymous(state: &AppState, parts: &Parts) -> Self {
+        let secure = state.ui.secure;
         let (seed, fresh_seed) = match cookie(&parts.headers, &cookie_name(secure, "csrf")) {
             Some(s) => (s.to_owned(), false),
             None => (latchkey_core::secret::random_token(24), true),
         };
-        let session = match cookie(&parts.headers, &cookie_name(secure, "session")) {
-            Some(token) => match state.core.authenticate(token).await {
-                Ok(principal @ Principal::User { .. }) => {
-                    let account = state.core.me(&principal).await?;
-                    Some(Session {
-                        token: token.to_owned(),
-                        principal,
-                        account,
-                    })
-                }
-                Ok(_) | Err(CoreError::InvalidCredentials) => None,
-                Err(e) => return Err(e),
-            },
-            None => None,
-        };
-        let accept = parts
-            .headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .map(crate::locale::accept_language)
-            .unwrap_or_default();
-        let own = session
-            .as_ref()
-            .and_then(|s| s.account.profile.locale.as_deref())
-            .map(crate::locale::chain)
-            .unwrap_or_default();
-        let language = site
-            .catalogues
-            .pick(own.into_iter().chain(accept))
-            .to_owned();
-        Ok(Self {
+        Self {
             ctx: request_context(parts, state, "ui"),
-            session,
-            language,
+            session: None,
+            language: state.ui.catalogues.pick(accepted(parts)).to_owned(),
             seed,
             fresh_seed,
             secure,
             set_cookies: vec![],
-        })
+        }
     }
 
     /// The value every form of this page carries.
