@@ -7,6 +7,7 @@ use crate::entry::Entry;
 use crate::filter;
 use crate::pool::{Loan, Pool};
 use crate::ppolicy::{self, PolicyError};
+use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::controls::RawControl;
 use ldap3::exop::PasswordModify;
 use ldap3::{
@@ -16,8 +17,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use uuid::Uuid;
 
+/// Entries per page of a list.
+const PAGE: i32 = 200;
+
 /// LDAP result codes this client reads.
 const SUCCESS: u32 = 0;
+const SIZE_LIMIT_EXCEEDED: u32 = 4;
 const NO_SUCH_OBJECT: u32 = 32;
 const INVALID_CREDENTIALS: u32 = 49;
 const INSUFFICIENT_ACCESS: u32 = 50;
@@ -286,30 +291,55 @@ impl Directory {
     }
 
     /// Every user entry matching `filter` (an LDAP filter the caller built from escaped
-    /// values), at most `limit`.
+    /// values), at most `limit`, read in pages of [`PAGE`] (the simple paged results
+    /// control, RFC 2696) so that the directory's size limit for one answer (500 on a
+    /// default slapd) does not cut the list short.
     pub async fn search(&self, filter: &str, limit: usize) -> Result<Vec<Entry>, DirectoryError> {
         let mut loan = self.service_conn().await?;
         let attrs = Entry::requested(&self.config.attributes);
         let f = format!("(&{}{filter})", self.config.user_filter);
+        let adapters: Vec<Box<dyn Adapter<'_, String, Vec<String>>>> = vec![
+            Box::new(EntriesOnly::new()),
+            Box::new(PagedResults::new(PAGE)),
+        ];
         let ldap = self.timed(&mut loan);
-        let r = match ldap
-            .search(&self.config.user_base, Scope::Subtree, &f, attrs)
+        let mut stream = match ldap
+            .streaming_search_with(adapters, &self.config.user_base, Scope::Subtree, &f, attrs)
             .await
         {
-            Ok(r) => r,
+            Ok(s) => s,
             Err(e) => return Err(self.fail(&mut loan, e)),
         };
-        if r.1.rc != SUCCESS {
+        let (mut out, mut seen) = (vec![], 0usize);
+        loop {
+            match stream.next().await {
+                Ok(Some(e)) => {
+                    seen += 1;
+                    if let Some(entry) =
+                        Entry::read(SearchEntry::construct(e), &self.config.attributes)
+                        && out.len() < limit
+                    {
+                        out.push(entry);
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return Err(self.fail(&mut loan, e)),
+            }
+        }
+        let r = stream.finish().await;
+        if r.rc == SIZE_LIMIT_EXCEEDED {
+            return Err(DirectoryError::Config(format!(
+                "directory.bind_dn: the directory lets the service account read only {} entries in one list; give it more (OpenLDAP: limits dn.exact=\"{}\" size.prtotal=unlimited)",
+                seen, self.config.bind_dn
+            )));
+        }
+        if r.rc != SUCCESS {
             return Err(DirectoryError::Unexpected {
-                rc: r.1.rc,
-                text: r.1.text,
+                rc: r.rc,
+                text: r.text,
             });
         }
-        Ok(r.0
-            .into_iter()
-            .filter_map(|e| Entry::read(SearchEntry::construct(e), &self.config.attributes))
-            .take(limit)
-            .collect())
+        Ok(out)
     }
 
     /// One bind as `dn` (or, for a name no entry has, as the decoy DN: the same work,

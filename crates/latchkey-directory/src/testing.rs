@@ -207,6 +207,7 @@ rootdn \"{ROOT_DN}\"
 rootpw {ROOT_PW}
 directory {db}
 maxsize 104857600
+limits dn.exact=\"{SERVICE_DN}\" size.prtotal=unlimited
 overlay ppolicy
 ppolicy_default \"cn=default,ou=policies,{SUFFIX}\"
 ppolicy_use_lockout

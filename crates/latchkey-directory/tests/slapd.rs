@@ -325,3 +325,22 @@ async fn a_directory_that_stops_answering_times_out_and_is_used_again_when_it_an
     assert!(dir.find_by_user_name(&uid).await.unwrap().is_some());
     assert_eq!(dir.bind(Some(&dn), PW).await.unwrap(), BindOutcome::Bound);
 }
+
+#[tokio::test]
+async fn a_list_longer_than_the_directorys_size_limit_is_read_in_pages() {
+    let Some((slapd, dir)) = setup().await else {
+        return;
+    };
+    // 650 people in one LDIF: past slapd's default limit of 500 entries per answer.
+    let mut ldif = String::new();
+    for n in 0..650 {
+        ldif.push_str(&format!(
+            "dn: uid=many{n},{PEOPLE}\nobjectClass: inetOrgPerson\nuid: many{n}\ncn: Many {n}\nsn: Many\n\n"
+        ));
+    }
+    slapd.ldap("ldapadd", &ldif);
+    let all = dir.search("(uid=many*)", usize::MAX).await.unwrap();
+    assert_eq!(all.len(), 650);
+    let some = dir.search("(uid=many*)", 10).await.unwrap();
+    assert_eq!(some.len(), 10);
+}
