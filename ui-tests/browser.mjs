@@ -379,6 +379,46 @@ test("without JavaScript: sign in, a refused then a good change, forgot password
   await done(page);
 });
 
+test("without JavaScript: the must-change flow, enrolment then recovery with the questions", async () => {
+  const acct = await newAccount(B);
+  const temp = "Tempor-Ary-Pass-77";
+  const r = await api(B, "POST", `/api/v1/accounts/${acct.id}/password/reset`,
+    { newPassword: temp, mustChangePassword: true });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  const page = await open({ js: false });
+  await signIn(page, B, acct.userName, temp);
+  assert.ok(page.url().endsWith("/ui/change"), page.url());
+  await page.goto(B.base + "/ui/account");
+  assert.ok(page.url().endsWith("/ui/change"));
+  await changeForm(page, temp, "Granite-Harbor-93");
+  assert.equal(await text(page, "h1"), "Password changed");
+  await page.goto(B.base + "/ui/security-questions");
+  const q1 = await page.$eval("#question1", (s) => s.options[s.selectedIndex].text);
+  const q2 = await page.$eval("#question2", (s) => s.options[s.selectedIndex].text);
+  await page.fill("#answer1", "Blue");
+  await page.fill("#answer2", "Rex");
+  await page.fill("#current-password", "Granite-Harbor-93");
+  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  assert.equal(await text(page, "h1"), "Security questions saved");
+  await Promise.all([page.waitForLoadState(), page.click("form.sign-out button")]);
+  await page.goto(B.base + "/ui/forgot");
+  await page.fill("#login", acct.userName);
+  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  const [mail] = await mailTo(acct.email);
+  await page.fill("#code", codeIn(mail));
+  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  assert.equal(await text(page, "label[for=answer1]"), q1);
+  assert.equal(await text(page, "label[for=answer2]"), q2);
+  await page.fill("#answer1", "blue");
+  await page.fill("#answer2", "rex");
+  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  await changeForm(page, null, "Silver-Orchard-35");
+  assert.equal(await text(page, "h1"), "Password changed");
+  await signIn(page, B, acct.userName, "Silver-Orchard-35");
+  assert.ok(page.url().endsWith("/ui/account"));
+  await done(page);
+});
+
 test("German: by the browser's language, then by the account's locale", async () => {
   const page = await open({ locale: "de-DE" });
   await page.goto(A.base + "/ui/sign-in");
