@@ -274,6 +274,17 @@ access to * by dn.exact=\"{SERVICE_DN}\" manage by self read by users read by * 
             .expect("kill runs")
             .success();
         assert!(ok, "kill {signal} {pid}");
+        // The signal is sent, not yet taken: wait until the process state says so.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let state = stat.rsplit(") ").next().and_then(|r| r.chars().next());
+            if matches!(state, Some('T' | 't')) == frozen {
+                return;
+            }
+            assert!(Instant::now() < deadline, "slapd did not take {signal}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     /// The service account's configuration.
