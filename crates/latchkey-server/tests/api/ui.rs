@@ -564,14 +564,20 @@ async fn the_live_check_has_an_allowance_of_its_own_per_address() {
     let app = spawn_app().await;
     let mut b = Browser::new(&app);
     b.get("/ui/sign-in").await;
-    let mut statuses = vec![];
-    for _ in 0..125 {
-        statuses.push(b.post("/ui/check", &[("password", "Velvet")]).await.status);
-    }
-    assert!(statuses[..120].iter().all(|s| *s == 200), "{statuses:?}");
-    let last = b.post("/ui/check", &[("password", "Velvet")]).await;
-    assert_eq!(last.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(last.headers.contains_key("retry-after"));
+    // A burst of 120, then two a second: asking faster is refused soon after the burst
+    // (however slowly this machine sends, as long as it sends faster than that).
+    let mut answered = 0;
+    let refused = loop {
+        let p = b.post("/ui/check", &[("password", "Velvet")]).await;
+        if p.status == StatusCode::TOO_MANY_REQUESTS {
+            break p;
+        }
+        assert_eq!(p.status, 200);
+        answered += 1;
+        assert!(answered < 400, "never refused");
+    };
+    assert!(answered >= 120, "refused after {answered}");
+    assert!(refused.headers.contains_key("retry-after"));
     // Sign-in is counted apart: the checks did not use up its allowance.
     app.create_user("jdoe", "Mellow-Trout-41").await;
     let p = b.sign_in("jdoe", "Mellow-Trout-41").await;
