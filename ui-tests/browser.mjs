@@ -110,11 +110,24 @@ async function signIn(page, server, userName, password) {
 const text = (page, sel) => page.locator(sel).innerText();
 const unmet = (page) => page.$$eval("#rules li.unmet", (l) => l.map((li) => li.dataset.rule).sort());
 
+/** Submits the page's form and waits for the answer. */
+const submit = (page) => Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+
+/** Forgot password up to the stage after the mailed code. */
+async function forgotThroughCode(page, server, acct) {
+  await page.goto(server.base + "/ui/forgot");
+  await page.fill("#login", acct.userName);
+  await submit(page);
+  const [mail] = await mailTo(acct.email);
+  await page.fill("#code", codeIn(mail));
+  await submit(page);
+}
+
 async function changeForm(page, current, next, confirm = next) {
   if (current !== null) await page.fill("#current-password", current);
   await page.fill("#new-password", next);
   await page.fill("#confirm-password", confirm);
-  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  await submit(page);
 }
 
 /** The rules a dry run finds unmet for this account (the API, not the page). */
@@ -262,7 +275,7 @@ test("forgot password: the whole flow through the mailed code", async () => {
   await axe(page, "forgot");
   await shoot(page, "forgot");
   await page.fill("#login", acct.userName);
-  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  await submit(page);
   const known = await text(page, "main");
   assert.match(known, /Enter the code/);
   await axe(page, "forgot-code");
@@ -271,16 +284,16 @@ test("forgot password: the whole flow through the mailed code", async () => {
   const other = await open();
   await other.goto(A.base + "/ui/forgot");
   await other.fill("#login", "nobody-" + acct.userName);
-  await Promise.all([other.waitForLoadState(), other.click("main button[type=submit]")]);
+  await submit(other);
   assert.equal(await text(other, "main"), known);
   await done(other);
   // A wrong code: the same stage again, saying so.
   await page.fill("#code", "000000");
-  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  await submit(page);
   assert.match(await text(page, "#error-summary"), /code is not correct/);
   const [mail] = await mailTo(acct.email);
   await page.fill("#code", codeIn(mail));
-  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  await submit(page);
   assert.ok(await page.isVisible("#new-password"));
   await axe(page, "forgot-reset");
   await shoot(page, "forgot-reset");
@@ -296,12 +309,12 @@ test("forgot password: the mailed link fills in the code", async () => {
   const page = await open();
   await page.goto(A.base + "/ui/forgot");
   await page.fill("#login", acct.email);
-  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  await submit(page);
   const [mail] = await mailTo(acct.email);
   const link = new URL(linkIn(mail));
   await page.goto(A.base + link.pathname + link.search);
   assert.equal(await page.inputValue("#code"), codeIn(mail));
-  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  await submit(page);
   await changeForm(page, null, "Amber-Lantern-27");
   assert.equal(await text(page, "h1"), "Password changed");
   await done(page);
@@ -320,31 +333,26 @@ test("security questions: enrol, then recover with them", async () => {
   await page.fill("#answer1", "Blue");
   await page.fill("#answer2", "Rex");
   await page.fill("#current-password", "wrong-password");
-  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  await submit(page);
   assert.match(await text(page, "#error-summary"), /current password is not correct/);
   await page.fill("#answer1", "Blue");
   await page.fill("#answer2", "Rex");
   await page.fill("#current-password", acct.password);
-  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  await submit(page);
   assert.equal(await text(page, "h1"), "Security questions saved");
   await Promise.all([page.waitForLoadState(), page.click("form.sign-out button")]);
-  await page.goto(B.base + "/ui/forgot");
-  await page.fill("#login", acct.userName);
-  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
-  const [mail] = await mailTo(acct.email);
-  await page.fill("#code", codeIn(mail));
-  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  await forgotThroughCode(page, B, acct);
   assert.equal(await text(page, "label[for=answer1]"), q1);
   assert.equal(await text(page, "label[for=answer2]"), q2);
   await axe(page, "forgot-questions");
   await shoot(page, "forgot-questions");
   await page.fill("#answer1", "Green");
   await page.fill("#answer2", "Rex");
-  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  await submit(page);
   assert.match(await text(page, "#error-summary"), /answers are not correct/);
   await page.fill("#answer1", " blue ");
   await page.fill("#answer2", "rex");
-  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  await submit(page);
   await changeForm(page, null, "Silver-Orchard-35");
   assert.equal(await text(page, "h1"), "Password changed");
   await signIn(page, B, acct.userName, "Silver-Orchard-35");
@@ -368,12 +376,7 @@ test("without JavaScript: sign in, a refused then a good change, forgot password
   await changeForm(page, acct.password, "Velvet-Canyon-58");
   assert.equal(await text(page, "h1"), "Password changed");
   await Promise.all([page.waitForLoadState(), page.click("form.sign-out button")]);
-  await page.goto(A.base + "/ui/forgot");
-  await page.fill("#login", acct.userName);
-  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
-  const [mail] = await mailTo(acct.email);
-  await page.fill("#code", codeIn(mail));
-  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  await forgotThroughCode(page, A, acct);
   await changeForm(page, null, "Copper-Meadow-62");
   assert.equal(await text(page, "h1"), "Password changed");
   await done(page);
@@ -398,20 +401,15 @@ test("without JavaScript: the must-change flow, enrolment then recovery with the
   await page.fill("#answer1", "Blue");
   await page.fill("#answer2", "Rex");
   await page.fill("#current-password", "Granite-Harbor-93");
-  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  await submit(page);
   assert.equal(await text(page, "h1"), "Security questions saved");
   await Promise.all([page.waitForLoadState(), page.click("form.sign-out button")]);
-  await page.goto(B.base + "/ui/forgot");
-  await page.fill("#login", acct.userName);
-  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
-  const [mail] = await mailTo(acct.email);
-  await page.fill("#code", codeIn(mail));
-  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  await forgotThroughCode(page, B, acct);
   assert.equal(await text(page, "label[for=answer1]"), q1);
   assert.equal(await text(page, "label[for=answer2]"), q2);
   await page.fill("#answer1", "blue");
   await page.fill("#answer2", "rex");
-  await Promise.all([page.waitForLoadState(), page.click("main button[type=submit]")]);
+  await submit(page);
   await changeForm(page, null, "Silver-Orchard-35");
   assert.equal(await text(page, "h1"), "Password changed");
   await signIn(page, B, acct.userName, "Silver-Orchard-35");
