@@ -55,7 +55,7 @@ async fn page(
             user_name => session.account.user_name.as_str(),
             reason,
             cancel => !session.change_only(),
-            rules => minijinja::Value::from(minijinja::value::Serde(checklist::items(state, &v.language, &rules, report))),
+            rules => checklist::template_value(state, &v.language, &rules, report),
         },
     )
 }

@@ -71,6 +71,18 @@ pub fn items(
     out
 }
 
+/// [`items`] as a page template's value.
+pub fn template_value(
+    state: &AppState,
+    language: &str,
+    rules: &[RuleInfo],
+    report: Option<&ValidationReport>,
+) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(items(
+        state, language, rules, report,
+    )))
+}
+
 fn mark(r: &latchkey_core::policy::RuleResult) -> &'static str {
     match (r.satisfied, r.mode) {
         (true, _) => "met",

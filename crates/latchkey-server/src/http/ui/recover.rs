@@ -277,7 +277,7 @@ async fn stage_page(
                     token,
                     ask_current => false,
                     reason => t("forgot.intro_reset"),
-                    rules => Value::from(minijinja::value::Serde(checklist::items(state, &v.language, &rules, report))),
+                    rules => checklist::template_value(state, &v.language, &rules, report),
                 },
             );
         }
