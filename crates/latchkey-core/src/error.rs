@@ -69,6 +69,11 @@ impl From<StoreError> for CoreError {
             StoreError::Unavailable(_) => CoreError::Unavailable,
             StoreError::InvalidQuery(msg) => CoreError::Invalid(msg),
             StoreError::Unsupported(what) => CoreError::Refused(what),
+            // Reported in the policy report where a password is written; anywhere else
+            // it is not expected.
+            StoreError::SourceRefused(r) => {
+                CoreError::Internal(format!("the account source refused: {}", r.text))
+            }
             StoreError::Other(msg) => CoreError::Internal(msg),
         }
     }

@@ -78,7 +78,7 @@ impl MemoryStore {
             let account = Account {
                 id: Uuid::new_v4(),
                 dn: Dn::parse(&format!("uid={name},ou=people,dc=example,dc=com")).expect("a DN"),
-                sid: Sid::for_account([7, 7, 7], 1000 + s.next_rid),
+                sid: Some(Sid::for_account([7, 7, 7], 1000 + s.next_rid)),
                 ..Account::example(name, now)
             };
             s.source_passwords
@@ -143,7 +143,7 @@ impl State {
             id: new.id,
             user_name: new.user_name,
             dn: new.dn,
-            sid,
+            sid: Some(sid),
             profile: new.profile,
             roles: new.roles,
             disabled: new.disabled,
@@ -372,7 +372,7 @@ impl AccountSource for MemoryStore {
     }
 
     async fn account_by_sid(&self, sid: &Sid) -> StoreResult<Option<AccountRecord>> {
-        Ok(self.with(|s| s.find(|a| a.sid == *sid)))
+        Ok(self.with(|s| s.find(|a| a.sid.as_ref() == Some(sid))))
     }
 
     async fn list_accounts(&self, f: &AccountFilter) -> StoreResult<(Vec<Account>, u64)> {

@@ -32,6 +32,10 @@ pub enum StoreError {
     /// A write this account source cannot make (a read-only directory's create).
     #[error("{0}")]
     Unsupported(&'static str),
+    /// The account source refused a new password that passed Latchkey's policy (a
+    /// directory's own policy): the core reports it in the policy report.
+    #[error("refused by the account source: {0:?}")]
+    SourceRefused(SourceRefusal),
     #[error("store error: {0}")]
     Other(String),
 }
@@ -73,6 +77,15 @@ impl Credential {
     pub fn is_set(&self) -> bool {
         !matches!(self, Credential::None)
     }
+}
+
+/// A new password the account source refused, as the policy report shows it: under one of
+/// Latchkey's rule names where the source's reason maps to one (`min-length`, `history`,
+/// `min-age`), else as rule `directory`; `text` is the source's own words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRefusal {
+    pub rule: &'static str,
+    pub text: String,
 }
 
 /// What a source answers for a password it checked itself.
@@ -194,6 +207,10 @@ pub struct NewPassword {
 #[derive(Debug, Clone)]
 pub struct PasswordWrite {
     pub account_id: AccountId,
+    /// The current password, proved just before, of a self change: a source that keeps
+    /// passwords itself changes it as the user (an LDAP password modify bound as them).
+    /// `None` for a reset or a recovery. Never stored or logged.
+    pub current: Option<Arc<crate::domain::Password>>,
     /// The revision the caller read; the write fails if another write came first.
     pub expected_rev: i64,
     pub new: NewPassword,
@@ -496,6 +513,13 @@ pub trait AccountSource: Send + Sync + 'static {
         ))
     }
 
+    /// Lifts the source's own lock of the account (a directory's password-policy lock),
+    /// when an administrator unlocks it; Latchkey's lock is lifted in its records.
+    async fn unlock_at_source(&self, id: AccountId) -> StoreResult<()> {
+        let _ = id;
+        Ok(())
+    }
+
     async fn count_accounts(&self) -> StoreResult<u64>;
     /// Writes an import batch in one transaction (all or nothing). A source that cannot
     /// create does not import.
@@ -694,6 +718,53 @@ pub trait Records: Send + Sync + 'static {
         answers: Vec<KbaAnswer>,
         audit: AuditEvent,
     ) -> StoreResult<()>;
+}
+
+/// Latchkey's own row for each account another source holds (a directory entry), keyed by
+/// the entry's stable id so that a renamed or moved entry keeps it: the revision, the
+/// flags Latchkey keeps, its lock, the password history and the time of the last change
+/// made through Latchkey. The SQL store keeps these rows apart from its own accounts
+/// (never found, listed or counted as one).
+#[async_trait]
+pub trait ShadowRecords: Send + Sync + 'static {
+    /// The rows of these accounts, in the order asked, each made on first sight (created
+    /// `at`). The account fields a source reads itself (names, profile, roles) are left
+    /// for it to fill in.
+    async fn shadows(&self, ids: &[AccountId], at: OffsetDateTime) -> StoreResult<Vec<Account>>;
+    /// What a password write the source has made stores beside it, in one transaction:
+    /// the revision, history, flags, unlock, session revocation, flow completion, audit
+    /// and notification (see [`PasswordWrite`]).
+    async fn shadow_password(&self, write: PasswordWrite) -> StoreResult<Account>;
+    /// Latchkey's flags of the account (must change, never expires, cannot change) and
+    /// the update's effects, if the revision matches; see [`AccountSource::update_account`].
+    async fn shadow_update(
+        &self,
+        id: AccountId,
+        expected_rev: Option<i64>,
+        changes: &AccountChanges,
+        effects: UpdateEffects,
+        audit: Option<AuditEvent>,
+    ) -> StoreResult<Account>;
+
+    /// Records a password write the source is about to make (see [`SourceIntent`]).
+    async fn begin_intent(&self, intent: &SourceIntent) -> StoreResult<()>;
+    /// The write's effects are committed, or the source refused it.
+    async fn end_intent(&self, id: Uuid) -> StoreResult<()>;
+    /// Intents begun before `before` and never ended: a node died in between.
+    async fn stale_intents(&self, before: OffsetDateTime) -> StoreResult<Vec<SourceIntent>>;
+}
+
+/// A password write to an account source that keeps passwords itself, recorded before
+/// the source is written: the source and Latchkey's records cannot share a transaction,
+/// so a node killed between the two leaves this behind, and whoever finds it decides from
+/// the source whether the write happened (then commits `body`'s effects) or not.
+#[derive(Debug, Clone)]
+pub struct SourceIntent {
+    pub id: Uuid,
+    pub account_id: AccountId,
+    pub started_at: OffsetDateTime,
+    /// The write's effects, in the source's own form (never the password).
+    pub body: String,
 }
 
 /// Everything the core needs: an account source, its password commit and Latchkey's

@@ -120,6 +120,10 @@ impl AccountSource for Layered {
         Ok(verdict.unwrap_or(SourceVerdict::Wrong))
     }
 
+    async fn unlock_at_source(&self, id: AccountId) -> StoreResult<()> {
+        self.holder(id).await?.accounts.unlock_at_source(id).await
+    }
+
     async fn count_accounts(&self) -> StoreResult<u64> {
         let mut total = 0;
         for layer in &self.layers {

@@ -500,6 +500,27 @@ impl Directory {
         };
         Ok(r.1.rc == SUCCESS && !r.0.is_empty())
     }
+
+    /// The DNs (lowercased) the group at `group` names as `member`: an account list's
+    /// roles, read once for the whole list.
+    pub async fn members(&self, group: &str) -> Result<HashSet<String>, DirectoryError> {
+        let mut loan = self.service_conn().await?;
+        let ldap = self.timed(&mut loan);
+        let r = match ldap
+            .search(group, Scope::Base, "(objectClass=*)", vec!["member"])
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return Err(self.fail(&mut loan, e)),
+        };
+        Ok(r.0
+            .into_iter()
+            .flat_map(|e| SearchEntry::construct(e).attrs.into_iter())
+            .filter(|(k, _)| k.eq_ignore_ascii_case("member"))
+            .flat_map(|(_, v)| v)
+            .map(|dn| dn.to_ascii_lowercase())
+            .collect())
+    }
 }
 
 /// A password modify's answer as a refusal (or none).

@@ -11,12 +11,16 @@ mod client;
 mod config;
 mod entry;
 pub mod filter;
+mod intent;
 mod pool;
 mod ppolicy;
+mod source;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use client::{BindOutcome, Directory, DirectoryError, PasswordRefusal};
 pub use config::{Attributes, DirectoryConfig, DirectoryKind, RoleGroups};
 pub use entry::Entry;
+pub use intent::Intents;
+pub use source::DirectorySource;
 pub use ppolicy::PolicyError;

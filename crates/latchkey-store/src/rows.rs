@@ -22,7 +22,7 @@ macro_rules! account_columns {
             "a.id, a.user_name, a.dn, a.sid, a.email, a.given_name, a.sn, a.display_name, ",
             "a.telephone_number, a.locale, a.external_id, a.roles, a.disabled, a.federated, a.password_hash, ",
             "a.password_changed_at, a.must_change_password, a.password_never_expires, ",
-            "a.cannot_change_password, a.created_at, a.rev, l.locked_until"
+            "a.cannot_change_password, a.created_at, a.rev, l.locked_until, a.source"
         )
     };
 }
@@ -178,6 +178,8 @@ pub(crate) struct AccountRow {
     created_at: i64,
     rev: i64,
     locked_until: Option<i64>,
+    /// `local`, or `directory` for Latchkey's row of a directory account (no SID).
+    source: String,
 }
 
 /// A row of [`account_lookup!`]: an account, and whether it is the match or the stand-in.
@@ -197,7 +199,10 @@ impl TryFrom<AccountRow> for AccountRecord {
             id: parse_uuid(&r.id)?,
             user_name: UserName::parse(&r.user_name).map_err(|_| corrupt("userName"))?,
             dn: Dn::parse(&r.dn).map_err(|_| corrupt("dn"))?,
-            sid: Sid::parse(&r.sid).map_err(|_| corrupt("sid"))?,
+            sid: match r.source.as_str() {
+                "directory" => None,
+                _ => Some(Sid::parse(&r.sid).map_err(|_| corrupt("sid"))?),
+            },
             profile: Profile {
                 email: r.email,
                 given_name: r.given_name,

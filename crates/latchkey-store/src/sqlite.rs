@@ -146,14 +146,17 @@ const SQL: Statements = Statements {
     ping: "SELECT 1",
     init_setting: "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
     setting: "SELECT value FROM settings WHERE key = ?1",
-    count_accounts: "SELECT COUNT(*) FROM accounts",
+    count_accounts: "SELECT COUNT(*) FROM accounts WHERE source = 'local'",
     next_rid: "UPDATE counters SET value = value + 1 WHERE name = 'rid' RETURNING value",
     raise_rid: "UPDATE counters SET value = MAX(value, ?1) WHERE name = 'rid'",
     insert_account: "INSERT INTO accounts (id, user_name, user_name_key, dn, dn_key, sid, email, email_key, given_name, sn, \
         display_name, telephone_number, locale, roles, federated, password_hash, password_normalization, \
         password_changed_at, must_change_password, password_never_expires, cannot_change_password, created_at, external_id, disabled) \
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    account_by_id: account_select!("WHERE a.id = ?1"),
+    account_by_id: account_select!("WHERE a.id = ?1 AND a.source = 'local'"),
+    shadow_by_id: account_select!("WHERE a.id = ?1"),
+    insert_shadow: "INSERT INTO accounts (id, user_name, user_name_key, dn, dn_key, sid, roles, created_at, source) \
+        VALUES (?1, ?1, '#' || ?1, 'entryUUID=' || ?1, '#' || ?1, '#' || ?1, '', ?2, 'directory') ON CONFLICT (id) DO NOTHING",
     account_by_user_name: account_lookup!("a.user_name_key = ?1", "1", "0"),
     account_by_dn: account_lookup!("a.dn_key = ?1", "1", "0"),
     account_by_sid: account_select!("WHERE a.sid = ?1"),
@@ -191,6 +194,9 @@ const SQL: Statements = Statements {
     history: "SELECT password_hash FROM password_history WHERE account_id = ?1 ORDER BY seq DESC LIMIT ?2",
     clear_change_only: "UPDATE sessions SET change_only = 0 WHERE id = ?1",
     upgrade_hash: "UPDATE accounts SET password_hash = ?1 WHERE id = ?2 AND password_hash = ?3",
+    begin_intent: "INSERT INTO directory_intents (id, account_id, started_at, body) VALUES (?1, ?2, ?3, ?4)",
+    end_intent: "DELETE FROM directory_intents WHERE id = ?1",
+    stale_intents: "SELECT id, account_id, started_at, body FROM directory_intents WHERE started_at < ?1 ORDER BY started_at",
     insert_session: "INSERT INTO sessions (id, token_digest, account_id, client_id, scopes, created_at, expires_at, change_only) \
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     session_by_digest: session_select!("WHERE token_digest = ?1 AND revoked_at IS NULL"),
@@ -240,7 +246,7 @@ const SQL: Statements = Statements {
     outbox_delivered: "UPDATE outbox SET sent_at = ?1, last_error = NULL WHERE id = ?2",
     outbox_failed: "UPDATE outbox SET attempts = ?1, next_attempt_at = ?2, last_error = ?3 WHERE id = ?4",
     expiry_candidates: account_select!(
-        "WHERE a.password_hash IS NOT NULL AND a.password_never_expires = 0 AND a.federated = 0 AND a.disabled = 0 \
+        "WHERE a.source = 'local' AND a.password_hash IS NOT NULL AND a.password_never_expires = 0 AND a.federated = 0 AND a.disabled = 0 \
          AND a.password_changed_at < ?1 AND (a.expiry_warned_at IS NULL OR a.expiry_warned_at < a.password_changed_at) \
          ORDER BY a.password_changed_at LIMIT ?2"
     ),

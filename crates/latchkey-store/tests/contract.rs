@@ -90,6 +90,7 @@ fn new_account(name: &str) -> NewAccount {
 
 fn write(id: Uuid, rev: i64, pw: &str, keep: Option<Uuid>) -> PasswordWrite {
     PasswordWrite {
+        current: None,
         account_id: id,
         expected_rev: rev,
         new: latchkey_core::ports::NewPassword {
@@ -223,13 +224,13 @@ mod account_source {
             .await
             .unwrap();
         assert_eq!(a.user_name.as_str(), "JDoe");
-        assert_eq!(a.sid.to_string(), "S-1-5-21-7-8-9-1001");
+        assert_eq!(a.sid.clone().unwrap().to_string(), "S-1-5-21-7-8-9-1001");
         let b = f
             .store
             .insert_account(new_account("asmith"), domain)
             .await
             .unwrap();
-        assert_eq!(b.sid.to_string(), "S-1-5-21-7-8-9-1002");
+        assert_eq!(b.sid.clone().unwrap().to_string(), "S-1-5-21-7-8-9-1002");
         assert_eq!(
             f.store
                 .account_by_user_name("jdoe")
@@ -253,7 +254,7 @@ mod account_source {
         );
         assert_eq!(
             f.store
-                .account_by_sid(&a.sid)
+                .account_by_sid(a.sid.as_ref().unwrap())
                 .await
                 .unwrap()
                 .unwrap()
@@ -367,7 +368,7 @@ mod account_source {
             .unwrap()
             .unwrap()
             .account;
-        assert_eq!(got.sid, Sid::for_account(domain, 5000));
+        assert_eq!(got.sid, Some(Sid::for_account(domain, 5000)));
         assert_eq!(got.password_changed_at, kept.password_changed_at);
         // The relative-id counter moved past the imported SID.
         let next = f
@@ -375,7 +376,8 @@ mod account_source {
             .insert_account(new_account("after"), domain)
             .await
             .unwrap();
-        assert!(next.sid.rid_in(domain).unwrap() > 5000, "{}", next.sid);
+        let sid = next.sid.unwrap();
+        assert!(sid.rid_in(domain).unwrap() > 5000, "{sid}");
         let old = f.store.account_by_id(existing.id).await.unwrap().unwrap();
         assert_eq!(
             old.account.profile.email.as_deref(),

@@ -40,7 +40,8 @@ pub struct Account {
     pub id: AccountId,
     pub user_name: UserName,
     pub dn: Dn,
-    pub sid: Sid,
+    /// `None` for an account whose source has no SIDs (an OpenLDAP entry).
+    pub sid: Option<Sid>,
     pub profile: Profile,
     pub roles: Roles,
     pub disabled: bool,
@@ -77,7 +78,7 @@ impl Account {
             user_name: UserName::parse(user_name).expect("a valid example user name"),
             dn: Dn::from_template("uid={userName},ou=People,dc=example,dc=com", user_name)
                 .expect("a valid example DN"),
-            sid: Sid::for_account([1, 2, 3], 1001),
+            sid: Some(Sid::for_account([1, 2, 3], 1001)),
             profile: Profile::default(),
             roles: Roles::new(vec![]),
             disabled: false,

@@ -354,8 +354,19 @@ impl Latchkey {
             Outcome::Success,
             Some("administrative"),
         );
+        if until.is_none() {
+            // The source's own lock too (a directory's policy lock), before Latchkey's.
+            self.accounts.unlock_at_source(id).await?;
+        }
         self.stored(vec![audit.clone()], self.records.set_lock(id, until, audit))
-            .await
+            .await?;
+        // Read back through the source: a directory account's names are the directory's.
+        Ok(self
+            .accounts
+            .account_by_id(id)
+            .await?
+            .ok_or(CoreError::NotFound)?
+            .account)
     }
 
     /// Resolves a user name for the CLI and the surfaces that address accounts by name.

@@ -273,7 +273,7 @@ impl Latchkey {
             OnExisting::Update if target.roles.is_admin() && !principal.has_admin_power() => {
                 return Ok(Err("only an administrator changes an administrator".into()));
             }
-            OnExisting::Update if sid.as_ref().is_some_and(|s| *s != target.sid) => {
+            OnExisting::Update if sid.as_ref().is_some_and(|s| Some(s) != target.sid.as_ref()) => {
                 return Ok(Err("sid: differs from the existing account's".into()));
             }
             OnExisting::Update => (

@@ -7,7 +7,7 @@ use crate::audit::{AuditType, Outcome, RequestContext};
 use crate::auth::{Permission, Principal};
 use crate::domain::{Account, AccountId, NORMALIZATION, Password};
 use crate::policy::{Candidate, Entry, ValidationReport};
-use crate::ports::{AccountRecord, NewPassword, OutboxMessage, PasswordWrite};
+use crate::ports::{AccountRecord, NewPassword, OutboxMessage, PasswordWrite, StoreError};
 use crate::secret::{ExposeSecret as _, SecretString};
 use serde_json::json;
 use std::sync::Arc;
@@ -178,7 +178,7 @@ impl Latchkey {
         let (write, report, generated) = self
             .prepare_change(ctx, principal, &record, current, new, keep_session, notify)
             .await?;
-        let account = self.commit_password(write).await?;
+        let account = self.commit_password(ctx, principal, write, &report).await?;
         Ok(ProvedChange {
             account,
             report,
@@ -238,7 +238,7 @@ impl Latchkey {
             )
             .await?;
         let (hash, report) = self
-            .evaluate_and_hash(record, new, Some(current), Entry::SelfChange)
+            .evaluate_and_hash(record, new, Some(Arc::clone(&current)), Entry::SelfChange)
             .await?;
         let hash = self
             .refuse_on_policy(
@@ -250,7 +250,7 @@ impl Latchkey {
                 &report,
             )
             .await?;
-        let write = self.password_write(
+        let mut write = self.password_write(
             ctx,
             principal,
             record,
@@ -263,6 +263,7 @@ impl Latchkey {
                 ..Default::default()
             },
         );
+        write.current = Some(current);
         Ok((write, report, generated))
     }
 
@@ -275,7 +276,7 @@ impl Latchkey {
         options: ResetOptions,
     ) -> Result<ResetOutcome, CoreError> {
         let (write, report, generated) = self.reset_write(ctx, principal, target, options).await?;
-        let account = self.commit_password(write).await?;
+        let account = self.commit_password(ctx, principal, write, &report).await?;
         Ok(ResetOutcome {
             generated,
             report,
@@ -533,13 +534,39 @@ impl Latchkey {
         Err(CoreError::Policy(Box::new(report.clone())))
     }
 
-    /// Stores a password write in its own transaction.
-    pub(super) async fn commit_password(&self, write: PasswordWrite) -> Result<Account, CoreError> {
+    /// Stores a password write in its own transaction. A refusal by the account source
+    /// (a directory's own policy) is reported in `report`, the policy's report of the
+    /// password, and audited as a policy refusal.
+    pub(super) async fn commit_password(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        write: PasswordWrite,
+        report: &ValidationReport,
+    ) -> Result<Account, CoreError> {
         let audit_type = write.audit.first().map(|e| e.kind);
         let events = write.audit.clone();
-        let updated = self
-            .stored(events, self.commit.write_password(write))
-            .await?;
+        let target = write.account_id;
+        let updated = match self.commit.write_password(write).await {
+            Err(StoreError::SourceRefused(refusal)) => {
+                let report = report.refused_by_source(&refusal);
+                let kind = audit_type.unwrap_or(AuditType::PasswordChange);
+                let failed: Vec<&str> = report.failed().map(|r| r.rule).collect();
+                let reason = format!("policy: {}", failed.join(","));
+                self.audit(self.event(
+                    ctx,
+                    kind,
+                    principal,
+                    Some(target),
+                    Outcome::Failure,
+                    Some(&reason),
+                ))
+                .await;
+                metrics::counter!("latchkey_policy_refusals_total").increment(1);
+                return Err(CoreError::Policy(Box::new(report)));
+            }
+            done => self.stored(events, async { done }).await?,
+        };
         if let Some(t) = audit_type {
             metrics::counter!("latchkey_password_writes_total", "kind" => t.as_str()).increment(1);
         }
@@ -591,6 +618,7 @@ impl Latchkey {
         }
         PasswordWrite {
             account_id: account.id,
+            current: None,
             expected_rev: account.rev,
             new,
             normalization: NORMALIZATION,

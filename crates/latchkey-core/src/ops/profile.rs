@@ -12,8 +12,10 @@ use crate::audit::AuditEvent;
 use crate::audit::{AuditType, Outcome, RequestContext};
 use crate::auth::{Permission, Principal};
 use crate::domain::{Account, AccountId, Profile, Role};
+use crate::policy::ValidationReport;
 use crate::ports::{
-    AccountChanges, AccountRecord, KbaAnswer, OutboxMessage, PasswordWrite, UpdateEffects,
+    AccountChanges, AccountRecord, KbaAnswer, OutboxMessage, PasswordWrite, StoreError,
+    UpdateEffects,
 };
 use crate::secret::{ExposeSecret as _, SecretString};
 use serde_json::json;
@@ -59,7 +61,9 @@ pub struct AccountUpdate {
 struct Update {
     expected_rev: Option<i64>,
     changes: AccountChanges,
-    password: Option<PasswordWrite>,
+    /// The password set in the same request, with its policy report (where an account
+    /// source's own refusal is reported).
+    password: Option<(PasswordWrite, ValidationReport)>,
     security_answers: Option<(Vec<KbaAnswer>, AuditEvent)>,
     /// The caller's current password was proved already (by [`Latchkey::update_own_account`]).
     proved: bool,
@@ -115,7 +119,10 @@ impl Latchkey {
             tracing::info!(account = %id, "account made federated; its local password no longer signs in");
         }
         let password = match password {
-            Some(options) => Some(self.reset_write(ctx, principal, id, options).await?.0),
+            Some(options) => {
+                let (write, report, _) = self.reset_write(ctx, principal, id, options).await?;
+                Some((write, report))
+            }
             None => None,
         };
         let update = Update {
@@ -218,19 +225,20 @@ impl Latchkey {
             }
         }
         let password = match &update.new_password {
-            Some(new) => Some(
-                self.prepare_change(
-                    ctx,
-                    principal,
-                    &record,
-                    proof.unwrap_or_default(),
-                    Some(new.expose_secret()),
-                    Some(*session_id),
-                    super::Notify::default(),
-                )
-                .await?
-                .0,
-            ),
+            Some(new) => {
+                let (write, report, _) = self
+                    .prepare_change(
+                        ctx,
+                        principal,
+                        &record,
+                        proof.unwrap_or_default(),
+                        Some(new.expose_secret()),
+                        Some(*session_id),
+                        super::Notify::default(),
+                    )
+                    .await?;
+                Some((write, report))
+            }
             None => None,
         };
         let security_answers = match update.security_answers {
@@ -337,7 +345,7 @@ impl Latchkey {
                 None
             },
             outbox,
-            password,
+            password: password.as_ref().map(|(w, _)| w.clone()),
             security_answers,
         };
         let reason = (!fields.is_empty()).then(|| format!("changed: {}", fields.join(",")));
@@ -365,10 +373,22 @@ impl Latchkey {
         if let Some((_, a)) = &effects.security_answers {
             events.push(a.clone());
         }
-        let write = self
+        let updated = match self
             .accounts
-            .update_account(id, expected_rev, &changes, effects, audit);
-        let updated = self.stored(events, write).await?;
+            .update_account(id, expected_rev, &changes, effects, audit)
+            .await
+        {
+            // The account source refused the password (its own policy): nothing written.
+            Err(StoreError::SourceRefused(refusal)) => {
+                return Err(match password {
+                    Some((_, report)) => {
+                        CoreError::Policy(Box::new(report.refused_by_source(&refusal)))
+                    }
+                    None => StoreError::SourceRefused(refusal).into(),
+                });
+            }
+            done => self.stored(events, async { done }).await?,
+        };
         if let Some(kind) = password_kind {
             metrics::counter!("latchkey_password_writes_total", "kind" => kind.as_str())
                 .increment(1);

@@ -695,7 +695,7 @@ impl Latchkey {
             step: flow.step,
         };
         let write = self.password_write(ctx, &principal, &record, hash, kind, options);
-        match self.commit_password(write).await {
+        match self.commit_password(ctx, &principal, write, &report).await {
             Ok(_) => Ok(RecoveryStep::End),
             Err(CoreError::RevisionConflict) => Err(self
                 .fail(

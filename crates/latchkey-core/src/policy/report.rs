@@ -117,6 +117,30 @@ impl ValidationReport {
         self.rules.iter().filter(|r| !r.satisfied)
     }
 
+    /// This report with the account source's refusal in it: the rule it maps to marked
+    /// unmet with the source's words as its description (added when the policy has no
+    /// such rule), and the password no longer valid.
+    pub fn refused_by_source(&self, refusal: &crate::ports::SourceRefusal) -> Self {
+        let mut rules = self.rules.clone();
+        let unmet = RuleResult::new(
+            refusal.rule,
+            refusal.text.clone(),
+            Value::Object(Default::default()),
+            RuleMode::Enforce,
+            false,
+        );
+        match rules.iter_mut().find(|r| r.rule == refusal.rule) {
+            Some(r) => {
+                r.description = refusal.text.clone();
+                r.mode = RuleMode::Enforce;
+                r.satisfied = false;
+                r.warning = None;
+            }
+            None => rules.push(unmet),
+        }
+        Self::from_rules(rules)
+    }
+
     /// Enforced rules not satisfied: why the password is refused.
     pub fn refusals(&self) -> impl Iterator<Item = &RuleResult> {
         self.rules

@@ -66,23 +66,43 @@ impl<DB: Backend> SqlStore<DB> {
         commit(tx).await
     }
 
+    /// The row after a write: a local account, or Latchkey's row for a directory one.
     pub(super) async fn must_read(&self, id: AccountId) -> StoreResult<Account> {
-        use latchkey_core::ports::AccountSource as _;
         Ok(self
-            .account_by_id(id)
+            .account_where(DB::SQL.shadow_by_id, id.to_string())
             .await?
             .ok_or(StoreError::NotFound)?
             .account)
+    }
+
+    /// Latchkey's rows for directory accounts, each made on first sight.
+    pub(super) async fn shadows(
+        &self,
+        ids: &[AccountId],
+        at: OffsetDateTime,
+    ) -> StoreResult<Vec<Account>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let found = match self.account_where(DB::SQL.shadow_by_id, id.to_string()).await? {
+                Some(r) => r.account,
+                None => {
+                    let make = super::id(*id).int(to_ms(at));
+                    self.run(DB::SQL.insert_shadow, make).await?;
+                    self.must_read(*id).await?
+                }
+            };
+            out.push(found);
+        }
+        Ok(out)
     }
 
     pub(super) async fn list(&self, f: &AccountFilter) -> StoreResult<(Vec<Account>, u64)> {
         let mut list =
             ListSql::build(f, DB::DIALECT).map_err(|e| StoreError::InvalidQuery(e.to_string()))?;
         // The count takes the filter's arguments; the page appends its own after them.
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM accounts a WHERE {}",
-            list.where_clause
-        );
+        // Local accounts only: a directory account's row is listed by its source.
+        let where_clause = format!("a.source = 'local' AND ({})", list.where_clause);
+        let count_sql = format!("SELECT COUNT(*) FROM accounts a WHERE {where_clause}");
         let total: Vec<(i64,)> = DB::rows(
             &mut *self.conn().await?,
             AssertSqlSafe(count_sql),
@@ -91,9 +111,8 @@ impl<DB: Backend> SqlStore<DB> {
         .await?;
         let page = list.page(f.limit, f.offset);
         let list_sql = format!(
-            "{}WHERE {} ORDER BY {} {page}",
+            "{}WHERE {where_clause} ORDER BY {} {page}",
             DB::SQL.list_head,
-            list.where_clause,
             list.order_clause
         );
         let rows: Vec<AccountRow> =

@@ -72,7 +72,12 @@ pub struct Statements {
     /// Raises the relative id counter to at least `$1` (an imported SID of this domain).
     pub raise_rid: &'static str,
     pub insert_account: &'static str,
+    /// A local account by id (never a directory account's row).
     pub account_by_id: &'static str,
+    /// Any row by id: a local account or Latchkey's row for a directory account.
+    pub shadow_by_id: &'static str,
+    /// Latchkey's row for a directory account (`$1` its id, `$2` now), if not made yet.
+    pub insert_shadow: &'static str,
     pub account_by_user_name: &'static str,
     pub account_by_dn: &'static str,
     pub account_by_sid: &'static str,
@@ -103,6 +108,10 @@ pub struct Statements {
     pub history: &'static str,
     pub clear_change_only: &'static str,
     pub upgrade_hash: &'static str,
+    pub begin_intent: &'static str,
+    pub end_intent: &'static str,
+    /// Intents begun before `$1`, oldest first.
+    pub stale_intents: &'static str,
     pub insert_session: &'static str,
     pub session_by_digest: &'static str,
     pub insert_client: &'static str,

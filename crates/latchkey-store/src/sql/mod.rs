@@ -20,7 +20,7 @@ use latchkey_core::hashing::PasswordHash;
 use latchkey_core::ports::{
     AccountChanges, AccountFilter, AccountRecord, AccountSource, ClientRecord, FlowStep,
     ImportWrite, KbaAnswer, MailFate, NewAccount, OutboxMessage, PasswordCommit, PasswordWrite,
-    PendingMessage, ProofSlot, ProofSubject, Records, RecoveryFlow, SessionRecord, StoreError,
+    PendingMessage, ProofSlot, ProofSubject, Records, RecoveryFlow, ShadowRecords, SourceIntent, SessionRecord, StoreError,
     StoreResult, Sweep, SweepReport, UpdateEffects,
 };
 use sqlx::pool::PoolConnection;
@@ -221,6 +221,60 @@ impl<DB: Backend> AccountSource for SqlStore<DB> {
             .str(old.as_str());
         self.run(DB::SQL.upgrade_hash, args).await?;
         Ok(())
+    }
+}
+
+/// Latchkey's rows for directory accounts: the same writes as a local account's, on the
+/// row keyed by the entry's stable id.
+#[async_trait::async_trait]
+impl<DB: Backend> ShadowRecords for SqlStore<DB> {
+    async fn shadows(&self, ids: &[AccountId], at: OffsetDateTime) -> StoreResult<Vec<Account>> {
+        self.shadows(ids, at).await
+    }
+
+    async fn shadow_password(&self, write: PasswordWrite) -> StoreResult<Account> {
+        self.write_password_tx(write).await
+    }
+
+    async fn shadow_update(
+        &self,
+        id: AccountId,
+        expected_rev: Option<i64>,
+        changes: &AccountChanges,
+        effects: UpdateEffects,
+        audit: Option<AuditEvent>,
+    ) -> StoreResult<Account> {
+        self.update(id, expected_rev, changes, effects, audit).await
+    }
+
+    async fn begin_intent(&self, intent: &SourceIntent) -> StoreResult<()> {
+        let args = id(intent.id)
+            .text(intent.account_id.to_string())
+            .int(to_ms(intent.started_at))
+            .str(&intent.body);
+        self.run(DB::SQL.begin_intent, args).await?;
+        Ok(())
+    }
+
+    async fn end_intent(&self, intent: Uuid) -> StoreResult<()> {
+        self.run(DB::SQL.end_intent, id(intent)).await?;
+        Ok(())
+    }
+
+    async fn stale_intents(&self, before: OffsetDateTime) -> StoreResult<Vec<SourceIntent>> {
+        let rows: Vec<(String, String, i64, String)> = self
+            .rows(DB::SQL.stale_intents, Args::default().int(to_ms(before)))
+            .await?;
+        rows.into_iter()
+            .map(|(intent, account, at, body)| {
+                Ok(SourceIntent {
+                    id: crate::rows::parse_uuid(&intent)?,
+                    account_id: crate::rows::parse_uuid(&account)?,
+                    started_at: crate::timestamp::from_ms(at),
+                    body,
+                })
+            })
+            .collect()
     }
 }
 

@@ -1,0 +1,185 @@
+//! No lost effects. A password written to the directory and Latchkey's records of it
+//! (audit, notification, session revocation, history, flow completion) cannot share one
+//! transaction, so each write goes: intent recorded in SQL → directory written → effects
+//! committed → intent removed (or, when the directory refuses, removed at once). An intent
+//! older than any write can take is one a node died in the middle of: [`Intents::resolve`]
+//! reads the entry's `pwdChangedTime` and commits the recorded effects if the directory
+//! took the password at or after the intent began, else drops them — so an acknowledged
+//! change never lacks its audit event or notification, and a refused one never sends one.
+
+use crate::client::Directory;
+use crate::source::store_error;
+use latchkey_core::audit::AuditEvent;
+use latchkey_core::domain::{AccountId, Password};
+use latchkey_core::hashing::PasswordHash;
+use latchkey_core::ports::{
+    NewPassword, OutboxMessage, PasswordWrite, ShadowRecords, SourceIntent, StoreError,
+    StoreResult,
+};
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A write's effects as recorded: the password write without the password.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Body {
+    hash: String,
+    #[serde(with = "time::serde::rfc3339")]
+    changed_at: OffsetDateTime,
+    must_change_password: Option<bool>,
+    password_never_expires: Option<bool>,
+    cannot_change_password: Option<bool>,
+    unlock: bool,
+    history_keep: usize,
+    keep_session: Option<Uuid>,
+    audit: Vec<AuditEvent>,
+    outbox: Option<Outbox>,
+    complete_flow: Option<(Uuid, u32)>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Outbox {
+    id: Uuid,
+    kind: String,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    payload: serde_json::Value,
+}
+
+/// Stands in for the password in a write rebuilt from an intent: Latchkey's records never
+/// read it (the directory already has the password, or never will).
+static ABSENT: LazyLock<Arc<Password>> = LazyLock::new(|| {
+    Arc::new(Password::parse("the password is in the directory").expect("a valid stand-in"))
+});
+
+/// The intent log of one directory source.
+#[derive(Clone)]
+pub struct Intents {
+    records: Arc<dyn ShadowRecords>,
+}
+
+impl Intents {
+    pub fn new(records: Arc<dyn ShadowRecords>) -> Self {
+        Self { records }
+    }
+
+    /// Records `write` before it is made to `entry`.
+    pub(crate) async fn begin(&self, write: &PasswordWrite) -> StoreResult<Uuid> {
+        let body = Body {
+            hash: write.new.hash.as_str().to_owned(),
+            changed_at: write.changed_at,
+            must_change_password: write.must_change_password,
+            password_never_expires: write.password_never_expires,
+            cannot_change_password: write.cannot_change_password,
+            unlock: write.unlock,
+            history_keep: write.history_keep,
+            keep_session: write.keep_session,
+            audit: write.audit.clone(),
+            outbox: write.outbox.as_ref().map(|o| Outbox {
+                id: o.id,
+                kind: o.kind.clone(),
+                created_at: o.created_at,
+                payload: o.payload.clone(),
+            }),
+            complete_flow: write.complete_flow,
+        };
+        let intent = SourceIntent {
+            id: Uuid::new_v4(),
+            account_id: write.account_id,
+            started_at: OffsetDateTime::now_utc(),
+            body: serde_json::to_string(&body).map_err(|e| StoreError::Other(e.to_string()))?,
+        };
+        self.records.begin_intent(&intent).await?;
+        Ok(intent.id)
+    }
+
+    /// The effects are committed (or the directory refused the write): the intent goes.
+    /// If removing it fails, resolution later finds the change made and its effects
+    /// present — and commits them again only if the revision still allows (it does not).
+    pub(crate) async fn end(&self, id: Uuid) {
+        if let Err(e) = self.records.end_intent(id).await {
+            tracing::warn!(error = %e, intent = %id, "a directory write's intent was not removed; it will be resolved later");
+        }
+    }
+
+    /// Resolves every intent begun more than `age` ago and never ended (a node died
+    /// between the directory write and its effects). Returns (committed, dropped).
+    pub async fn resolve(&self, directory: &Directory, age: Duration) -> StoreResult<(u32, u32)> {
+        let before = OffsetDateTime::now_utc() - age;
+        let (mut committed, mut dropped) = (0, 0);
+        for intent in self.records.stale_intents(before).await? {
+            if self.resolve_one(directory, &intent).await? {
+                committed += 1;
+            } else {
+                dropped += 1;
+            }
+            self.records.end_intent(intent.id).await?;
+        }
+        Ok((committed, dropped))
+    }
+
+    async fn resolve_one(&self, directory: &Directory, intent: &SourceIntent) -> StoreResult<bool> {
+        let body: Body = serde_json::from_str(&intent.body)
+            .map_err(|e| StoreError::Other(format!("unreadable directory intent: {e}")))?;
+        let entry = directory
+            .find_by_id(intent.account_id)
+            .await
+            .map_err(store_error)?;
+        // `pwdChangedTime` has whole seconds: a change in the intent's second counts.
+        let since = intent.started_at.replace_nanosecond(0).unwrap_or(intent.started_at);
+        let taken = entry
+            .as_ref()
+            .and_then(|e| e.password_changed_at)
+            .is_some_and(|t| t >= since);
+        if !taken {
+            tracing::info!(intent = %intent.id, account = %intent.account_id, "directory write not made before its node stopped: its effects dropped");
+            return Ok(false);
+        }
+        let kept = self
+            .records
+            .shadows(&[intent.account_id], OffsetDateTime::now_utc())
+            .await?;
+        let rev = kept.first().map_or(1, |a| a.rev);
+        let write = body.into_write(intent.account_id, rev)?;
+        self.records.shadow_password(write).await?;
+        tracing::info!(intent = %intent.id, account = %intent.account_id, "directory write made before its node stopped: its effects committed");
+        Ok(true)
+    }
+}
+
+impl Body {
+    fn into_write(self, account_id: AccountId, expected_rev: i64) -> StoreResult<PasswordWrite> {
+        let hash = PasswordHash::parse(&self.hash)
+            .map_err(|_| StoreError::Other("unreadable hash in a directory intent".into()))?;
+        Ok(PasswordWrite {
+            account_id,
+            current: None,
+            expected_rev,
+            new: NewPassword {
+                hash,
+                plain: Arc::clone(&ABSENT),
+            },
+            normalization: latchkey_core::domain::NORMALIZATION,
+            changed_at: self.changed_at,
+            must_change_password: self.must_change_password,
+            password_never_expires: self.password_never_expires,
+            cannot_change_password: self.cannot_change_password,
+            unlock: self.unlock,
+            history_keep: self.history_keep,
+            keep_session: self.keep_session,
+            audit: self.audit,
+            outbox: self.outbox.map(|o| OutboxMessage {
+                id: o.id,
+                kind: o.kind,
+                account_id,
+                created_at: o.created_at,
+                payload: o.payload,
+            }),
+            complete_flow: self.complete_flow,
+        })
+    }
+}

@@ -1,0 +1,464 @@
+//! The directory as an account source: entries read, found and listed in the directory
+//! (never copied), each merged with Latchkey's own row for it (revision, flags, lock,
+//! history — [`ShadowRecords`], keyed by the entry's stable id); proofs by bind as the
+//! user; password writes made in the directory, then their effects committed beside it
+//! (see [`crate::intent`] for what a node killed in between leaves).
+
+use crate::client::{BindOutcome, Directory, DirectoryError, PasswordRefusal};
+use crate::entry::Entry;
+use crate::filter;
+use crate::intent::Intents;
+use async_trait::async_trait;
+use latchkey_core::audit::AuditEvent;
+use latchkey_core::domain::{Account, AccountId, Dn, Password, Profile, Role, Roles, Sid, UserName};
+use latchkey_core::hashing::PasswordHash;
+use latchkey_core::ports::{
+    AccountChanges, AccountFilter, AccountRecord, AccountSort, AccountSource, Credential,
+    NewAccount, PasswordCommit, PasswordWrite, ShadowRecords, SourceCapabilities, SourceRefusal,
+    SourceVerdict, StoreError, StoreResult, UpdateEffects,
+};
+use std::collections::HashSet;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// The most entries one list reads from the directory (a page past it is refused).
+const LIST_LIMIT: usize = 100_000;
+
+pub struct DirectorySource {
+    directory: Arc<Directory>,
+    records: Arc<dyn ShadowRecords>,
+    intents: Intents,
+}
+
+impl DirectorySource {
+    pub fn new(directory: Arc<Directory>, records: Arc<dyn ShadowRecords>, intents: Intents) -> Self {
+        Self {
+            directory,
+            records,
+            intents,
+        }
+    }
+
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// Accounts of these entries: each merged with Latchkey's row, with its roles.
+    async fn accounts(&self, entries: Vec<Entry>, roles: &RoleMembers) -> StoreResult<Vec<Account>> {
+        let entries: Vec<(Entry, UserName, Dn)> = entries
+            .into_iter()
+            .filter_map(|e| {
+                let name = UserName::parse(&e.user_name).ok();
+                let dn = Dn::parse(&e.dn).ok();
+                if name.is_none() || dn.is_none() {
+                    tracing::warn!(dn = %e.dn, "directory entry skipped: its user name or DN is not one Latchkey accepts");
+                }
+                Some((e, name?, dn?))
+            })
+            .collect();
+        let ids: Vec<AccountId> = entries.iter().map(|(e, _, _)| e.id).collect();
+        let shadows = self.records.shadows(&ids, OffsetDateTime::now_utc()).await?;
+        Ok(entries
+            .into_iter()
+            .zip(shadows)
+            .map(|((e, user_name, dn), kept)| {
+                let roles = roles.of(&e.dn);
+                merge(e, user_name, dn, roles, kept)
+            })
+            .collect())
+    }
+
+    async fn record(&self, entry: Option<Entry>) -> StoreResult<Option<AccountRecord>> {
+        let Some(entry) = entry else {
+            return Ok(None);
+        };
+        let roles = RoleMembers::of_one(&self.directory, &entry.dn).await?;
+        Ok(self
+            .accounts(vec![entry], &roles)
+            .await?
+            .pop()
+            .map(|account| AccountRecord {
+                account,
+                credential: Credential::AtSource,
+            }))
+    }
+
+    async fn entry(&self, id: AccountId) -> StoreResult<Entry> {
+        self.directory
+            .find_by_id(id)
+            .await
+            .map_err(store_error)?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn reread(&self, id: AccountId) -> StoreResult<Account> {
+        let entry = self.entry(id).await?;
+        Ok(self
+            .record(Some(entry))
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .account)
+    }
+
+    /// Sets the password in the directory: as the user with the proved current one (a
+    /// self change), else by the service account.
+    async fn set_in_directory(&self, dn: &str, write: &PasswordWrite) -> StoreResult<()> {
+        let new = write.new.plain.expose();
+        let answer = match &write.current {
+            Some(current) => self.directory.change_password(dn, current.expose(), new).await,
+            None => {
+                let must_change = write.must_change_password.unwrap_or(false);
+                self.directory.reset_password(dn, new, must_change).await
+            }
+        };
+        answer
+            .map_err(store_error)?
+            .map_err(|r| StoreError::SourceRefused(refusal(r)))?;
+        if write.unlock {
+            self.directory.unlock(dn).await.map_err(store_error)?;
+        }
+        Ok(())
+    }
+}
+
+/// The account: identity and profile from the entry, the rest from Latchkey's row.
+fn merge(e: Entry, user_name: UserName, dn: Dn, roles: Roles, kept: Account) -> Account {
+    Account {
+        id: e.id,
+        user_name,
+        dn,
+        sid: None,
+        profile: Profile {
+            email: e.mail,
+            given_name: e.given_name,
+            sn: e.sn,
+            display_name: e.display_name,
+            telephone_number: e.telephone_number,
+            locale: kept.profile.locale,
+            external_id: None,
+        },
+        roles,
+        disabled: false,
+        locked_until: kept.locked_until,
+        federated: false,
+        has_password: true,
+        // Set by a reset here or by the directory's administrators (`pwdReset`).
+        must_change_password: e.must_change || kept.must_change_password,
+        password_never_expires: kept.password_never_expires,
+        cannot_change_password: kept.cannot_change_password,
+        password_changed_at: e.password_changed_at.or(kept.password_changed_at),
+        created_at: e.created_at.unwrap_or(kept.created_at),
+        rev: kept.rev,
+    }
+}
+
+/// The directory's refusal of a new password, as the policy report shows it.
+fn refusal(r: PasswordRefusal) -> SourceRefusal {
+    let (rule, text) = match r {
+        PasswordRefusal::TooShort(t) => ("min-length", t),
+        PasswordRefusal::InHistory(t) => ("history", t),
+        PasswordRefusal::TooYoung(t) => ("min-age", t),
+        PasswordRefusal::Quality(t) | PasswordRefusal::NotAllowed(t) | PasswordRefusal::Other(t) => {
+            ("directory", t)
+        }
+        PasswordRefusal::WrongOld => ("directory", "the directory did not accept the current password".into()),
+        PasswordRefusal::Locked => ("directory", "the account is locked in the directory".into()),
+        PasswordRefusal::Expired => ("directory", "the password has expired in the directory; use password recovery".into()),
+    };
+    let text = if text.trim().is_empty() {
+        "the directory refused the password".to_owned()
+    } else {
+        text
+    };
+    SourceRefusal { rule, text }
+}
+
+pub(crate) fn store_error(e: DirectoryError) -> StoreError {
+    match e {
+        DirectoryError::Unavailable(why) => StoreError::Unavailable(why),
+        other => StoreError::Other(other.to_string()),
+    }
+}
+
+/// Who holds a role, from the configured groups: read once for a list, or asked for
+/// one entry.
+struct RoleMembers {
+    helpdesk: HashSet<String>,
+    admin: HashSet<String>,
+}
+
+impl RoleMembers {
+    async fn of_one(directory: &Directory, dn: &str) -> StoreResult<Self> {
+        let groups = &directory.config().roles;
+        let mut found = Self {
+            helpdesk: HashSet::new(),
+            admin: HashSet::new(),
+        };
+        for (group, set) in [
+            (&groups.helpdesk, &mut found.helpdesk),
+            (&groups.admin, &mut found.admin),
+        ] {
+            if let Some(group) = group
+                && directory.is_member(group, dn).await.map_err(store_error)?
+            {
+                set.insert(dn.to_ascii_lowercase());
+            }
+        }
+        Ok(found)
+    }
+
+    async fn of_all(directory: &Directory) -> StoreResult<Self> {
+        let groups = &directory.config().roles;
+        let read = |g: &Option<String>| {
+            let g = g.clone();
+            async move {
+                match g {
+                    Some(g) => directory.members(&g).await.map_err(store_error),
+                    None => Ok(HashSet::new()),
+                }
+            }
+        };
+        Ok(Self {
+            helpdesk: read(&groups.helpdesk).await?,
+            admin: read(&groups.admin).await?,
+        })
+    }
+
+    fn of(&self, dn: &str) -> Roles {
+        let dn = dn.to_ascii_lowercase();
+        let mut roles = vec![];
+        if self.helpdesk.contains(&dn) {
+            roles.push(Role::Helpdesk);
+        }
+        if self.admin.contains(&dn) {
+            roles.push(Role::Admin);
+        }
+        Roles::new(roles)
+    }
+}
+
+#[async_trait]
+impl AccountSource for DirectorySource {
+    fn capabilities(&self) -> SourceCapabilities {
+        SourceCapabilities {
+            create: false,
+            update: true,
+            delete: false,
+            verifies_passwords: true,
+        }
+    }
+
+    /// One bind per proof: as the entry's DN, or — for anything else — as the decoy DN.
+    async fn verify_password(
+        &self,
+        record: Option<&AccountRecord>,
+        password: &Password,
+    ) -> StoreResult<SourceVerdict> {
+        let dn = record.map(|r| r.account.dn.to_string());
+        let outcome = self
+            .directory
+            .bind(dn.as_deref(), password.expose())
+            .await
+            .map_err(store_error)?;
+        Ok(match outcome {
+            BindOutcome::Bound | BindOutcome::ChangeOnly { .. } => SourceVerdict::Matched,
+            BindOutcome::Wrong => SourceVerdict::Wrong,
+            BindOutcome::Locked => SourceVerdict::Refused("locked in the directory"),
+            BindOutcome::Expired => {
+                SourceVerdict::Refused("password expired in the directory (no grace binds left)")
+            }
+        })
+    }
+
+    async fn unlock_at_source(&self, id: AccountId) -> StoreResult<()> {
+        let entry = self.entry(id).await?;
+        self.directory.unlock(&entry.dn).await.map_err(store_error)
+    }
+
+    async fn count_accounts(&self) -> StoreResult<u64> {
+        let all = self
+            .directory
+            .search("(objectClass=*)", LIST_LIMIT)
+            .await
+            .map_err(store_error)?;
+        Ok(all.len() as u64)
+    }
+
+    async fn insert_account(&self, _new: NewAccount, _domain: [u32; 3]) -> StoreResult<Account> {
+        Err(StoreError::Unsupported(
+            "accounts of the directory are created in the directory",
+        ))
+    }
+
+    async fn account_by_id(&self, id: AccountId) -> StoreResult<Option<AccountRecord>> {
+        let entry = self.directory.find_by_id(id).await.map_err(store_error)?;
+        self.record(entry).await
+    }
+
+    async fn account_by_user_name(&self, key: &str) -> StoreResult<Option<AccountRecord>> {
+        let entry = self
+            .directory
+            .find_by_user_name(key)
+            .await
+            .map_err(store_error)?;
+        self.record(entry).await
+    }
+
+    async fn account_by_dn(&self, dn: &Dn) -> StoreResult<Option<AccountRecord>> {
+        let entry = self
+            .directory
+            .find_by_dn(&dn.to_string())
+            .await
+            .map_err(store_error)?;
+        self.record(entry).await
+    }
+
+    async fn account_by_sid(&self, _sid: &Sid) -> StoreResult<Option<AccountRecord>> {
+        // OpenLDAP entries have no SID.
+        Ok(None)
+    }
+
+    async fn list_accounts(&self, f: &AccountFilter) -> StoreResult<(Vec<Account>, u64)> {
+        let attributes = &self.directory.config().attributes;
+        let mut parts = String::new();
+        if let Some(name) = &f.user_name {
+            parts.push_str(&format!("({}={})", attributes.user_name, filter::escape(name)));
+        }
+        if let Some(mail) = &f.email {
+            parts.push_str(&format!("({}={})", attributes.mail, filter::escape(mail)));
+        }
+        if let Some(q) = &f.query {
+            let translated = filter::translate(q, attributes)
+                .map_err(|e| StoreError::InvalidQuery(e.to_string()))?;
+            parts.push_str(&translated);
+        }
+        let query = if parts.is_empty() {
+            "(objectClass=*)".to_owned()
+        } else {
+            format!("(&{parts})")
+        };
+        let entries = self
+            .directory
+            .search(&query, LIST_LIMIT)
+            .await
+            .map_err(store_error)?;
+        let total = entries.len() as u64;
+        let roles = RoleMembers::of_all(&self.directory).await?;
+        // Sorted by the one order first, so that only the page's rows are read.
+        let mut entries = entries;
+        entries.sort_by_key(|e| e.user_name.to_lowercase());
+        let mut accounts = self.accounts(entries, &roles).await?;
+        accounts.sort_by(|a, b| AccountSort::compare(f.sort, a, b));
+        let page = accounts
+            .into_iter()
+            .skip(f.offset as usize)
+            .take(f.limit as usize)
+            .collect();
+        Ok((page, total))
+    }
+
+    /// Latchkey's flags of a directory account, and a password set with them (written in
+    /// the directory first); the entry's names, profile and roles are the directory's.
+    async fn update_account(
+        &self,
+        id: AccountId,
+        expected_rev: Option<i64>,
+        changes: &AccountChanges,
+        mut effects: UpdateEffects,
+        audit: Option<AuditEvent>,
+    ) -> StoreResult<Account> {
+        let AccountChanges {
+            user_name,
+            dn,
+            profile,
+            roles,
+            disabled,
+            federated,
+            ..
+        } = changes;
+        if user_name.is_some()
+            || dn.is_some()
+            || roles.is_some()
+            || disabled.is_some()
+            || federated.is_some()
+            || profile.as_ref().is_some_and(|p| p.locale.is_none() && *p != Profile::default())
+        {
+            return Err(StoreError::Unsupported(
+                "a directory account's names, profile, roles and status are changed in the directory",
+            ));
+        }
+        let entry = self.entry(id).await?;
+        let kept = self.records.shadows(&[id], OffsetDateTime::now_utc()).await?;
+        if expected_rev.is_some_and(|r| kept.first().is_none_or(|k| k.rev != r)) {
+            return Err(StoreError::RevisionMismatch);
+        }
+        if let Some(password) = effects.password.take() {
+            let intent = self.intents.begin(&password).await?;
+            if let Err(e) = self.set_in_directory(&entry.dn, &password).await {
+                if matches!(e, StoreError::SourceRefused(_)) {
+                    self.intents.end(intent).await;
+                }
+                return Err(e);
+            }
+            effects.password = Some(password);
+            self.records
+                .shadow_update(id, expected_rev, changes, effects, audit)
+                .await?;
+            self.intents.end(intent).await;
+        } else {
+            self.records
+                .shadow_update(id, expected_rev, changes, effects, audit)
+                .await?;
+        }
+        self.reread(id).await
+    }
+
+    async fn delete_account(
+        &self,
+        _id: AccountId,
+        _expected_rev: Option<i64>,
+        _audit: AuditEvent,
+    ) -> StoreResult<()> {
+        Err(StoreError::Unsupported(
+            "accounts of the directory are deleted in the directory",
+        ))
+    }
+
+    /// The directory keeps the password; there is no hash of Latchkey's to upgrade.
+    async fn upgrade_hash(
+        &self,
+        _id: AccountId,
+        _old: &PasswordHash,
+        _new: &PasswordHash,
+    ) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl PasswordCommit for DirectorySource {
+    /// The intent first, then the directory, then the effects beside it.
+    async fn write_password(&self, write: PasswordWrite) -> StoreResult<Account> {
+        let entry = self.entry(write.account_id).await?;
+        let kept = self
+            .records
+            .shadows(&[write.account_id], OffsetDateTime::now_utc())
+            .await?;
+        if kept.first().is_none_or(|k| k.rev != write.expected_rev) {
+            return Err(StoreError::RevisionMismatch);
+        }
+        let id = write.account_id;
+        let intent = self.intents.begin(&write).await?;
+        if let Err(e) = self.set_in_directory(&entry.dn, &write).await {
+            // Refused or not reachable: if it was made all the same (the answer was lost),
+            // resolution commits its effects later; so the intent stays unless refused.
+            if matches!(e, StoreError::SourceRefused(_)) {
+                self.intents.end(intent).await;
+            }
+            return Err(e);
+        }
+        self.records.shadow_password(write).await?;
+        self.intents.end(intent).await;
+        self.reread(id).await
+    }
+}
