@@ -521,6 +521,15 @@ pub trait AccountSource: Send + Sync + 'static {
     }
 
     async fn count_accounts(&self) -> StoreResult<u64>;
+    /// Accounts Latchkey keeps itself (a source that creates them): the first admin is
+    /// made when there are none, whatever a directory holds.
+    async fn count_own_accounts(&self) -> StoreResult<u64> {
+        if self.capabilities().create {
+            self.count_accounts().await
+        } else {
+            Ok(0)
+        }
+    }
     /// Writes an import batch in one transaction (all or nothing). A source that cannot
     /// create does not import.
     async fn import_accounts(&self, batch: Vec<ImportWrite>, domain: [u32; 3]) -> StoreResult<()> {

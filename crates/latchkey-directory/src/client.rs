@@ -128,7 +128,15 @@ impl Directory {
             settings,
             decoy_dn,
         };
-        drop(dir.service_conn().await?);
+        // A directory down at start is an outage like any later one (its accounts answer
+        // 503 until it is back); a service account that cannot bind is a mistake.
+        match dir.service_conn().await {
+            Ok(conn) => drop(conn),
+            Err(DirectoryError::Unavailable(why)) => {
+                tracing::warn!(error = %why, url = %dir.config.url, "the directory cannot be reached now; its accounts are unavailable until it can");
+            }
+            Err(e) => return Err(e),
+        }
         Ok(dir)
     }
 

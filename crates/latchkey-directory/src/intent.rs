@@ -13,8 +13,7 @@ use latchkey_core::audit::AuditEvent;
 use latchkey_core::domain::{AccountId, Password};
 use latchkey_core::hashing::PasswordHash;
 use latchkey_core::ports::{
-    NewPassword, OutboxMessage, PasswordWrite, ShadowRecords, SourceIntent, StoreError,
-    StoreResult,
+    NewPassword, OutboxMessage, PasswordWrite, ShadowRecords, SourceIntent, StoreError, StoreResult,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, LazyLock};
@@ -130,7 +129,10 @@ impl Intents {
             .await
             .map_err(store_error)?;
         // `pwdChangedTime` has whole seconds: a change in the intent's second counts.
-        let since = intent.started_at.replace_nanosecond(0).unwrap_or(intent.started_at);
+        let since = intent
+            .started_at
+            .replace_nanosecond(0)
+            .unwrap_or(intent.started_at);
         let taken = entry
             .as_ref()
             .and_then(|e| e.password_changed_at)

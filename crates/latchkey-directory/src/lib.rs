@@ -22,5 +22,5 @@ pub use client::{BindOutcome, Directory, DirectoryError, PasswordRefusal};
 pub use config::{Attributes, DirectoryConfig, DirectoryKind, RoleGroups};
 pub use entry::Entry;
 pub use intent::Intents;
-pub use source::DirectorySource;
 pub use ppolicy::PolicyError;
+pub use source::DirectorySource;

@@ -32,7 +32,12 @@ impl Pool {
             .acquire_owned()
             .await
             .expect("the semaphore is never closed");
-        let ldap = self.idle.lock().expect("pool lock").pop();
+        // A connection the directory closed while idle (a restart) is not lent: the
+        // next one opens afresh instead of failing the operation.
+        let ldap = {
+            let mut idle = self.idle.lock().expect("pool lock");
+            std::iter::from_fn(|| idle.pop()).find_map(|mut l| (!l.is_closed()).then_some(l))
+        };
         Loan {
             ldap,
             pool: self,

@@ -10,7 +10,9 @@ use crate::filter;
 use crate::intent::Intents;
 use async_trait::async_trait;
 use latchkey_core::audit::AuditEvent;
-use latchkey_core::domain::{Account, AccountId, Dn, Password, Profile, Role, Roles, Sid, UserName};
+use latchkey_core::domain::{
+    Account, AccountId, Dn, Password, Profile, Role, Roles, Sid, UserName,
+};
 use latchkey_core::hashing::PasswordHash;
 use latchkey_core::ports::{
     AccountChanges, AccountFilter, AccountRecord, AccountSort, AccountSource, Credential,
@@ -31,7 +33,11 @@ pub struct DirectorySource {
 }
 
 impl DirectorySource {
-    pub fn new(directory: Arc<Directory>, records: Arc<dyn ShadowRecords>, intents: Intents) -> Self {
+    pub fn new(
+        directory: Arc<Directory>,
+        records: Arc<dyn ShadowRecords>,
+        intents: Intents,
+    ) -> Self {
         Self {
             directory,
             records,
@@ -44,7 +50,11 @@ impl DirectorySource {
     }
 
     /// Accounts of these entries: each merged with Latchkey's row, with its roles.
-    async fn accounts(&self, entries: Vec<Entry>, roles: &RoleMembers) -> StoreResult<Vec<Account>> {
+    async fn accounts(
+        &self,
+        entries: Vec<Entry>,
+        roles: &RoleMembers,
+    ) -> StoreResult<Vec<Account>> {
         let entries: Vec<(Entry, UserName, Dn)> = entries
             .into_iter()
             .filter_map(|e| {
@@ -57,7 +67,10 @@ impl DirectorySource {
             })
             .collect();
         let ids: Vec<AccountId> = entries.iter().map(|(e, _, _)| e.id).collect();
-        let shadows = self.records.shadows(&ids, OffsetDateTime::now_utc()).await?;
+        let shadows = self
+            .records
+            .shadows(&ids, OffsetDateTime::now_utc())
+            .await?;
         Ok(entries
             .into_iter()
             .zip(shadows)
@@ -105,7 +118,11 @@ impl DirectorySource {
     async fn set_in_directory(&self, dn: &str, write: &PasswordWrite) -> StoreResult<()> {
         let new = write.new.plain.expose();
         let answer = match &write.current {
-            Some(current) => self.directory.change_password(dn, current.expose(), new).await,
+            Some(current) => {
+                self.directory
+                    .change_password(dn, current.expose(), new)
+                    .await
+            }
             None => {
                 let must_change = write.must_change_password.unwrap_or(false);
                 self.directory.reset_password(dn, new, must_change).await
@@ -158,12 +175,18 @@ fn refusal(r: PasswordRefusal) -> SourceRefusal {
         PasswordRefusal::TooShort(t) => ("min-length", t),
         PasswordRefusal::InHistory(t) => ("history", t),
         PasswordRefusal::TooYoung(t) => ("min-age", t),
-        PasswordRefusal::Quality(t) | PasswordRefusal::NotAllowed(t) | PasswordRefusal::Other(t) => {
-            ("directory", t)
-        }
-        PasswordRefusal::WrongOld => ("directory", "the directory did not accept the current password".into()),
+        PasswordRefusal::Quality(t)
+        | PasswordRefusal::NotAllowed(t)
+        | PasswordRefusal::Other(t) => ("directory", t),
+        PasswordRefusal::WrongOld => (
+            "directory",
+            "the directory did not accept the current password".into(),
+        ),
         PasswordRefusal::Locked => ("directory", "the account is locked in the directory".into()),
-        PasswordRefusal::Expired => ("directory", "the password has expired in the directory; use password recovery".into()),
+        PasswordRefusal::Expired => (
+            "directory",
+            "the password has expired in the directory; use password recovery".into(),
+        ),
     };
     let text = if text.trim().is_empty() {
         "the directory refused the password".to_owned()
@@ -322,7 +345,11 @@ impl AccountSource for DirectorySource {
         let attributes = &self.directory.config().attributes;
         let mut parts = String::new();
         if let Some(name) = &f.user_name {
-            parts.push_str(&format!("({}={})", attributes.user_name, filter::escape(name)));
+            parts.push_str(&format!(
+                "({}={})",
+                attributes.user_name,
+                filter::escape(name)
+            ));
         }
         if let Some(mail) = &f.email {
             parts.push_str(&format!("({}={})", attributes.mail, filter::escape(mail)));
@@ -381,14 +408,19 @@ impl AccountSource for DirectorySource {
             || roles.is_some()
             || disabled.is_some()
             || federated.is_some()
-            || profile.as_ref().is_some_and(|p| p.locale.is_none() && *p != Profile::default())
+            || profile
+                .as_ref()
+                .is_some_and(|p| p.locale.is_none() && *p != Profile::default())
         {
             return Err(StoreError::Unsupported(
                 "a directory account's names, profile, roles and status are changed in the directory",
             ));
         }
         let entry = self.entry(id).await?;
-        let kept = self.records.shadows(&[id], OffsetDateTime::now_utc()).await?;
+        let kept = self
+            .records
+            .shadows(&[id], OffsetDateTime::now_utc())
+            .await?;
         if expected_rev.is_some_and(|r| kept.first().is_none_or(|k| k.rev != r)) {
             return Err(StoreError::RevisionMismatch);
         }

@@ -57,6 +57,8 @@ pub struct Config {
     pub audit: AuditConfig,
     /// `ui.*`: the web pages for people under `/ui`.
     pub ui: UiConfig,
+    /// `directory.*`: an LDAP directory whose accounts Latchkey fronts.
+    pub directory: crate::directory::DirectoryConfig,
 }
 
 /// `ui.site_name`, `ui.logo_file`: the operator's name and logo on every page.
@@ -225,6 +227,7 @@ impl Default for Config {
             outbox: OutboxConfig::default(),
             audit: AuditConfig::default(),
             ui: UiConfig::default(),
+            directory: Default::default(),
         }
     }
 }
@@ -491,7 +494,7 @@ impl std::fmt::Debug for SmtpConfig {
     }
 }
 
-fn redact<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn redact<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
     match v {
         Some(_) => s.serialize_str("[redacted]"),
         None => s.serialize_none(),
@@ -582,7 +585,7 @@ impl Config {
             let pw = read("smtp.password_file", path)?;
             self.smtp.password = Some(pw.trim_end().to_owned());
         }
-        Ok(())
+        self.directory.read_secret_file()
     }
 
     /// Everything `serve` refuses, checked without binding a port or opening the
@@ -596,6 +599,7 @@ impl Config {
         ) {
             problems.push(e.0);
         }
+        problems.extend(self.directory.problems());
         if let Err(e) = self.recovery.validate() {
             problems.push(e);
         }

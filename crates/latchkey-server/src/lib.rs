@@ -6,6 +6,7 @@ pub mod cli;
 pub mod client_ip;
 pub mod config;
 mod config_errors;
+pub mod directory;
 pub mod http;
 pub mod import;
 mod locale;

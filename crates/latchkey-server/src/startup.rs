@@ -1,6 +1,7 @@
 //! The composition root: config → store → core → HTTP, bound to a port (0 in tests).
 
 use crate::config::Config;
+use crate::directory::Sources;
 use crate::http::{self, AppState};
 use crate::throttle::Throttle;
 use anyhow::Context as _;
@@ -20,6 +21,7 @@ pub struct Application {
     /// The generated password of the `admin` account created on first start.
     pub initial_admin_password: Option<SecretString>,
     mailer: Option<crate::notify::Mailer>,
+    sources: Sources,
 }
 
 impl Application {
@@ -34,8 +36,9 @@ impl Application {
         let store = latchkey_store::open(config.database.url.expose(), &config.database.pool())
             .await
             .with_context(|| format!("opening the store {:?}", config.database.url))?;
+        let sources = Sources::open(&config.directory, store).await?;
         let core = Latchkey::new(
-            store,
+            sources.ports.clone(),
             clock,
             config.core_settings(),
             &crate::policy_files::DiskPolicyFiles::default(),
@@ -79,6 +82,7 @@ impl Application {
             state,
             initial_admin_password,
             mailer,
+            sources,
         })
     }
 
@@ -95,6 +99,7 @@ impl Application {
     /// Serves until the process is asked to stop (Ctrl-C or SIGTERM).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         crate::notify::spawn(Arc::clone(&self.state.core), self.mailer);
+        self.sources.spawn_intent_resolver();
         spawn_housekeeping(
             Arc::clone(&self.state.core),
             self.state.config.housekeeping.interval,

@@ -12,8 +12,14 @@ mod sqlite;
 pub mod testing;
 mod timestamp;
 
-use latchkey_core::ports::Store;
+use latchkey_core::ports::{ShadowRecords, Store};
 use std::sync::Arc;
+
+/// A store on one SQL database: every role of the core, and Latchkey's rows for the
+/// accounts of a directory in front of which it runs.
+pub trait Database: Store + ShadowRecords {}
+
+impl<T: Store + ShadowRecords> Database for T {}
 
 pub use copy::{CopyError, CopyReport, copy_store};
 pub use postgres::PgStore;
@@ -53,7 +59,7 @@ pub fn check_url(url: &str) -> Result<(), OpenError> {
 }
 
 /// Opens the store named by a `database.url` and brings its schema up to date.
-pub async fn open(url: &str, pool: &PoolSettings) -> Result<Arc<dyn Store>, OpenError> {
+pub async fn open(url: &str, pool: &PoolSettings) -> Result<Arc<dyn Database>, OpenError> {
     check_url(url)?;
     if url.starts_with("sqlite:") {
         let store = SqliteStore::connect(url, pool).await?;

@@ -409,7 +409,7 @@ impl Latchkey {
         &self,
         ctx: &RequestContext,
     ) -> Result<Option<SecretString>, CoreError> {
-        if self.accounts.count_accounts().await? > 0 {
+        if self.accounts.count_own_accounts().await? > 0 {
             return Ok(None);
         }
         let admin = Roles::new(vec![Role::Admin]);

@@ -6,6 +6,7 @@ mod audit;
 mod bad_input;
 mod change;
 mod clients;
+mod directory;
 mod hardening;
 mod helpers;
 mod housekeeping;

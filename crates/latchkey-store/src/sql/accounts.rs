@@ -83,7 +83,10 @@ impl<DB: Backend> SqlStore<DB> {
     ) -> StoreResult<Vec<Account>> {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let found = match self.account_where(DB::SQL.shadow_by_id, id.to_string()).await? {
+            let found = match self
+                .account_where(DB::SQL.shadow_by_id, id.to_string())
+                .await?
+            {
                 Some(r) => r.account,
                 None => {
                     let make = super::id(*id).int(to_ms(at));

@@ -20,8 +20,8 @@ use latchkey_core::hashing::PasswordHash;
 use latchkey_core::ports::{
     AccountChanges, AccountFilter, AccountRecord, AccountSource, ClientRecord, FlowStep,
     ImportWrite, KbaAnswer, MailFate, NewAccount, OutboxMessage, PasswordCommit, PasswordWrite,
-    PendingMessage, ProofSlot, ProofSubject, Records, RecoveryFlow, ShadowRecords, SourceIntent, SessionRecord, StoreError,
-    StoreResult, Sweep, SweepReport, UpdateEffects,
+    PendingMessage, ProofSlot, ProofSubject, Records, RecoveryFlow, SessionRecord, ShadowRecords,
+    SourceIntent, StoreError, StoreResult, Sweep, SweepReport, UpdateEffects,
 };
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};

@@ -1,0 +1,315 @@
+//! `directory.*`: an LDAP directory in front of which Latchkey runs — its accounts read
+//! and their passwords written there, Latchkey's own accounts (the first admin,
+//! break-glass and service accounts) beside it in SQL, asked first. Without
+//! `directory.url`, Latchkey keeps every account itself.
+
+use latchkey_core::ports::{Ports, Store};
+use latchkey_core::sources::{Layer, Layered};
+
+use latchkey_directory::{
+    Attributes, Directory, DirectoryConfig as ClientConfig, DirectoryKind, DirectorySource,
+    Intents, RoleGroups,
+};
+use latchkey_store::Database;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `directory.*` (docs/configuration.md, docs/directory.md).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DirectoryConfig {
+    /// `ldap://host:port` (with `starttls`) or `ldaps://host:port`; unset: no directory.
+    pub url: Option<String>,
+    pub starttls: bool,
+    /// `openldap` (or `active_directory`, next); detected from the root DSE when unset.
+    pub kind: Option<String>,
+    pub bind_dn: String,
+    /// Never printed; `bind_password_file` reads it from a file instead.
+    #[serde(serialize_with = "crate::config::redact")]
+    pub bind_password: Option<String>,
+    pub bind_password_file: Option<PathBuf>,
+    pub user_base: String,
+    /// Default `(objectClass=inetOrgPerson)`.
+    pub user_filter: String,
+    pub attributes: AttributesConfig,
+    pub ca_file: Option<PathBuf>,
+    /// No certificate check at all: for a test directory only (a loud warning at start).
+    pub tls_insecure: bool,
+    /// Connections per pool (reads and resets; users' binds). Default 8.
+    pub pool_size: usize,
+    /// Connect and per-operation timeout. Default `5s`.
+    #[serde(with = "latchkey_core::policy::settings::duration")]
+    pub timeout: Duration,
+    pub roles: RolesConfig,
+    /// Creating and deleting entries through SCIM. Default false (not yet supported).
+    pub allow_writes: bool,
+}
+
+impl Default for DirectoryConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            starttls: false,
+            kind: None,
+            bind_dn: String::new(),
+            bind_password: None,
+            bind_password_file: None,
+            user_base: String::new(),
+            user_filter: "(objectClass=inetOrgPerson)".into(),
+            attributes: AttributesConfig::default(),
+            ca_file: None,
+            tls_insecure: false,
+            pool_size: 8,
+            timeout: Duration::from_secs(5),
+            roles: RolesConfig::default(),
+            allow_writes: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for DirectoryConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectoryConfig")
+            .field("url", &self.url)
+            .field("bind_dn", &self.bind_dn)
+            .field(
+                "bind_password",
+                &self.bind_password.as_ref().map(|_| "[redacted]"),
+            )
+            .field("user_base", &self.user_base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `directory.attributes.*`: where an entry's fields are read from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AttributesConfig {
+    pub user_name: String,
+    pub mail: String,
+    pub given_name: String,
+    pub sn: String,
+    pub display_name: String,
+    pub telephone_number: String,
+    pub stable_id: String,
+}
+
+impl Default for AttributesConfig {
+    fn default() -> Self {
+        let a = Attributes::default();
+        Self {
+            user_name: a.user_name,
+            mail: a.mail,
+            given_name: a.given_name,
+            sn: a.sn,
+            display_name: a.display_name,
+            telephone_number: a.telephone_number,
+            stable_id: a.stable_id,
+        }
+    }
+}
+
+/// `directory.roles.*`: groups (DNs) whose members get a Latchkey role.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RolesConfig {
+    pub helpdesk: Option<String>,
+    pub admin: Option<String>,
+}
+
+impl DirectoryConfig {
+    /// `bind_password_file` stands for `bind_password`.
+    pub fn read_secret_file(&mut self) -> anyhow::Result<()> {
+        if let Some(path) = &self.bind_password_file {
+            if self.bind_password.is_some() {
+                anyhow::bail!(
+                    "directory.bind_password_file: give the password or the file, not both"
+                );
+            }
+            let pw = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!(
+                    "directory.bind_password_file: cannot read {}: {e}",
+                    path.display()
+                )
+            })?;
+            self.bind_password = Some(pw.trim_end().to_owned());
+        }
+        Ok(())
+    }
+
+    /// What start-up refuses, each problem naming its key.
+    pub fn problems(&self) -> Vec<String> {
+        let Some(url) = &self.url else {
+            return vec![];
+        };
+        let mut out = vec![];
+        if !(url.starts_with("ldap://") || url.starts_with("ldaps://")) {
+            out.push(format!(
+                "directory.url: '{url}' is not an ldap:// or ldaps:// URL"
+            ));
+        }
+        if url.starts_with("ldaps://") && self.starttls {
+            out.push("directory.starttls: not with an ldaps:// URL (TLS from the start)".into());
+        }
+        for (key, value) in [
+            ("directory.bind_dn", &self.bind_dn),
+            ("directory.user_base", &self.user_base),
+        ] {
+            if value.trim().is_empty() {
+                out.push(format!("{key}: required with directory.url"));
+            }
+        }
+        if self.bind_password.is_none() {
+            out.push(
+                "directory.bind_password: required with directory.url (or bind_password_file)"
+                    .into(),
+            );
+        }
+        if let Some(kind) = &self.kind
+            && kind != "openldap"
+        {
+            out.push(format!(
+                "directory.kind: '{kind}' is not supported (expected openldap)"
+            ));
+        }
+        if self.allow_writes {
+            out.push(
+                "directory.allow_writes: creating and deleting entries is not supported yet".into(),
+            );
+        }
+        if self.pool_size == 0 {
+            out.push("directory.pool_size: must be at least 1".into());
+        }
+        if let Some(ca) = &self.ca_file
+            && !Path::new(ca).is_file()
+        {
+            out.push(format!("directory.ca_file: {} is not a file", ca.display()));
+        }
+        out
+    }
+
+    fn client_config(&self, url: &str) -> ClientConfig {
+        let a = &self.attributes;
+        ClientConfig {
+            url: url.to_owned(),
+            starttls: self.starttls,
+            ca_file: self.ca_file.clone(),
+            tls_insecure: self.tls_insecure,
+            bind_dn: self.bind_dn.clone(),
+            bind_password: self.bind_password.clone().unwrap_or_default(),
+            user_base: self.user_base.clone(),
+            user_filter: self.user_filter.clone(),
+            attributes: Attributes {
+                user_name: a.user_name.clone(),
+                mail: a.mail.clone(),
+                given_name: a.given_name.clone(),
+                sn: a.sn.clone(),
+                display_name: a.display_name.clone(),
+                telephone_number: a.telephone_number.clone(),
+                stable_id: a.stable_id.clone(),
+            },
+            roles: RoleGroups {
+                helpdesk: self.roles.helpdesk.clone(),
+                admin: self.roles.admin.clone(),
+            },
+            pool_size: self.pool_size,
+            timeout: self.timeout,
+        }
+    }
+}
+
+/// The core's ports: the SQL store alone, or — with `directory.url` — Latchkey's own
+/// accounts first, then the directory's, beside the SQL records.
+pub struct Sources {
+    pub ports: Ports,
+    /// The directory's intent log and client, when there is a directory.
+    pub directory: Option<(Intents, Arc<Directory>)>,
+    /// How old an unfinished directory write must be to be taken for one whose node
+    /// died: longer than any write can take (its reads and writes each bounded by
+    /// `directory.timeout`).
+    intent_age: Duration,
+}
+
+impl Sources {
+    pub async fn open(config: &DirectoryConfig, db: Arc<dyn Database>) -> anyhow::Result<Self> {
+        let store: Arc<dyn Store> = db.clone();
+        let Some(url) = &config.url else {
+            return Ok(Self {
+                ports: Ports::from(store),
+                directory: None,
+                intent_age: Duration::ZERO,
+            });
+        };
+        if config.tls_insecure {
+            tracing::warn!(
+                "directory.tls_insecure is on: the directory's certificate is NOT checked; anyone between Latchkey and the directory can read every password. Use directory.ca_file instead"
+            );
+        } else if url.starts_with("ldap://") && !config.starttls {
+            tracing::warn!(
+                "directory.url is plain ldap:// without directory.starttls: passwords cross the network unencrypted"
+            );
+        }
+        let directory = Directory::connect(config.client_config(url))
+            .await
+            .map_err(|e| anyhow::anyhow!("directory: {e}"))?;
+        if config.kind.is_none() {
+            match directory.detect_kind().await {
+                Ok(DirectoryKind::OpenLdap) => {}
+                Ok(DirectoryKind::ActiveDirectory) => anyhow::bail!(
+                    "directory.url: the directory is Active Directory, which is not supported yet"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the directory's kind could not be read; taken as openldap")
+                }
+            }
+        }
+        let directory = Arc::new(directory);
+        let intents = Intents::new(db.clone());
+        let source = Arc::new(DirectorySource::new(
+            Arc::clone(&directory),
+            db.clone(),
+            intents.clone(),
+        ));
+        let layers = vec![
+            Layer {
+                accounts: store.clone(),
+                commit: store.clone(),
+            },
+            Layer {
+                accounts: source.clone(),
+                commit: source,
+            },
+        ];
+        let records: Arc<dyn latchkey_core::ports::Records> = store;
+        Ok(Self {
+            ports: Layered::new(layers).into_ports(records),
+            directory: Some((intents, directory)),
+            intent_age: config.timeout * 4 + Duration::from_secs(5),
+        })
+    }
+
+    /// Resolves directory writes a stopped node left unfinished, now and every minute.
+    pub fn spawn_intent_resolver(&self) {
+        let Some((intents, directory)) = self.directory.clone() else {
+            return;
+        };
+        let age = self.intent_age;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                match intents.resolve(&directory, age).await {
+                    Ok((0, 0)) => {}
+                    Ok((committed, dropped)) => {
+                        tracing::info!(committed, dropped, "unfinished directory writes resolved")
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "unfinished directory writes not resolved yet")
+                    }
+                }
+            }
+        });
+    }
+}

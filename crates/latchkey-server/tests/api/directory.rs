@@ -1,0 +1,275 @@
+//! The server in front of a real OpenLDAP `slapd` with the ppolicy overlay (each test its
+//! own, on fresh entries): proofs by bind, self change and reset written to the
+//! directory (checked by `ldapwhoami`, a client independent of Latchkey), the
+//! directory's refusals in the policy report, roles from groups, local accounts beside
+//! it, outage and recovery without restart, unfinished writes resolved.
+
+use crate::helpers::{TestApp, problem, spawn_with};
+use latchkey_directory::testing::{
+    ADMIN_GROUP, HELPDESK_GROUP, PEOPLE, SERVICE_DN, SERVICE_PW, Slapd,
+};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const FIRST: &str = "Amber-Lantern-73";
+const SECOND: &str = "Copper-Meadow-19";
+const THIRD: &str = "Silver-Orchard-46";
+
+/// The server with `slapd` as its directory (Latchkey's lockout at 3 failures, below the
+/// directory's 5).
+async fn spawn_on(slapd: &Slapd) -> TestApp {
+    let url = slapd.url.clone();
+    spawn_with(move |c| {
+        c.directory.url = Some(url);
+        c.directory.bind_dn = SERVICE_DN.into();
+        c.directory.bind_password = Some(SERVICE_PW.into());
+        c.directory.user_base = PEOPLE.into();
+        c.directory.roles.helpdesk = Some(HELPDESK_GROUP.into());
+        c.directory.roles.admin = Some(ADMIN_GROUP.into());
+        c.directory.timeout = std::time::Duration::from_secs(2);
+        c.lockout.max_failures = 3;
+    })
+    .await
+}
+
+async fn json(r: reqwest::Response) -> Value {
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_directory_user_signs_in_and_changes_the_password_in_the_directory() {
+    let Some(slapd) = Slapd::start() else { return };
+    let (uid, dn) = slapd.add_person("ada", FIRST);
+    let app = spawn_on(&slapd).await;
+    let token = app.sign_in(&uid, FIRST).await;
+    let me = json(app.get("/api/v1/me", Some(&token)).await).await;
+    assert_eq!(me["userName"], uid.as_str());
+    assert_eq!(me["dn"], dn.as_str());
+    assert_eq!(me["email"], format!("{uid}@example.com"));
+    assert_eq!(me["sid"], Value::Null, "OpenLDAP entries have no SID");
+    let rev = me["_rev"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        rev.chars().all(|c| c.is_ascii_digit()) && !rev.is_empty(),
+        "{me}"
+    );
+
+    let r = app.change_password(&token, FIRST, SECOND).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert!(slapd.whoami(&dn, SECOND), "the new password binds");
+    assert!(!slapd.whoami(&dn, FIRST), "the old one does not");
+    app.sign_in(&uid, SECOND).await;
+    let after = json(app.get("/api/v1/me", Some(&token)).await).await;
+    assert_ne!(after["_rev"], me["_rev"], "the revision moves");
+    let id = me["id"].as_str().unwrap();
+    let events = app
+        .audit(&format!("accountId={id}&type=password.change"))
+        .await;
+    assert_eq!(events.len(), 1, "{events:?}");
+}
+
+#[tokio::test]
+async fn unknown_wrong_and_directory_locked_answer_alike() {
+    let Some(slapd) = Slapd::start() else { return };
+    let (uid, dn) = slapd.add_person("bo", FIRST);
+    let (locked, locked_dn) = slapd.add_person("cy", FIRST);
+    slapd.ldap(
+        "ldapmodify",
+        &format!("dn: {locked_dn}\nchangetype: modify\nadd: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n"),
+    );
+    let app = spawn_on(&slapd).await;
+    let unknown = app.try_sign_in("nobody-here", FIRST).await;
+    let wrong = app.try_sign_in(&uid, "Wrong-Guess-00").await;
+    let held = app.try_sign_in(&locked, FIRST).await;
+    let (su, sw, sl) = (unknown.status(), wrong.status(), held.status());
+    let (bu, bw, bl) = (
+        unknown.text().await.unwrap(),
+        wrong.text().await.unwrap(),
+        held.text().await.unwrap(),
+    );
+    assert_eq!(su, StatusCode::UNAUTHORIZED);
+    assert_eq!((su, &bu), (sw, &bw), "unknown and wrong alike");
+    assert_eq!(
+        (su, &bu),
+        (sl, &bl),
+        "unknown and locked in the directory alike"
+    );
+    assert!(slapd.whoami(&dn, FIRST));
+}
+
+#[tokio::test]
+async fn latchkey_locks_a_guessed_account_before_the_directory_does() {
+    let Some(slapd) = Slapd::start() else { return };
+    let (uid, dn) = slapd.add_person("di", FIRST);
+    let app = spawn_on(&slapd).await;
+    for _ in 0..4 {
+        let r = app.try_sign_in(&uid, "Wrong-Guess-00").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Locked here after 3: the right password is refused by Latchkey…
+    assert_eq!(
+        app.try_sign_in(&uid, FIRST).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // …and the directory saw 3 failed binds, below its own limit of 5: not locked there.
+    assert!(
+        slapd.whoami(&dn, FIRST),
+        "the directory account stays usable"
+    );
+    let id = json(
+        app.get(
+            &format!("/api/v1/accounts?userName={uid}"),
+            Some(&app.admin_token),
+        )
+        .await,
+    )
+    .await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .post(
+            &format!("/api/v1/accounts/{id}/unlock"),
+            Some(&app.admin_token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    app.sign_in(&uid, FIRST).await;
+}
+
+#[tokio::test]
+async fn a_helpdesk_reset_must_be_changed_and_the_change_only_session_changes_it() {
+    let Some(slapd) = Slapd::start() else { return };
+    let (uid, dn) = slapd.add_person("ed", FIRST);
+    let (helper, helper_dn) = slapd.add_person("help", FIRST);
+    slapd.add_group(HELPDESK_GROUP, &[&helper_dn]);
+    let app = spawn_on(&slapd).await;
+    let help = app.sign_in(&helper, FIRST).await;
+    let me = json(app.get("/api/v1/me", Some(&help)).await).await;
+    assert_eq!(me["roles"], json!(["helpdesk"]), "{me}");
+    let found = json(
+        app.get(
+            &format!("/api/v1/accounts?userName={uid}"),
+            Some(&app.admin_token),
+        )
+        .await,
+    )
+    .await;
+    let target = found["items"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{uid} in {found}"))
+        .to_owned();
+    let r = app
+        .post(
+            &format!("/api/v1/accounts/{target}/password/reset"),
+            Some(&help),
+            &json!({ "newPassword": SECOND }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert!(slapd.whoami(&dn, SECOND), "the reset password binds");
+    assert!(!slapd.whoami(&dn, FIRST));
+    let signed = app.try_sign_in(&uid, SECOND).await;
+    assert_eq!(signed.status(), StatusCode::CREATED);
+    let signed = json(signed).await;
+    assert_eq!(signed["mustChangePassword"], true, "{signed}");
+    let token = signed["token"].as_str().unwrap();
+    problem(app.get("/api/v1/accounts", Some(token)).await, 403).await;
+    let r = app.change_password(token, SECOND, THIRD).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert!(slapd.whoami(&dn, THIRD));
+    assert!(!slapd.whoami(&dn, SECOND));
+    let again = json(app.try_sign_in(&uid, THIRD).await).await;
+    assert_eq!(again["mustChangePassword"], false, "{again}");
+}
+
+#[tokio::test]
+async fn the_directorys_own_refusal_is_in_the_one_report() {
+    let Some(slapd) = Slapd::start() else { return };
+    let (uid, dn) = slapd.add_person("fa", FIRST);
+    let app = spawn_on(&slapd).await;
+    let token = app.sign_in(&uid, FIRST).await;
+    let r = app.change_password(&token, FIRST, SECOND).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // Latchkey never saw FIRST as a hash of its own; the directory's history did.
+    let body = problem(app.change_password(&token, SECOND, FIRST).await, 422).await;
+    let rules = body["report"]["rules"]
+        .as_array()
+        .or_else(|| body["rules"].as_array())
+        .unwrap_or_else(|| panic!("a report in {body}"));
+    let history = rules
+        .iter()
+        .find(|r| r["rule"] == "history")
+        .unwrap_or_else(|| panic!("the history rule in {body}"));
+    assert_eq!(history["satisfied"], false, "{body}");
+    assert!(
+        slapd.whoami(&dn, SECOND),
+        "nothing changed in the directory"
+    );
+    let id = json(app.get("/api/v1/me", Some(&token)).await).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let events = app
+        .audit(&format!("accountId={id}&type=password.change"))
+        .await;
+    let outcomes: Vec<&str> = events
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["failure", "success"], "{events:?}");
+}
+
+#[tokio::test]
+async fn local_and_directory_accounts_list_together_and_local_names_are_kept() {
+    let Some(slapd) = Slapd::start() else { return };
+    let (uid, _) = slapd.add_person("gu", FIRST);
+    let app = spawn_on(&slapd).await;
+    let list = json(app.get("/api/v1/accounts", Some(&app.admin_token)).await).await;
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["userName"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"admin") && names.contains(&uid.as_str()),
+        "{list}"
+    );
+    assert_eq!(list["total"], names.len(), "{list}");
+    // A local account may not take a name the directory has.
+    let r = app
+        .post(
+            "/api/v1/accounts",
+            Some(&app.admin_token),
+            &json!({ "userName": uid, "password": SECOND }),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CONFLICT,
+        "{}",
+        r.text().await.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_directory_answers_503_and_recovers_without_restart() {
+    let Some(mut slapd) = Slapd::start() else {
+        return;
+    };
+    let (uid, _) = slapd.add_person("ha", FIRST);
+    let app = spawn_on(&slapd).await;
+    app.sign_in(&uid, FIRST).await;
+    slapd.stop();
+    let r = app.try_sign_in(&uid, FIRST).await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(
+        app.get("/readyz", None).await.status(),
+        StatusCode::OK,
+        "SQL still answers"
+    );
+    slapd.run();
+    app.sign_in(&uid, FIRST).await;
+}
