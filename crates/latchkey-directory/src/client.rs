@@ -107,6 +107,14 @@ fn policy_answer(r: &LdapResult) -> ppolicy::Response {
 impl Directory {
     /// Prepares the pools and checks that the service account can bind.
     pub async fn connect(config: DirectoryConfig) -> Result<Self, DirectoryError> {
+        let dir = Self::new(config)?;
+        drop(dir.service_conn().await?);
+        Ok(dir)
+    }
+
+    /// Prepares the pools without a connection: the first operation opens one (a
+    /// directory down at start is then an outage like any later one).
+    pub fn new(config: DirectoryConfig) -> Result<Self, DirectoryError> {
         let mut settings = LdapConnSettings::new()
             .set_conn_timeout(config.timeout)
             .set_starttls(config.starttls);
@@ -128,15 +136,6 @@ impl Directory {
             settings,
             decoy_dn,
         };
-        // A directory down at start is an outage like any later one (its accounts answer
-        // 503 until it is back); a service account that cannot bind is a mistake.
-        match dir.service_conn().await {
-            Ok(conn) => drop(conn),
-            Err(DirectoryError::Unavailable(why)) => {
-                tracing::warn!(error = %why, url = %dir.config.url, "the directory cannot be reached now; its accounts are unavailable until it can");
-            }
-            Err(e) => return Err(e),
-        }
         Ok(dir)
     }
 

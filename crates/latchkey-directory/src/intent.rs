@@ -10,6 +10,7 @@
 use crate::client::Directory;
 use crate::source::store_error;
 use latchkey_core::audit::AuditEvent;
+use latchkey_core::clock::Clock;
 use latchkey_core::domain::{AccountId, Password};
 use latchkey_core::hashing::PasswordHash;
 use latchkey_core::ports::{
@@ -59,11 +60,16 @@ static ABSENT: LazyLock<Arc<Password>> = LazyLock::new(|| {
 #[derive(Clone)]
 pub struct Intents {
     records: Arc<dyn ShadowRecords>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Intents {
-    pub fn new(records: Arc<dyn ShadowRecords>) -> Self {
-        Self { records }
+    pub fn new(records: Arc<dyn ShadowRecords>, clock: Arc<dyn Clock>) -> Self {
+        Self { records, clock }
+    }
+
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.clock.now()
     }
 
     /// Records `write` before it is made to `entry`.
@@ -89,7 +95,7 @@ impl Intents {
         let intent = SourceIntent {
             id: Uuid::new_v4(),
             account_id: write.account_id,
-            started_at: OffsetDateTime::now_utc(),
+            started_at: self.clock.now(),
             body: serde_json::to_string(&body).map_err(|e| StoreError::Other(e.to_string()))?,
         };
         self.records.begin_intent(&intent).await?;
@@ -108,7 +114,7 @@ impl Intents {
     /// Resolves every intent begun more than `age` ago and never ended (a node died
     /// between the directory write and its effects). Returns (committed, dropped).
     pub async fn resolve(&self, directory: &Directory, age: Duration) -> StoreResult<(u32, u32)> {
-        let before = OffsetDateTime::now_utc() - age;
+        let before = self.clock.now() - age;
         let (mut committed, mut dropped) = (0, 0);
         for intent in self.records.stale_intents(before).await? {
             if self.resolve_one(directory, &intent).await? {
@@ -143,7 +149,7 @@ impl Intents {
         }
         let kept = self
             .records
-            .shadows(&[intent.account_id], OffsetDateTime::now_utc())
+            .shadows(&[intent.account_id], self.clock.now())
             .await?;
         let rev = kept.first().map_or(1, |a| a.rev);
         let write = body.into_write(intent.account_id, rev)?;
@@ -183,5 +189,142 @@ impl Body {
             }),
             complete_flow: self.complete_flow,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! A node that died mid-write, played step by step against a real slapd and a real
+    //! SQLite file: the intent is recorded, the directory written or not, the effects
+    //! never committed — then resolution decides from `pwdChangedTime`.
+
+    use super::Intents;
+    use crate::client::Directory;
+    use crate::testing::Slapd;
+    use latchkey_core::audit::{AuditEvent, AuditQuery, AuditType, Outcome, RequestContext};
+    use latchkey_core::clock::{Clock as _, SystemClock};
+    use latchkey_core::domain::{NORMALIZATION, Password};
+    use latchkey_core::hashing::{Hasher, HashingParams};
+    use latchkey_core::ports::{NewPassword, OutboxMessage, PasswordWrite};
+    use latchkey_store::Database;
+    use latchkey_store::testing::TestDb;
+    use std::sync::Arc;
+    use std::time::Duration;
+    use uuid::Uuid;
+
+    const OLD: &str = "Amber-Lantern-73";
+    const NEW: &str = "Copper-Meadow-19";
+
+    fn reset_write(id: Uuid, rev: i64) -> PasswordWrite {
+        let now = SystemClock.now();
+        let plain = Arc::new(Password::parse(NEW).unwrap());
+        let hash = Hasher::new(HashingParams::TESTING).unwrap().hash(&plain);
+        let ctx = RequestContext::cli();
+        let audit = AuditEvent::new(
+            &ctx,
+            now,
+            AuditType::PasswordReset,
+            None,
+            Some(id),
+            Outcome::Success,
+            None,
+        );
+        PasswordWrite {
+            account_id: id,
+            current: None,
+            expected_rev: rev,
+            new: NewPassword { hash, plain },
+            normalization: NORMALIZATION,
+            changed_at: now,
+            must_change_password: Some(false),
+            password_never_expires: None,
+            cannot_change_password: None,
+            unlock: false,
+            history_keep: 5,
+            keep_session: None,
+            audit: vec![audit],
+            outbox: Some(OutboxMessage {
+                id: Uuid::new_v4(),
+                kind: "password-reset".into(),
+                account_id: id,
+                created_at: now,
+                payload: serde_json::json!({}),
+            }),
+            complete_flow: None,
+        }
+    }
+
+    async fn resets(db: &Arc<dyn Database>, id: Uuid) -> usize {
+        let query = AuditQuery {
+            account_id: Some(id),
+            limit: 100,
+            ..Default::default()
+        };
+        db.list_audit(&query)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.kind == AuditType::PasswordReset)
+            .count()
+    }
+
+    #[tokio::test]
+    async fn an_unfinished_write_is_committed_if_the_directory_took_it_and_dropped_if_not() {
+        let Some(slapd) = Slapd::start() else { return };
+        let dir = Directory::connect(slapd.config()).await.unwrap();
+        let test_db = TestDb::new().await;
+        let db: Arc<dyn Database> = latchkey_store::open(test_db.url(), &Default::default())
+            .await
+            .unwrap();
+        let intents = Intents::new(db.clone(), Arc::new(SystemClock));
+        let (made_uid, made_dn) = slapd.add_person("made", OLD);
+        let (lost_uid, lost_dn) = slapd.add_person("lost", OLD);
+        let made = dir.find_by_user_name(&made_uid).await.unwrap().unwrap().id;
+        let lost = dir.find_by_user_name(&lost_uid).await.unwrap().unwrap().id;
+        let now = SystemClock.now();
+        let rev = db.shadows(&[made, lost], now).await.unwrap()[0].rev;
+        // pwdChangedTime counts whole seconds: the entries' creation is a second behind.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+
+        // Killed after the directory took the password, before the effects.
+        let write = reset_write(made, rev);
+        intents.begin(&write).await.unwrap();
+        dir.reset_password(&made_dn, NEW, false)
+            .await
+            .unwrap()
+            .unwrap();
+        // Killed after the intent, before the directory was written.
+        intents.begin(&reset_write(lost, rev)).await.unwrap();
+
+        // Not yet stale: left for the node that may still be writing.
+        let (committed, dropped) = intents
+            .resolve(&dir, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!((committed, dropped), (0, 0));
+        let (committed, dropped) = intents.resolve(&dir, Duration::ZERO).await.unwrap();
+        assert_eq!((committed, dropped), (1, 1));
+        assert_eq!(
+            resets(&db, made).await,
+            1,
+            "the acknowledged change has its event"
+        );
+        assert_eq!(
+            db.pending_outbox(made).await.unwrap().len(),
+            1,
+            "and its notification"
+        );
+        assert_eq!(resets(&db, lost).await, 0, "the change never made has none");
+        assert!(db.pending_outbox(lost).await.unwrap().is_empty());
+        let after = db.shadows(&[made, lost], now).await.unwrap();
+        assert_eq!(
+            after[0].rev,
+            rev + 1,
+            "the revision moved with the committed change"
+        );
+        assert_eq!(after[1].rev, rev);
+        assert!(slapd.whoami(&made_dn, NEW) && slapd.whoami(&lost_dn, OLD));
+        // Resolved once: nothing is left to resolve again.
+        assert_eq!(intents.resolve(&dir, Duration::ZERO).await.unwrap(), (0, 0));
     }
 }

@@ -21,7 +21,6 @@ use latchkey_core::ports::{
 };
 use std::collections::HashSet;
 use std::sync::Arc;
-use time::OffsetDateTime;
 
 /// The most entries one list reads from the directory (a page past it is refused).
 const LIST_LIMIT: usize = 100_000;
@@ -67,10 +66,7 @@ impl DirectorySource {
             })
             .collect();
         let ids: Vec<AccountId> = entries.iter().map(|(e, _, _)| e.id).collect();
-        let shadows = self
-            .records
-            .shadows(&ids, OffsetDateTime::now_utc())
-            .await?;
+        let shadows = self.records.shadows(&ids, self.intents.now()).await?;
         Ok(entries
             .into_iter()
             .zip(shadows)
@@ -417,10 +413,7 @@ impl AccountSource for DirectorySource {
             ));
         }
         let entry = self.entry(id).await?;
-        let kept = self
-            .records
-            .shadows(&[id], OffsetDateTime::now_utc())
-            .await?;
+        let kept = self.records.shadows(&[id], self.intents.now()).await?;
         if expected_rev.is_some_and(|r| kept.first().is_none_or(|k| k.rev != r)) {
             return Err(StoreError::RevisionMismatch);
         }
@@ -474,7 +467,7 @@ impl PasswordCommit for DirectorySource {
         let entry = self.entry(write.account_id).await?;
         let kept = self
             .records
-            .shadows(&[write.account_id], OffsetDateTime::now_utc())
+            .shadows(&[write.account_id], self.intents.now())
             .await?;
         if kept.first().is_none_or(|k| k.rev != write.expected_rev) {
             return Err(StoreError::RevisionMismatch);

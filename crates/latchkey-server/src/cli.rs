@@ -565,7 +565,8 @@ async fn named(core: &Latchkey, name: &str) -> anyhow::Result<latchkey_core::dom
 /// The core on the configured store, for commands that work on accounts.
 async fn open_core(config: &Config) -> anyhow::Result<Latchkey> {
     let store = latchkey_store::open(config.database.url.expose(), &config.database.pool()).await?;
-    let sources = crate::directory::Sources::open(&config.directory, store).await?;
+    let sources =
+        crate::directory::Sources::open(&config.directory, store, Arc::new(SystemClock)).await?;
     Latchkey::new(
         sources.ports,
         Arc::new(SystemClock),

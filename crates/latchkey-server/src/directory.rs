@@ -7,8 +7,8 @@ use latchkey_core::ports::{Ports, Store};
 use latchkey_core::sources::{Layer, Layered};
 
 use latchkey_directory::{
-    Attributes, Directory, DirectoryConfig as ClientConfig, DirectoryKind, DirectorySource,
-    Intents, RoleGroups,
+    Attributes, Directory, DirectoryConfig as ClientConfig, DirectoryError, DirectoryKind,
+    DirectorySource, Intents, RoleGroups,
 };
 use latchkey_store::Database;
 use serde::{Deserialize, Serialize};
@@ -233,7 +233,11 @@ pub struct Sources {
 }
 
 impl Sources {
-    pub async fn open(config: &DirectoryConfig, db: Arc<dyn Database>) -> anyhow::Result<Self> {
+    pub async fn open(
+        config: &DirectoryConfig,
+        db: Arc<dyn Database>,
+        clock: Arc<dyn latchkey_core::clock::Clock>,
+    ) -> anyhow::Result<Self> {
         let store: Arc<dyn Store> = db.clone();
         let Some(url) = &config.url else {
             return Ok(Self {
@@ -251,9 +255,17 @@ impl Sources {
                 "directory.url is plain ldap:// without directory.starttls: passwords cross the network unencrypted"
             );
         }
-        let directory = Directory::connect(config.client_config(url))
-            .await
-            .map_err(|e| anyhow::anyhow!("directory: {e}"))?;
+        let directory = match Directory::connect(config.client_config(url)).await {
+            Ok(d) => d,
+            // Down at start: an outage like any later one (its accounts answer 503 until
+            // it is back; local accounts serve meanwhile). Anything else is a mistake.
+            Err(DirectoryError::Unavailable(why)) => {
+                tracing::warn!(error = %why, url = %url, "the directory cannot be reached now; its accounts are unavailable until it can");
+                Directory::new(config.client_config(url))
+                    .map_err(|e| anyhow::anyhow!("directory: {e}"))?
+            }
+            Err(e) => anyhow::bail!("directory: {e}"),
+        };
         if config.kind.is_none() {
             match directory.detect_kind().await {
                 Ok(DirectoryKind::OpenLdap) => {}
@@ -266,7 +278,7 @@ impl Sources {
             }
         }
         let directory = Arc::new(directory);
-        let intents = Intents::new(db.clone());
+        let intents = Intents::new(db.clone(), clock);
         let source = Arc::new(DirectorySource::new(
             Arc::clone(&directory),
             db.clone(),

@@ -36,7 +36,7 @@ impl Application {
         let store = latchkey_store::open(config.database.url.expose(), &config.database.pool())
             .await
             .with_context(|| format!("opening the store {:?}", config.database.url))?;
-        let sources = Sources::open(&config.directory, store).await?;
+        let sources = Sources::open(&config.directory, store, Arc::clone(&clock)).await?;
         let core = Latchkey::new(
             sources.ports.clone(),
             clock,

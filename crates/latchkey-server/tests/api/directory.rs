@@ -273,3 +273,120 @@ async fn an_unreachable_directory_answers_503_and_recovers_without_restart() {
     slapd.run();
     app.sign_in(&uid, FIRST).await;
 }
+
+#[tokio::test]
+async fn every_surface_changes_a_directory_password_in_the_directory() {
+    let Some(slapd) = Slapd::start() else { return };
+    let app = spawn_on(&slapd).await;
+
+    // PingDirectory: `{dn}` is the directory DN.
+    let (uid, dn) = slapd.add_person("pi", FIRST);
+    let token = app.sign_in(&uid, FIRST).await;
+    let r = app
+        .client
+        .post(crate::ping::url(&app, &dn, "/changePassword"))
+        .bearer_auth(&token)
+        .json(&json!({ "oldPassword": FIRST, "newPassword": SECOND }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert!(
+        slapd.whoami(&dn, SECOND) && !slapd.whoami(&dn, FIRST),
+        "ping"
+    );
+
+    // IBM Verify's /Me/password.
+    let (uid, dn) = slapd.add_person("ib", FIRST);
+    let token = app.sign_in(&uid, FIRST).await;
+    let r = app
+        .client
+        .post(app.url("/v2.0/Me/password"))
+        .bearer_auth(&token)
+        .header("Content-Type", "application/scim+json")
+        .body(
+            json!({ "schemas": [crate::ibm::CHANGE], "oldPassword": FIRST, "password": SECOND })
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::NO_CONTENT,
+        "{}",
+        r.text().await.unwrap()
+    );
+    assert!(
+        slapd.whoami(&dn, SECOND) && !slapd.whoami(&dn, FIRST),
+        "ibm"
+    );
+
+    // SCIM: found by a filter the directory evaluates, its password replaced by an admin.
+    let (uid, dn) = slapd.add_person("sc", FIRST);
+    let list: Value = json(
+        app.client
+            .get(app.url(&format!(
+                "/scim/v2/Users?filter=userName%20eq%20%22{uid}%22"
+            )))
+            .bearer_auth(&app.admin_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(list["totalResults"], 1, "{list}");
+    let id = list["Resources"][0]["id"].as_str().unwrap().to_owned();
+    let r = app
+        .client
+        .patch(app.url(&format!("/scim/v2/Users/{id}")))
+        .bearer_auth(&app.admin_token)
+        .header("Content-Type", "application/scim+json")
+        .body(json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{ "op": "replace", "path": "password", "value": SECOND }] }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert!(
+        slapd.whoami(&dn, SECOND) && !slapd.whoami(&dn, FIRST),
+        "scim"
+    );
+    // A filter the directory cannot express is a clear 400 in SCIM's own form.
+    let r = app
+        .client
+        .get(app.url("/scim/v2/Users?filter=meta.created%20gt%20%222000-01-01T00:00:00Z%22"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body = json(r).await;
+    assert_eq!(body["scimType"], "invalidFilter", "{body}");
+    // Creating an entry is not this deployment's to do.
+    let r = app
+        .client
+        .post(app.url("/scim/v2/Users"))
+        .bearer_auth(&app.admin_token)
+        .header("Content-Type", "application/scim+json")
+        .body(json!({ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "made-here" }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(json(r).await["scimType"], "mutability");
+
+    // IDM: the directory account read by its id.
+    let (uid, _) = slapd.add_person("id", FIRST);
+    let token = app.sign_in(&uid, FIRST).await;
+    let me = json(app.get("/api/v1/me", Some(&token)).await).await;
+    let user = json(
+        app.get(
+            &format!("/openidm/managed/user/{}", me["id"].as_str().unwrap()),
+            Some(&app.admin_token),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(user["userName"], uid.as_str(), "{user}");
+    assert_eq!(user["mail"], format!("{uid}@example.com"), "{user}");
+}

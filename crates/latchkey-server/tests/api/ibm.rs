@@ -5,7 +5,7 @@ use crate::smtp::SmtpSink;
 use serde_json::{Value, json};
 use std::io::Write as _;
 
-const CHANGE: &str = "urn:ietf:params:scim:schemas:ibm:core:2.0:ChangePassword";
+pub(crate) const CHANGE: &str = "urn:ietf:params:scim:schemas:ibm:core:2.0:ChangePassword";
 const NOTIFY: &str = "urn:ietf:params:scim:schemas:extension:ibm:2.0:Notification";
 
 fn body(old: &str, new: &str, notify: &str) -> Value {

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 const DN: &str = "uid=jdoe,ou=People,dc=example,dc=com";
 
-fn url(app: &TestApp, dn: &str, suffix: &str) -> String {
+pub(crate) fn url(app: &TestApp, dn: &str, suffix: &str) -> String {
     // Clients send the DN URL-encoded; the server matches it after RFC 4514 normalisation.
     let encoded: String = dn
         .bytes()

@@ -400,6 +400,14 @@ pub async fn create(
     bytes: Bytes,
 ) -> Result<Response, ScimError> {
     let p = principal(&state, &parts.headers).await?;
+    // In front of a directory, SCIM's users are the directory's: they are created there
+    // (`directory.allow_writes`, not offered yet). Local accounts come from the native API.
+    if state.config.directory.url.is_some() {
+        return Err(bad(
+            "mutability",
+            "users are created in the directory this server fronts (directory.allow_writes is off)",
+        ));
+    }
     let ctx = crate::http::extract::request_context(&parts, &state, "scim");
     let m = Model::from_resource(&json_body(&bytes)?)?;
     let req = CreateAccount {
