@@ -92,6 +92,9 @@ pub struct SourceRefusal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceVerdict {
     Matched,
+    /// Right, but the source allows nothing but changing it (an expired password in its
+    /// grace binds): the session is a change-only one.
+    MatchedChangeOnly,
     Wrong,
     /// The source refuses the account whatever the password (locked or disabled there);
     /// the reason goes to the audit log only.

@@ -280,7 +280,12 @@ impl AccountSource for DirectorySource {
             .await
             .map_err(store_error)?;
         Ok(match outcome {
-            BindOutcome::Bound | BindOutcome::ChangeOnly { .. } => SourceVerdict::Matched,
+            BindOutcome::Bound | BindOutcome::ChangeOnly { expired: false } => {
+                SourceVerdict::Matched
+            }
+            // After a reset the entry's `pwdReset` already makes it must-change; in the
+            // grace binds after expiry only the bind says so.
+            BindOutcome::ChangeOnly { expired: true } => SourceVerdict::MatchedChangeOnly,
             BindOutcome::Wrong => SourceVerdict::Wrong,
             BindOutcome::Locked => SourceVerdict::Refused("locked in the directory"),
             BindOutcome::Expired => {

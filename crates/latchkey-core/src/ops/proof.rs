@@ -8,6 +8,12 @@ use crate::domain::Password;
 use crate::ports::{AccountRecord, Credential, ProofSlot, ProofSubject, SourceVerdict};
 use std::sync::Arc;
 
+/// A proof that succeeded: whether the account's source allows only a change now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Proved {
+    pub(super) change_only: bool,
+}
+
 /// Why a proof failed: written to the audit log only, never answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum ProofFailure {
@@ -52,7 +58,7 @@ impl Latchkey {
         name: &str,
         raw: &str,
         upgrade: bool,
-    ) -> Result<Result<(), ProofFailure>, CoreError> {
+    ) -> Result<Result<Proved, ProofFailure>, CoreError> {
         let readable = Password::parse(raw).ok().map(Arc::new);
         let password = readable
             .clone()
@@ -111,15 +117,20 @@ impl Latchkey {
         let outcome = match (checked, verdict) {
             (Err(failure), _) => Err(failure),
             (Ok(_), _) if readable.is_none() => Err(ProofFailure::WrongPassword),
-            (Ok(r), Some(SourceVerdict::Matched)) if at_source.is_some() => Ok(r.account.id),
+            (Ok(r), Some(SourceVerdict::Matched)) if at_source.is_some() => {
+                Ok((r.account.id, false))
+            }
+            (Ok(r), Some(SourceVerdict::MatchedChangeOnly)) if at_source.is_some() => {
+                Ok((r.account.id, true))
+            }
             (Ok(_), Some(SourceVerdict::Refused(why))) if at_source.is_some() => {
                 Err(ProofFailure::AtSource(why))
             }
-            (Ok(r), _) if hash_matched && kept.is_some() => Ok(r.account.id),
+            (Ok(r), _) if hash_matched && kept.is_some() => Ok((r.account.id, false)),
             (Ok(_), _) => Err(ProofFailure::WrongPassword),
         };
-        let account_id = match outcome {
-            Ok(id) => id,
+        let (account_id, change_only) = match outcome {
+            Ok(proved) => proved,
             Err(failure) => {
                 self.count_failed_proof(ctx, subject, now).await?;
                 return Ok(Err(failure));
@@ -138,7 +149,7 @@ impl Latchkey {
                 Err(_) => tracing::debug!("hash upgrade skipped: engine saturated"),
             }
         }
-        Ok(Ok(()))
+        Ok(Ok(Proved { change_only }))
     }
 
     /// A failed proof of the target's password that was not a sign-in (a reset refused

@@ -88,8 +88,8 @@ impl Latchkey {
             .prove(ctx, record.as_ref(), login.trim(), password, true)
             .await?;
         let now = self.clock.now();
-        let (record, ()) = match (record, outcome) {
-            (Some(r), Ok(())) => (r, ()),
+        let (record, proved) = match (record, outcome) {
+            (Some(r), Ok(proved)) => (r, proved),
             (_, Err(why)) => {
                 metrics::counter!("latchkey_sign_ins_total", "outcome" => "failure").increment(1);
                 self.audit(AuditEvent::new(
@@ -104,9 +104,11 @@ impl Latchkey {
                 .await;
                 return Err(CoreError::InvalidCredentials);
             }
-            (None, Ok(())) => return Err(CoreError::InvalidCredentials),
+            (None, Ok(_)) => return Err(CoreError::InvalidCredentials),
         };
-        let account = record.account;
+        let mut account = record.account;
+        // The source allows only a change now (its expired password's grace binds).
+        account.must_change_password |= proved.change_only;
         let actor = Some(account.id.to_string());
         metrics::counter!("latchkey_sign_ins_total", "outcome" => "success").increment(1);
         self.audit(AuditEvent::new(

@@ -390,3 +390,36 @@ async fn every_surface_changes_a_directory_password_in_the_directory() {
     assert_eq!(user["userName"], uid.as_str(), "{user}");
     assert_eq!(user["mail"], format!("{uid}@example.com"), "{user}");
 }
+
+#[tokio::test]
+async fn an_expired_directory_password_in_grace_gives_a_change_only_session() {
+    let Some(slapd) = Slapd::start() else { return };
+    slapd.ldap(
+        "ldapmodify",
+        "dn: cn=default,ou=policies,dc=example,dc=com\nchangetype: modify\nadd: pwdMaxAge\npwdMaxAge: 1\n-\nadd: pwdGraceAuthNLimit\npwdGraceAuthNLimit: 3\n",
+    );
+    let (uid, dn) = slapd.add_person("gr", FIRST);
+    let app = spawn_on(&slapd).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let signed = app.try_sign_in(&uid, FIRST).await;
+    assert_eq!(signed.status(), StatusCode::CREATED);
+    let signed = json(signed).await;
+    assert_eq!(signed["mustChangePassword"], true, "{signed}");
+    let token = signed["token"].as_str().unwrap();
+    problem(app.get("/api/v1/accounts", Some(token)).await, 403).await;
+    let r = app.change_password(token, FIRST, SECOND).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert!(slapd.whoami(&dn, SECOND));
+
+    // Without grace binds the owner cannot change it: refused like any failed sign-in.
+    slapd.ldap(
+        "ldapmodify",
+        "dn: cn=default,ou=policies,dc=example,dc=com\nchangetype: modify\nreplace: pwdGraceAuthNLimit\npwdGraceAuthNLimit: 0\n",
+    );
+    let (late, _) = slapd.add_person("gr", FIRST);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(
+        app.try_sign_in(&late, FIRST).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
