@@ -4,7 +4,9 @@
 //! directory's refusals in the policy report, roles from groups, local accounts beside
 //! it, outage and recovery without restart, unfinished writes resolved.
 
-use crate::helpers::{TestApp, problem, spawn_with};
+use crate::helpers::{TestApp, problem, spawn_with, use_smtp};
+use crate::smtp::{SmtpSink, code_in};
+use latchkey_server::config::Config;
 use latchkey_directory::testing::{
     ADMIN_GROUP, HELPDESK_GROUP, PEOPLE, SERVICE_DN, SERVICE_PW, Slapd,
 };
@@ -18,6 +20,10 @@ const THIRD: &str = "Silver-Orchard-46";
 /// The server with `slapd` as its directory (Latchkey's lockout at 3 failures, below the
 /// directory's 5).
 async fn spawn_on(slapd: &Slapd) -> TestApp {
+    spawn_on_with(slapd, |_| {}).await
+}
+
+async fn spawn_on_with(slapd: &Slapd, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let url = slapd.url.clone();
     spawn_with(move |c| {
         c.directory.url = Some(url);
@@ -28,6 +34,7 @@ async fn spawn_on(slapd: &Slapd) -> TestApp {
         c.directory.roles.admin = Some(ADMIN_GROUP.into());
         c.directory.timeout = std::time::Duration::from_secs(2);
         c.lockout.max_failures = 3;
+        adjust(c);
     })
     .await
 }
@@ -422,4 +429,66 @@ async fn an_expired_directory_password_in_grace_gives_a_change_only_session() {
         app.try_sign_in(&late, FIRST).await.status(),
         StatusCode::UNAUTHORIZED
     );
+}
+
+#[tokio::test]
+async fn recovery_mails_the_directorys_address_and_resets_in_the_directory() {
+    let Some(slapd) = Slapd::start() else { return };
+    let sink = SmtpSink::start();
+    let (uid, dn) = slapd.add_person("re", FIRST);
+    let app = spawn_on_with(&slapd, |c| use_smtp(c, sink.port)).await;
+    let (_, t0) = app.recover_ok(None, json!({})).await;
+    let (stage, t1) = app.recover_ok(Some(&t0), json!({ "userName": uid })).await;
+    assert_eq!(stage, "emailValidation");
+    let mail = sink.wait_for(&format!("{uid}@example.com"), 1).await;
+    let (stage, t2) = app
+        .recover_ok(Some(&t1), json!({ "code": code_in(&mail) }))
+        .await;
+    assert_eq!(stage, "resetStage");
+    let r = app.recover(Some(&t2), json!({ "password": SECOND })).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert!(slapd.whoami(&dn, SECOND), "the recovered password binds");
+    assert!(!slapd.whoami(&dn, FIRST));
+    let signed = json(app.try_sign_in(&uid, SECOND).await).await;
+    assert_eq!(signed["mustChangePassword"], false, "{signed}");
+    // The changed-password notice goes to the directory's address too.
+    sink.wait_for(&format!("{uid}@example.com"), 2).await;
+}
+
+#[tokio::test]
+async fn adaxes_resets_a_directory_user_named_by_dn_or_guid_and_unlocks_it() {
+    let Some(slapd) = Slapd::start() else { return };
+    let (uid, dn) = slapd.add_person("ad", FIRST);
+    let (helper, helper_dn) = slapd.add_person("help", FIRST);
+    slapd.add_group(HELPDESK_GROUP, &[&helper_dn]);
+    slapd.ldap(
+        "ldapmodify",
+        &format!("dn: {dn}\nchangetype: modify\nadd: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n"),
+    );
+    let app = spawn_on(&slapd).await;
+    let t = crate::adaxes::token(&app, &helper, FIRST).await;
+    let reset = |object: String, password: &'static str, must: bool| {
+        let body = json!({ "directoryObject": object, "password": password, "options": { "mustChangePassword": must }, "unlockAccount": true });
+        app.client
+            .post(app.url("/restApi/api/directoryObjects/resetPassword"))
+            .header("Adm-Authorization", &t)
+            .json(&body)
+            .send()
+    };
+    let r = reset(dn.clone(), SECOND, false).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert_eq!(json(r).await["actualObjectDN"], dn.as_str());
+    assert!(slapd.whoami(&dn, SECOND), "reset and unlocked in the directory");
+    let me = json(app.try_sign_in(&uid, SECOND).await).await;
+    assert_eq!(me["mustChangePassword"], false, "{me}");
+    let token = me["token"].as_str().unwrap();
+    let id = json(app.get("/api/v1/me", Some(token)).await).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = reset(id, THIRD, true).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert!(slapd.whoami(&dn, THIRD) && !slapd.whoami(&dn, SECOND));
+    let me = json(app.try_sign_in(&uid, THIRD).await).await;
+    assert_eq!(me["mustChangePassword"], true, "{me}");
 }
