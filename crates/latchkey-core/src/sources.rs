@@ -200,8 +200,25 @@ impl AccountSource for Layered {
         first_found!(self, account_by_id(id))
     }
 
+    /// The first layer's account; a later layer holding the same name too (an entry added
+    /// to the directory after the local account) is logged, and the first still wins — so
+    /// every lookup by name asks every layer, whichever holds it.
     async fn account_by_user_name(&self, key: &str) -> StoreResult<Option<AccountRecord>> {
-        first_found!(self, account_by_user_name(key))
+        let mut found: Option<AccountRecord> = None;
+        for layer in &self.layers {
+            let answer = layer.accounts.account_by_user_name(key).await;
+            match (&found, answer) {
+                (None, answer) => found = answer?,
+                (Some(_), Ok(Some(_))) => tracing::warn!(
+                    user_name = key,
+                    "a local account and a directory entry share this user name: the local account is used; rename one"
+                ),
+                (Some(_), Ok(None)) => {}
+                // Asked only to see a clash: an outage there must not stop the account.
+                (Some(_), Err(e)) => tracing::debug!(error = %e, "clash check not answered"),
+            }
+        }
+        Ok(found)
     }
 
     async fn account_by_dn(&self, dn: &Dn) -> StoreResult<Option<AccountRecord>> {

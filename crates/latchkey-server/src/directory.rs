@@ -3,7 +3,7 @@
 //! break-glass and service accounts) beside it in SQL, asked first. Without
 //! `directory.url`, Latchkey keeps every account itself.
 
-use latchkey_core::ports::{Ports, Store};
+use latchkey_core::ports::{AccountFilter, Ports, Store};
 use latchkey_core::sources::{Layer, Layered};
 
 use latchkey_directory::{
@@ -232,6 +232,27 @@ pub struct Sources {
     intent_age: Duration,
 }
 
+/// Local accounts whose user name a directory entry has too: the local account wins (so
+/// that break-glass works whatever the directory holds), and the operator is told.
+async fn warn_of_clashes(store: &Arc<dyn Store>, directory: &Directory) {
+    let all = AccountFilter {
+        limit: 10_000,
+        ..Default::default()
+    };
+    let Ok((locals, _)) = store.list_accounts(&all).await else {
+        return;
+    };
+    for local in locals {
+        if let Ok(Some(entry)) = directory.find_by_user_name(local.user_name.as_str()).await {
+            tracing::warn!(
+                user_name = %local.user_name,
+                entry = %entry.dn,
+                "a local account and a directory entry share this user name: the local account is used; rename one"
+            );
+        }
+    }
+}
+
 impl Sources {
     pub async fn open(
         config: &DirectoryConfig,
@@ -277,6 +298,7 @@ impl Sources {
                 }
             }
         }
+        warn_of_clashes(&store, &directory).await;
         let directory = Arc::new(directory);
         let intents = Intents::new(db.clone(), clock);
         let source = Arc::new(DirectorySource::new(

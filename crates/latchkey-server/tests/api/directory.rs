@@ -6,10 +6,10 @@
 
 use crate::helpers::{TestApp, problem, spawn_with, use_smtp};
 use crate::smtp::{SmtpSink, code_in};
-use latchkey_server::config::Config;
 use latchkey_directory::testing::{
     ADMIN_GROUP, HELPDESK_GROUP, PEOPLE, SERVICE_DN, SERVICE_PW, Slapd,
 };
+use latchkey_server::config::Config;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -258,6 +258,20 @@ async fn local_and_directory_accounts_list_together_and_local_names_are_kept() {
         "{}",
         r.text().await.unwrap()
     );
+    // A clash appearing later (an entry added to the directory): the local account wins.
+    app.create_user("clash", SECOND).await;
+    slapd.ldap(
+        "ldapadd",
+        &format!("dn: uid=clash,{PEOPLE}\nobjectClass: inetOrgPerson\nuid: clash\ncn: clash\nsn: Clash\nuserPassword: {THIRD}\n"),
+    );
+    let token = app.sign_in("clash", SECOND).await;
+    let me = json(app.get("/api/v1/me", Some(&token)).await).await;
+    assert_ne!(me["sid"], Value::Null, "the local account: {me}");
+    assert_eq!(
+        app.try_sign_in("clash", THIRD).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the directory's password is not the local account's"
+    );
 }
 
 #[tokio::test]
@@ -276,6 +290,14 @@ async fn an_unreachable_directory_answers_503_and_recovers_without_restart() {
         app.get("/readyz", None).await.status(),
         StatusCode::OK,
         "SQL still answers"
+    );
+    let me = app.get("/api/v1/me", Some(&app.admin_token)).await;
+    assert_eq!(me.status(), StatusCode::OK, "a local session keeps working");
+    let list = app.get("/api/v1/accounts", Some(&app.admin_token)).await;
+    assert_eq!(
+        list.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "a list needs the directory"
     );
     slapd.run();
     app.sign_in(&uid, FIRST).await;
@@ -478,7 +500,10 @@ async fn adaxes_resets_a_directory_user_named_by_dn_or_guid_and_unlocks_it() {
     let r = reset(dn.clone(), SECOND, false).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     assert_eq!(json(r).await["actualObjectDN"], dn.as_str());
-    assert!(slapd.whoami(&dn, SECOND), "reset and unlocked in the directory");
+    assert!(
+        slapd.whoami(&dn, SECOND),
+        "reset and unlocked in the directory"
+    );
     let me = json(app.try_sign_in(&uid, SECOND).await).await;
     assert_eq!(me["mustChangePassword"], false, "{me}");
     let token = me["token"].as_str().unwrap();
