@@ -112,7 +112,8 @@ impl Intents {
     }
 
     /// Resolves every intent begun more than `age` ago and never ended (a node died
-    /// between the directory write and its effects). Returns (committed, dropped).
+    /// between the directory write and its effects). Returns (committed, dropped): an
+    /// intent whose effects were already committed counts as dropped.
     pub async fn resolve(&self, directory: &Directory, age: Duration) -> StoreResult<(u32, u32)> {
         let before = self.clock.now() - age;
         let (mut committed, mut dropped) = (0, 0);
@@ -153,9 +154,19 @@ impl Intents {
             .await?;
         let rev = kept.first().map_or(1, |a| a.rev);
         let write = body.into_write(intent.account_id, rev)?;
-        self.records.shadow_password(write).await?;
-        tracing::info!(intent = %intent.id, account = %intent.account_id, "directory write made before its node stopped: its effects committed");
-        Ok(true)
+        match self.records.shadow_password(write).await {
+            Ok(_) => {
+                tracing::info!(intent = %intent.id, account = %intent.account_id, "directory write made before its node stopped: its effects committed");
+                Ok(true)
+            }
+            // Its audit event is there already: the node stopped after committing the
+            // effects, before removing the intent. Nothing is written twice.
+            Err(StoreError::Duplicate(_)) => {
+                tracing::info!(intent = %intent.id, account = %intent.account_id, "directory write and its effects both made before its node stopped");
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 

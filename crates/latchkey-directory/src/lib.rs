@@ -9,6 +9,7 @@
 mod ber;
 mod client;
 mod config;
+mod crash_point;
 mod entry;
 pub mod filter;
 mod intent;

@@ -5,6 +5,7 @@
 //! (see [`crate::intent`] for what a node killed in between leaves).
 
 use crate::client::{BindOutcome, Directory, DirectoryError, PasswordRefusal};
+use crate::crash_point;
 use crate::entry::Entry;
 use crate::filter;
 use crate::intent::Intents;
@@ -479,6 +480,7 @@ impl PasswordCommit for DirectorySource {
         }
         let id = write.account_id;
         let intent = self.intents.begin(&write).await?;
+        crash_point::reach("after-intent").await;
         if let Err(e) = self.set_in_directory(&entry.dn, &write).await {
             // Refused or not reachable: if it was made all the same (the answer was lost),
             // resolution commits its effects later; so the intent stays unless refused.
@@ -487,7 +489,9 @@ impl PasswordCommit for DirectorySource {
             }
             return Err(e);
         }
+        crash_point::reach("after-directory").await;
         self.records.shadow_password(write).await?;
+        crash_point::reach("after-effects").await;
         self.intents.end(intent).await;
         self.reread(id).await
     }
