@@ -31,7 +31,8 @@ start_directory() {
   directory=(LATCHKEY_DIRECTORY__URL="$url"
     LATCHKEY_DIRECTORY__BIND_DN="cn=latchkey,ou=services,dc=example,dc=com"
     LATCHKEY_DIRECTORY__BIND_PASSWORD="service-secret"
-    LATCHKEY_DIRECTORY__USER_BASE="dc=example,dc=com")
+    LATCHKEY_DIRECTORY__USER_BASE="dc=example,dc=com"
+    LATCHKEY_DIRECTORY__DECOY_DN="cn=latchkey-decoy,ou=services,dc=example,dc=com")
 }
 
 jdoe_id() { # the directory entry's id, as an admin reads it

@@ -743,6 +743,9 @@ pub trait ShadowRecords: Send + Sync + 'static {
     /// `at`). The account fields a source reads itself (names, profile, roles) are left
     /// for it to fill in.
     async fn shadows(&self, ids: &[AccountId], at: OffsetDateTime) -> StoreResult<Vec<Account>>;
+    /// What [`Self::shadows`] reads for one account, for a name no entry has: so that a
+    /// lookup costs the same whether or not it finds an account.
+    async fn shadow_miss(&self) -> StoreResult<()>;
     /// What a password write the source has made stores beside it, in one transaction:
     /// the revision, history, flags, unlock, session revocation, flow completion, audit
     /// and notification (see [`PasswordWrite`]).

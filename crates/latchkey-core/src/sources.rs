@@ -9,7 +9,8 @@ use crate::audit::AuditEvent;
 use crate::domain::{Account, AccountId, Dn, Password, Sid};
 use crate::hashing::PasswordHash;
 use crate::ports::{
-    AccountChanges, AccountFilter, AccountRecord, AccountSort, AccountSource, ImportWrite,
+    AccountChanges, AccountFilter, AccountRecord, AccountSort, AccountSource, Credential,
+    ImportWrite,
     NewAccount, PasswordCommit, PasswordWrite, Ports, Records, SourceCapabilities, SourceVerdict,
     StoreError, StoreResult, UpdateEffects,
 };
@@ -98,16 +99,24 @@ impl AccountSource for Layered {
         password: &Password,
     ) -> StoreResult<SourceVerdict> {
         // Every layer that checks passwords is asked (the holder with the record, the
-        // others with none), so that a proof costs the same whichever layer holds it.
+        // others with none), so that a proof costs the same whichever layer holds it. The
+        // holder is found without another read (which only a known account would cost): a
+        // record whose password its source keeps is a verifying layer's; any other record
+        // is held by a layer that does not verify.
+        let verifying: Vec<&Layer> = self
+            .layers
+            .iter()
+            .filter(|l| l.accounts.capabilities().verifies_passwords)
+            .collect();
         let holder = match record {
-            Some(r) => Some(self.holder(r.account.id).await?),
-            None => None,
+            Some(r) if matches!(r.credential, Credential::AtSource) => match verifying[..] {
+                [only] => Some(only),
+                _ => Some(self.holder(r.account.id).await?),
+            },
+            _ => None,
         };
         let mut verdict = None;
-        for layer in &self.layers {
-            if !layer.accounts.capabilities().verifies_passwords {
-                continue;
-            }
+        for layer in verifying {
             let mine = holder.is_some_and(|h| std::ptr::eq(h, layer));
             let answer = layer
                 .accounts
@@ -116,7 +125,7 @@ impl AccountSource for Layered {
             match answer {
                 Ok(answer) if mine => verdict = Some(answer),
                 Ok(_) => {}
-                Err(e) if mine || holder.is_none() => return Err(e),
+                Err(e) if mine || record.is_none() => return Err(e),
                 // A layer that does not hold the account is asked only so that the proof
                 // costs the same: its outage must not stop an account held elsewhere
                 // (break-glass accounts work while the directory is down).

@@ -79,7 +79,8 @@ pub struct Directory {
     settings: LdapConnSettings,
     service: Pool,
     binds: Pool,
-    /// A DN under the user base that no entry has: an unknown name's bind goes there.
+    /// Where an unknown name's bind goes: the configured decoy entry, or a DN under the
+    /// user base that no entry has.
     decoy_dn: String,
 }
 
@@ -123,12 +124,14 @@ impl Directory {
         } else if let Some(ca) = &config.ca_file {
             settings = settings.set_config(Arc::new(tls_config(ca)?));
         }
-        let decoy_dn = format!(
-            "{}=latchkey-decoy-{},{}",
-            config.attributes.user_name,
-            Uuid::new_v4().simple(),
-            config.user_base
-        );
+        let decoy_dn = config.decoy_dn.clone().unwrap_or_else(|| {
+            format!(
+                "{}=latchkey-decoy-{},{}",
+                config.attributes.user_name,
+                Uuid::new_v4().simple(),
+                config.user_base
+            )
+        });
         let dir = Self {
             service: Pool::new(config.pool_size),
             binds: Pool::new(config.pool_size),
@@ -141,6 +144,11 @@ impl Directory {
 
     pub fn config(&self) -> &DirectoryConfig {
         &self.config
+    }
+
+    /// Where an unknown name's bind goes (see [`DirectoryConfig::decoy_dn`]).
+    pub fn decoy_dn(&self) -> &str {
+        &self.decoy_dn
     }
 
     async fn open(&self) -> Result<Ldap, DirectoryError> {

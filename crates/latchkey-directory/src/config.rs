@@ -61,6 +61,12 @@ pub struct DirectoryConfig {
     pub user_filter: String,
     pub attributes: Attributes,
     pub roles: RoleGroups,
+    /// An entry with a password nobody knows, outside the user base, that a proof for a
+    /// name no entry has binds to. A directory that records failed binds (ppolicy's
+    /// `pwdFailureTime`) writes for it as for a real entry, so that an unknown name costs
+    /// what an existing one does. `None`: a DN no entry has (no write: a known name then
+    /// answers slower).
+    pub decoy_dn: Option<String>,
     /// Connections kept per pool (service connections, bind connections).
     pub pool_size: usize,
     /// Connect and per-operation timeout.
@@ -81,6 +87,7 @@ impl DirectoryConfig {
             user_filter: "(objectClass=inetOrgPerson)".into(),
             attributes: Attributes::default(),
             roles: RoleGroups::default(),
+            decoy_dn: None,
             pool_size: 8,
             timeout: Duration::from_secs(5),
         }

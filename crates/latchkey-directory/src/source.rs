@@ -78,8 +78,13 @@ impl DirectorySource {
             .collect())
     }
 
+    /// The account of a found entry. A lookup that found none does the same reads (the
+    /// role groups asked about the decoy DN, a row of Latchkey's read by an id none has),
+    /// so that a name's lookup costs the same whether or not the directory has it.
     async fn record(&self, entry: Option<Entry>) -> StoreResult<Option<AccountRecord>> {
         let Some(entry) = entry else {
+            RoleMembers::of_one(&self.directory, self.directory.decoy_dn()).await?;
+            self.records.shadow_miss().await?;
             return Ok(None);
         };
         let roles = RoleMembers::of_one(&self.directory, &entry.dn).await?;

@@ -13,6 +13,8 @@ pub const ROOT_DN: &str = "cn=admin,dc=example,dc=com";
 pub const ROOT_PW: &str = "root-secret";
 pub const SERVICE_DN: &str = "cn=latchkey,ou=services,dc=example,dc=com";
 pub const SERVICE_PW: &str = "service-secret";
+/// The decoy entry unknown names bind to (a password nobody knows).
+pub const DECOY_DN: &str = "cn=latchkey-decoy,ou=services,dc=example,dc=com";
 pub const HELPDESK_GROUP: &str = "cn=helpdesk,ou=groups,dc=example,dc=com";
 pub const ADMIN_GROUP: &str = "cn=admins,ou=groups,dc=example,dc=com";
 
@@ -45,6 +47,12 @@ objectClass: organizationalRole
 objectClass: simpleSecurityObject
 cn: latchkey
 userPassword: service-secret
+
+dn: cn=latchkey-decoy,ou=services,dc=example,dc=com
+objectClass: organizationalRole
+objectClass: simpleSecurityObject
+cn: latchkey-decoy
+userPassword: decoy-7f3a9c1e5b2d8f40a6c4e1b97d3f5a28
 
 dn: cn=default,ou=policies,dc=example,dc=com
 objectClass: device
@@ -292,6 +300,7 @@ access to * by dn.exact=\"{SERVICE_DN}\" manage by self read by users read by * 
         let mut c = DirectoryConfig::new(&self.url, SERVICE_DN, SERVICE_PW, PEOPLE);
         c.roles.helpdesk = Some(HELPDESK_GROUP.into());
         c.roles.admin = Some(ADMIN_GROUP.into());
+        c.decoy_dn = Some(DECOY_DN.into());
         c
     }
 

@@ -43,6 +43,10 @@ pub struct DirectoryConfig {
     #[serde(with = "latchkey_core::policy::settings::duration")]
     pub timeout: Duration,
     pub roles: RolesConfig,
+    /// An entry outside the user base with a long random password nobody knows: a proof
+    /// for a name no entry has binds to it, so that a directory recording failed binds
+    /// (ppolicy) does the same write for an unknown name as for a real one.
+    pub decoy_dn: Option<String>,
     /// Creating and deleting entries through SCIM. Default false (not yet supported).
     pub allow_writes: bool,
 }
@@ -64,6 +68,7 @@ impl Default for DirectoryConfig {
             pool_size: 8,
             timeout: Duration::from_secs(5),
             roles: RolesConfig::default(),
+            decoy_dn: None,
             allow_writes: false,
         }
     }
@@ -214,6 +219,7 @@ impl DirectoryConfig {
                 helpdesk: self.roles.helpdesk.clone(),
                 admin: self.roles.admin.clone(),
             },
+            decoy_dn: self.decoy_dn.clone(),
             pool_size: self.pool_size,
             timeout: self.timeout,
         }
@@ -274,6 +280,11 @@ impl Sources {
         } else if url.starts_with("ldap://") && !config.starttls {
             tracing::warn!(
                 "directory.url is plain ldap:// without directory.starttls: passwords cross the network unencrypted"
+            );
+        }
+        if config.decoy_dn.is_none() {
+            tracing::warn!(
+                "directory.decoy_dn is not set: a proof for an unknown name binds to a DN no entry has, which a directory that records failed binds (ppolicy) answers faster than for a real entry — set it to an entry with a password nobody knows (docs/directory.md)"
             );
         }
         let directory = match Directory::connect(config.client_config(url)).await {

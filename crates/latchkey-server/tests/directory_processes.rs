@@ -5,7 +5,7 @@
 //! change never lacks its audit event or notification; a change the directory never took
 //! never gets one; nothing is written twice.
 
-use latchkey_directory::testing::{PEOPLE, SERVICE_DN, SERVICE_PW, Slapd};
+use latchkey_directory::testing::{DECOY_DN, PEOPLE, SERVICE_DN, SERVICE_PW, Slapd};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -26,6 +26,7 @@ fn env(slapd: &Slapd, smtp_port: u16, pause: Option<&str>) -> Vec<(&'static str,
         ("LATCHKEY_DIRECTORY__BIND_DN", SERVICE_DN.to_owned()),
         ("LATCHKEY_DIRECTORY__BIND_PASSWORD", SERVICE_PW.to_owned()),
         ("LATCHKEY_DIRECTORY__USER_BASE", PEOPLE.to_owned()),
+        ("LATCHKEY_DIRECTORY__DECOY_DN", DECOY_DN.to_owned()),
         ("LATCHKEY_DIRECTORY__TIMEOUT", "1s".to_owned()),
         ("LATCHKEY_SMTP__HOST", "127.0.0.1".to_owned()),
         ("LATCHKEY_SMTP__PORT", smtp_port.to_string()),

@@ -9,7 +9,9 @@
 //! Run: `cargo run --release -p latchkey-bench --bin timing` (2,000 pairs on the main
 //! cases, 1,000 on the others: at 300 the median of a case is within the noise of a shared
 //! 2-core machine). `--smoke` (CI): about 200 pairs on native sign-in, IDM
-//! `info/login` and recovery start, failing when a median difference reaches 2 ms.
+//! `info/login`, recovery start and sign-in in front of a directory, failing when a
+//! median difference reaches 2 ms. The `directory:` cases run against a second server in
+//! front of a throwaway slapd (an entry against a name no entry has).
 #![allow(clippy::print_stdout)] // a benchmark reports
 
 use anyhow::Context as _;
@@ -17,6 +19,7 @@ use clap::Parser;
 use latchkey_core::audit::RequestContext;
 use latchkey_core::auth::Principal;
 use latchkey_core::clock::{Clock as _, SystemClock};
+use latchkey_directory::testing::{DECOY_DN, PEOPLE, SERVICE_DN, SERVICE_PW, Slapd};
 use rand::RngExt as _;
 use reqwest::RequestBuilder;
 use serde_json::{Value, json};
@@ -30,7 +33,7 @@ struct Args {
     /// Pairs on every other case.
     #[arg(long, default_value_t = 1000)]
     other_pairs: usize,
-    /// CI's smoke test: ~200 pairs on three cases; exit 1 if |median| ≥ 2 ms.
+    /// CI's smoke test: ~200 pairs on four cases; exit 1 if |median| ≥ 2 ms.
     #[arg(long)]
     smoke: bool,
     /// Only the cases whose name contains this.
@@ -48,8 +51,13 @@ struct Case {
     main: bool,
     smoke: bool,
     existing: &'static str,
+    /// Sent to the server in front of a slapd, whose `existing` is a directory entry.
+    directory: bool,
     send: fn(&Server, &str) -> RequestBuilder,
 }
+
+/// The directory entry the directory cases name (its uid: the prefix and serial 0).
+const DIRECTORY_USER: &str = "dirdoe0";
 
 struct Server {
     base: String,
@@ -90,6 +98,7 @@ fn cases() -> Vec<Case> {
             main: true,
             smoke: true,
             existing: "jdoe",
+            directory: false,
             send: |s, who| {
                 s.post("/api/v1/sessions")
                     .json(&json!({ "userName": who, "password": WRONG }))
@@ -100,6 +109,7 @@ fn cases() -> Vec<Case> {
             main: true,
             smoke: true,
             existing: "jdoe",
+            directory: false,
             send: |s, who| {
                 s.client
                     .get(format!("{}/openidm/info/login", s.base))
@@ -112,6 +122,7 @@ fn cases() -> Vec<Case> {
             main: true,
             smoke: false,
             existing: "jdoe",
+            directory: false,
             send: |s, who| {
                 s.post(&format!("/directory/v1/{}/changePassword", dn(who)))
                     .bearer_auth(&s.caller_token)
@@ -123,6 +134,7 @@ fn cases() -> Vec<Case> {
             main: true,
             smoke: true,
             existing: "jdoe",
+            directory: false,
             // The start token is fetched outside the timed request (see `measure`).
             send: |s, who| {
                 s.post("/api/v1/recovery")
@@ -134,6 +146,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "ssha",
+            directory: false,
             send: |s, who| {
                 s.post("/api/v1/sessions")
                     .json(&json!({ "userName": who, "password": WRONG }))
@@ -144,6 +157,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "bcrypt",
+            directory: false,
             send: |s, who| {
                 s.post("/api/v1/sessions")
                     .json(&json!({ "userName": who, "password": WRONG }))
@@ -154,6 +168,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "disabled",
+            directory: false,
             send: |s, who| {
                 s.post("/api/v1/sessions")
                     .json(&json!({ "userName": who, "password": WRONG }))
@@ -164,6 +179,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "federated",
+            directory: false,
             send: |s, who| {
                 s.post("/api/v1/sessions")
                     .json(&json!({ "userName": who, "password": WRONG }))
@@ -174,6 +190,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "locked",
+            directory: false,
             send: |s, who| {
                 s.post("/api/v1/sessions")
                     .json(&json!({ "userName": who, "password": PASSWORD }))
@@ -184,6 +201,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "mustchange",
+            directory: false,
             send: |s, who| {
                 s.post("/api/v1/sessions")
                     .json(&json!({ "userName": who, "password": WRONG }))
@@ -194,6 +212,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "jdoe",
+            directory: false,
             send: |s, who| {
                 s.post("/api/v1/sessions")
                     .json(&json!({ "userName": who, "password": "" }))
@@ -204,6 +223,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "jdoe",
+            directory: false,
             send: |s, who| {
                 s.client
                     .get(format!("{}/directory/v1/me", s.base))
@@ -215,6 +235,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "jdoe",
+            directory: false,
             send: |s, who| {
                 s.post("/restApi/api/authSessions/create")
                     .json(&json!({ "username": who, "password": WRONG }))
@@ -225,6 +246,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "jdoe",
+            directory: false,
             send: |s, who| {
                 s.post("/restApi/api/directoryObjects/changePassword")
                     .header("Adm-Authorization", &s.adaxes_token)
@@ -237,6 +259,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "jdoe",
+            directory: false,
             send: |s, who| {
                 s.post("/ui/sign-in").header("cookie", &s.ui_cookie).form(&[
                     ("csrf", s.ui_csrf.as_str()),
@@ -246,10 +269,47 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "directory: native sign-in",
+            main: true,
+            smoke: true,
+            existing: DIRECTORY_USER,
+            directory: true,
+            send: |s, who| {
+                s.post("/api/v1/sessions")
+                    .json(&json!({ "userName": who, "password": WRONG }))
+            },
+        },
+        Case {
+            name: "directory: IDM info/login",
+            main: false,
+            smoke: false,
+            existing: DIRECTORY_USER,
+            directory: true,
+            send: |s, who| {
+                s.client
+                    .get(format!("{}/openidm/info/login", s.base))
+                    .header("X-OpenIDM-Username", who)
+                    .header("X-OpenIDM-Password", WRONG)
+            },
+        },
+        Case {
+            name: "directory: web page forgot password",
+            main: false,
+            smoke: false,
+            existing: DIRECTORY_USER,
+            directory: true,
+            send: |s, who| {
+                s.post("/ui/recover")
+                    .header("cookie", &s.ui_cookie)
+                    .form(&[("csrf", s.ui_csrf.as_str()), ("login", who)])
+            },
+        },
+        Case {
             name: "web page forgot password",
             main: false,
             smoke: false,
             existing: "jdoe",
+            directory: false,
             send: |s, who| {
                 s.post("/ui/recover")
                     .header("cookie", &s.ui_cookie)
@@ -347,6 +407,55 @@ async fn start() -> anyhow::Result<(Server, tempfile::TempDir)> {
         .json()
         .await?;
     let adaxes_token = t["token"].as_str().context("an Adaxes token")?.to_owned();
+    let (ui_cookie, ui_csrf) = page_csrf(&client, &base).await?;
+    Ok((
+        Server {
+            base,
+            client,
+            caller_token,
+            adaxes_token,
+            ui_cookie,
+            ui_csrf,
+        },
+        dir,
+    ))
+}
+
+/// The server in front of a fresh slapd (production hashing, lockout and throttle
+/// lifted), with the entry [`DIRECTORY_USER`].
+async fn start_directory() -> anyhow::Result<(Server, tempfile::TempDir, Slapd)> {
+    let slapd = Slapd::start().context("slapd is not installed")?;
+    let (uid, _) = slapd.add_person("dirdoe", PASSWORD);
+    anyhow::ensure!(uid == DIRECTORY_USER, "the entry is {uid}");
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("timing.db").display());
+    let ldap = slapd.url.clone();
+    let (app, _) = latchkey_bench::build_server(url, |c| {
+        c.lockout.max_failures = u32::MAX / 2;
+        c.directory.url = Some(ldap);
+        c.directory.bind_dn = SERVICE_DN.into();
+        c.directory.bind_password = Some(SERVICE_PW.into());
+        c.directory.user_base = PEOPLE.into();
+        c.directory.decoy_dn = Some(DECOY_DN.into());
+    })
+    .await?;
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::new();
+    let (ui_cookie, ui_csrf) = page_csrf(&client, &base).await?;
+    let server = Server {
+        base,
+        client,
+        caller_token: String::new(),
+        adaxes_token: String::new(),
+        ui_cookie,
+        ui_csrf,
+    };
+    Ok((server, dir, slapd))
+}
+
+/// The sign-in page's CSRF cookie and the form value that goes with it.
+async fn page_csrf(client: &reqwest::Client, base: &str) -> anyhow::Result<(String, String)> {
     let page = client.get(format!("{base}/ui/sign-in")).send().await?;
     let ui_cookie = page
         .headers()
@@ -362,17 +471,7 @@ async fn start() -> anyhow::Result<(Server, tempfile::TempDir)> {
         .and_then(|r| r.split('"').next())
         .context("the page's CSRF token")?
         .to_owned();
-    Ok((
-        Server {
-            base,
-            client,
-            caller_token,
-            adaxes_token,
-            ui_cookie,
-            ui_csrf,
-        },
-        dir,
-    ))
+    Ok((ui_cookie, ui_csrf))
 }
 
 /// Times one request (the whole exchange, body read).
@@ -525,6 +624,11 @@ async fn main() -> anyhow::Result<()> {
         .filter(|c| !args.smoke || c.smoke)
         .filter(|c| args.only.as_deref().is_none_or(|o| c.name.contains(o)))
         .collect();
+    let in_front = if selected.iter().any(|c| c.directory) {
+        Some(start_directory().await?)
+    } else {
+        None
+    };
     let tests = (selected.len() * 2) as f64;
     println!(
         "# Paired timing: existing − unknown, production Argon2id, {} cases, Bonferroni over {tests} tests",
@@ -542,7 +646,11 @@ async fn main() -> anyhow::Result<()> {
             (false, true) => args.main_pairs,
             (false, false) => args.other_pairs,
         };
-        let d = measure(&server, case, pairs).await?;
+        let target = match (&in_front, case.directory) {
+            (Some((directory, _, _)), true) => directory,
+            _ => &server,
+        };
+        let d = measure(target, case, pairs).await?;
         let med = median(&d);
         let mean = d.iter().sum::<f64>() / d.len().max(1) as f64;
         let ps = (sign_test(&d) * tests).min(1.0);

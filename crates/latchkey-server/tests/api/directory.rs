@@ -7,7 +7,7 @@
 use crate::helpers::{TestApp, problem, spawn_with, use_smtp};
 use crate::smtp::{SmtpSink, code_in};
 use latchkey_directory::testing::{
-    ADMIN_GROUP, HELPDESK_GROUP, PEOPLE, SERVICE_DN, SERVICE_PW, Slapd,
+    ADMIN_GROUP, DECOY_DN, HELPDESK_GROUP, PEOPLE, SERVICE_DN, SERVICE_PW, Slapd,
 };
 use latchkey_server::config::Config;
 use reqwest::StatusCode;
@@ -30,6 +30,7 @@ async fn spawn_on_with(slapd: &Slapd, adjust: impl FnOnce(&mut Config)) -> TestA
         c.directory.bind_dn = SERVICE_DN.into();
         c.directory.bind_password = Some(SERVICE_PW.into());
         c.directory.user_base = PEOPLE.into();
+        c.directory.decoy_dn = Some(DECOY_DN.into());
         c.directory.roles.helpdesk = Some(HELPDESK_GROUP.into());
         c.directory.roles.admin = Some(ADMIN_GROUP.into());
         c.directory.timeout = std::time::Duration::from_secs(2);

@@ -232,6 +232,12 @@ impl<DB: Backend> ShadowRecords for SqlStore<DB> {
         self.shadows(ids, at).await
     }
 
+    async fn shadow_miss(&self) -> StoreResult<()> {
+        self.account_where(DB::SQL.shadow_by_id, Uuid::nil().to_string())
+            .await
+            .map(drop)
+    }
+
     async fn shadow_password(&self, write: PasswordWrite) -> StoreResult<Account> {
         self.write_password_tx(write).await
     }
