@@ -159,6 +159,9 @@ const SQL: Statements = Statements {
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
     account_by_id: account_select!("WHERE a.id = $1 AND a.source = 'local'"),
     shadow_by_id: account_select!("WHERE a.id = $1"),
+    shadow_stand_in: account_select!(
+        "WHERE a.id = (SELECT MIN(id) FROM accounts WHERE source = 'directory')"
+    ),
     insert_shadow: "INSERT INTO accounts (id, user_name, user_name_key, dn, dn_key, sid, roles, created_at, source) \
         VALUES ($1, $1, '#' || $1, 'entryUUID=' || $1, '#' || $1, '#' || $1, '', $2, 'directory') ON CONFLICT (id) DO NOTHING",
     account_by_user_name: account_lookup!("a.user_name_key = $1", "TRUE", "FALSE"),

@@ -5,11 +5,19 @@
 //! password modify) beside `ldappasswd`'s. Both sides run in the same run, against the same
 //! throwaway slapd with ppolicy, with the same concurrency.
 //!
+//! Then sign-ins/s through Latchkey (the core's `verify_credentials` on a server in front
+//! of the same slapd: the account looked up, the lockout slot reserved and released in
+//! SQLite, the audit event, one bind) beside what one sign-in asks of the directory done
+//! by a plain ldap3 client (a search by uid, then a bind). Hashing at its cheapest here:
+//! the Argon2id every proof also runs is measured in the main benchmark, not this one.
+//!
 //! Run: `cargo run --release -p latchkey-bench --bin directory` (`--seconds`, `--tasks`).
 #![allow(clippy::print_stdout)] // a benchmark reports
 
 use clap::Parser;
-use latchkey_directory::testing::Slapd;
+use latchkey_core::audit::RequestContext;
+use latchkey_core::hashing::HashingParams;
+use latchkey_directory::testing::{DECOY_DN, PEOPLE, SERVICE_DN, SERVICE_PW, Slapd};
 use latchkey_directory::{BindOutcome, Directory};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -206,6 +214,94 @@ async fn changes(
     (tool_rate, raw_rate, client_rate)
 }
 
+/// Search-then-bind pairs/s of a plain ldap3 client — what one sign-in asks of the
+/// directory: per task a connection bound as the service account finds the entry by uid,
+/// another binds as it.
+async fn raw_search_binds(url: &str, uids: &[String], tasks: usize, for_: Duration) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let mut handles = vec![];
+    for t in 0..tasks {
+        let (url, uid, done) = (url.to_owned(), uids[t % uids.len()].clone(), done.clone());
+        handles.push(tokio::spawn(async move {
+            let (conn, mut service) = ldap3::LdapConnAsync::new(&url).await.expect("connects");
+            tokio::spawn(async move { conn.drive().await });
+            assert_eq!(service.simple_bind(SERVICE_DN, SERVICE_PW).await.expect("binds").rc, 0);
+            let (conn, mut user) = ldap3::LdapConnAsync::new(&url).await.expect("connects");
+            tokio::spawn(async move { conn.drive().await });
+            let filter = format!("(&(objectClass=inetOrgPerson)(uid={uid}))");
+            while start.elapsed() < for_ {
+                let (found, _) = service
+                    .search(PEOPLE, ldap3::Scope::Subtree, &filter, vec!["*", "+"])
+                    .await
+                    .expect("searches")
+                    .success()
+                    .expect("found");
+                let dn = ldap3::SearchEntry::construct(found[0].clone()).dn;
+                assert_eq!(user.simple_bind(&dn, PW).await.expect("binds").rc, 0);
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for h in handles {
+        h.await.expect("task");
+    }
+    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Sign-ins/s through Latchkey's core in front of the slapd.
+async fn latchkey_sign_ins(
+    core: Arc<latchkey_core::Latchkey>,
+    uids: &[String],
+    tasks: usize,
+    for_: Duration,
+) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let mut handles = vec![];
+    for t in 0..tasks {
+        let (core, uid, done) = (core.clone(), uids[t % uids.len()].clone(), done.clone());
+        handles.push(tokio::spawn(async move {
+            let ctx = RequestContext::cli();
+            while start.elapsed() < for_ {
+                core.verify_credentials(&ctx, &uid, PW)
+                    .await
+                    .expect("signs in");
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for h in handles {
+        h.await.expect("task");
+    }
+    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// A server in front of `slapd` (SQLite records in `dir`, cheapest hashing), its core.
+async fn latchkey_in_front(
+    slapd: &Slapd,
+    dir: &std::path::Path,
+    tasks: usize,
+) -> anyhow::Result<Arc<latchkey_core::Latchkey>> {
+    let url = format!("sqlite://{}", dir.join("records.db").display());
+    let ldap = slapd.url.clone();
+    let (app, _) = latchkey_bench::build_server(url, |c| {
+        let cheap = HashingParams::TESTING;
+        c.hashing.memory_kib = cheap.memory_kib;
+        c.hashing.iterations = cheap.iterations;
+        c.hashing.parallelism = cheap.parallelism;
+        c.lockout.max_failures = u32::MAX / 2;
+        c.directory.url = Some(ldap);
+        c.directory.bind_dn = SERVICE_DN.into();
+        c.directory.bind_password = Some(SERVICE_PW.into());
+        c.directory.user_base = PEOPLE.into();
+        c.directory.decoy_dn = Some(DECOY_DN.into());
+        c.directory.pool_size = tasks;
+    })
+    .await?;
+    Ok(app.core())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -228,6 +324,26 @@ async fn main() -> anyhow::Result<()> {
         let raw = raw_binds(&slapd.url, &dns, args.tasks, for_).await;
         let ours = client_binds(dir.clone(), &dns, args.tasks, for_).await;
         println!("| {round} | {raw:.0} | {ours:.0} | {:.3} |", ours / raw);
+    }
+    println!();
+    let records = tempfile::tempdir()?;
+    let core = latchkey_in_front(&slapd, records.path(), args.tasks).await?;
+    let uids: Vec<String> = (0..args.tasks)
+        .map(|t| slapd.add_person(&format!("sign{t}x"), PW).0)
+        .collect();
+    println!(
+        "| round | slapd binds/s (plain ldap3) | search + bind/s (plain ldap3) | sign-ins/s through Latchkey | ratio to binds | ratio to search + bind |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for round in 1..=args.rounds {
+        let binds = raw_binds(&slapd.url, &dns, args.tasks, for_).await;
+        let pairs = raw_search_binds(&slapd.url, &uids, args.tasks, for_).await;
+        let ours = latchkey_sign_ins(core.clone(), &uids, args.tasks, for_).await;
+        println!(
+            "| {round} | {binds:.0} | {pairs:.0} | {ours:.0} | {:.3} | {:.3} |",
+            ours / binds,
+            ours / pairs
+        );
     }
     println!();
     let (tool, raw, ours) = changes(&slapd, dir, args.tasks, for_).await;

@@ -76,6 +76,9 @@ pub struct Statements {
     pub account_by_id: &'static str,
     /// Any row by id: a local account or Latchkey's row for a directory account.
     pub shadow_by_id: &'static str,
+    /// Some directory account's row (the smallest id): read and decoded for a lookup
+    /// that found no entry, as a found one's row is.
+    pub shadow_stand_in: &'static str,
     /// Latchkey's row for a directory account (`$1` its id, `$2` now), if not made yet.
     pub insert_shadow: &'static str,
     pub account_by_user_name: &'static str,

@@ -233,9 +233,8 @@ impl<DB: Backend> ShadowRecords for SqlStore<DB> {
     }
 
     async fn shadow_miss(&self) -> StoreResult<()> {
-        self.account_where(DB::SQL.shadow_by_id, Uuid::nil().to_string())
-            .await
-            .map(drop)
+        let row: Option<AccountRow> = self.row(DB::SQL.shadow_stand_in, Args::default()).await?;
+        convert_opt::<_, AccountRecord>(row).map(drop)
     }
 
     async fn shadow_password(&self, write: PasswordWrite) -> StoreResult<Account> {
