@@ -454,6 +454,23 @@ impl AccountSort {
             }
         }
     }
+
+    /// `limit` items from `offset` of `items` in the list's order (`account` reads each
+    /// item's account).
+    pub fn page<T>(
+        sort: Option<Self>,
+        mut items: Vec<T>,
+        account: impl Fn(&T) -> &Account,
+        offset: u32,
+        limit: u32,
+    ) -> Vec<T> {
+        items.sort_by(|a, b| Self::compare(sort, account(a), account(b)));
+        items
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect()
+    }
 }
 
 /// What an account source can do besides finding and reading accounts.

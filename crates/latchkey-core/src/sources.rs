@@ -10,9 +10,8 @@ use crate::domain::{Account, AccountId, Dn, Password, Sid};
 use crate::hashing::PasswordHash;
 use crate::ports::{
     AccountChanges, AccountFilter, AccountRecord, AccountSort, AccountSource, Credential,
-    ImportWrite,
-    NewAccount, PasswordCommit, PasswordWrite, Ports, Records, SourceCapabilities, SourceVerdict,
-    StoreError, StoreResult, UpdateEffects,
+    ImportWrite, NewAccount, PasswordCommit, PasswordWrite, Ports, Records, SourceCapabilities,
+    SourceVerdict, StoreError, StoreResult, UpdateEffects,
 };
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -253,12 +252,7 @@ impl AccountSource for Layered {
             merged.extend(page);
             total += count;
         }
-        merged.sort_by(|a, b| AccountSort::compare(filter.sort, a, b));
-        let page = merged
-            .into_iter()
-            .skip(filter.offset as usize)
-            .take(filter.limit as usize)
-            .collect();
+        let page = AccountSort::page(filter.sort, merged, |a| a, filter.offset, filter.limit);
         Ok((page, total))
     }
 

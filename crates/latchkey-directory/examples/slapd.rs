@@ -2,6 +2,8 @@
 //! scripts: adds the entries of the LDIF file given as the first argument, prints the
 //! directory's URL, and runs until its standard input closes (then removes everything).
 
+#![allow(clippy::print_stdout)] // its URL on standard output is how the scripts find it
+
 use latchkey_directory::testing::Slapd;
 use std::io::Write as _;
 

@@ -22,6 +22,7 @@ use latchkey_core::ports::{
 };
 use std::collections::HashSet;
 use std::sync::Arc;
+use time::OffsetDateTime;
 
 /// The most entries one list reads from the directory (a page past it is refused).
 const LIST_LIMIT: usize = 100_000;
@@ -52,28 +53,17 @@ impl DirectorySource {
     /// Accounts of these entries: each merged with Latchkey's row, with its roles.
     async fn accounts(
         &self,
-        entries: Vec<Entry>,
+        entries: Vec<Usable>,
         roles: &RoleMembers,
     ) -> StoreResult<Vec<Account>> {
-        let entries: Vec<(Entry, UserName, Dn)> = entries
-            .into_iter()
-            .filter_map(|e| {
-                let name = UserName::parse(&e.user_name).ok();
-                let dn = Dn::parse(&e.dn).ok();
-                if name.is_none() || dn.is_none() {
-                    tracing::warn!(dn = %e.dn, "directory entry skipped: its user name or DN is not one Latchkey accepts");
-                }
-                Some((e, name?, dn?))
-            })
-            .collect();
-        let ids: Vec<AccountId> = entries.iter().map(|(e, _, _)| e.id).collect();
+        let ids: Vec<AccountId> = entries.iter().map(|u| u.entry.id).collect();
         let shadows = self.records.shadows(&ids, self.intents.now()).await?;
         Ok(entries
             .into_iter()
             .zip(shadows)
-            .map(|((e, user_name, dn), kept)| {
-                let roles = roles.of(&e.dn);
-                merge(e, user_name, dn, roles, kept)
+            .map(|(u, kept)| {
+                let roles = roles.of(&u.entry.dn);
+                u.merge(roles, Some(kept))
             })
             .collect())
     }
@@ -89,7 +79,7 @@ impl DirectorySource {
         };
         let roles = RoleMembers::of_one(&self.directory, &entry.dn).await?;
         Ok(self
-            .accounts(vec![entry], &roles)
+            .accounts(usable(vec![entry]), &roles)
             .await?
             .pop()
             .map(|account| AccountRecord {
@@ -140,34 +130,76 @@ impl DirectorySource {
     }
 }
 
-/// The account: identity and profile from the entry, the rest from Latchkey's row.
-fn merge(e: Entry, user_name: UserName, dn: Dn, roles: Roles, kept: Account) -> Account {
-    Account {
-        id: e.id,
-        user_name,
-        dn,
-        sid: None,
-        profile: Profile {
-            email: e.mail,
-            given_name: e.given_name,
-            sn: e.sn,
-            display_name: e.display_name,
-            telephone_number: e.telephone_number,
-            locale: kept.profile.locale,
-            external_id: None,
-        },
-        roles,
-        disabled: false,
-        locked_until: kept.locked_until,
-        federated: false,
-        has_password: true,
-        // Set by a reset here or by the directory's administrators (`pwdReset`).
-        must_change_password: e.must_change || kept.must_change_password,
-        password_never_expires: kept.password_never_expires,
-        cannot_change_password: kept.cannot_change_password,
-        password_changed_at: e.password_changed_at.or(kept.password_changed_at),
-        created_at: e.created_at.unwrap_or(kept.created_at),
-        rev: kept.rev,
+/// An entry whose user name and DN Latchkey accepts.
+#[derive(Clone)]
+struct Usable {
+    entry: Entry,
+    user_name: UserName,
+    dn: Dn,
+}
+
+/// The entries Latchkey can use as accounts (the others are logged and skipped).
+fn usable(entries: Vec<Entry>) -> Vec<Usable> {
+    entries
+        .into_iter()
+        .filter_map(|entry| {
+            let user_name = UserName::parse(&entry.user_name).ok();
+            let dn = Dn::parse(&entry.dn).ok();
+            if user_name.is_none() || dn.is_none() {
+                tracing::warn!(dn = %entry.dn, "directory entry skipped: its user name or DN is not one Latchkey accepts");
+            }
+            Some(Usable {
+                user_name: user_name?,
+                dn: dn?,
+                entry,
+            })
+        })
+        .collect()
+}
+
+impl Usable {
+    /// The account: identity and profile from the entry, the rest from Latchkey's row
+    /// (`None`: as a row made now would be, for ordering a list before reading its page).
+    fn merge(self, roles: Roles, kept: Option<Account>) -> Account {
+        let Usable {
+            entry: e,
+            user_name,
+            dn,
+        } = self;
+        let locale = kept.as_ref().and_then(|k| k.profile.locale.clone());
+        let flag = |f: fn(&Account) -> bool| kept.as_ref().is_some_and(f);
+        Account {
+            id: e.id,
+            user_name,
+            dn,
+            sid: None,
+            profile: Profile {
+                email: e.mail,
+                given_name: e.given_name,
+                sn: e.sn,
+                display_name: e.display_name,
+                telephone_number: e.telephone_number,
+                locale,
+                external_id: None,
+            },
+            roles,
+            disabled: false,
+            locked_until: kept.as_ref().and_then(|k| k.locked_until),
+            federated: false,
+            has_password: true,
+            // Set by a reset here or by the directory's administrators (`pwdReset`).
+            must_change_password: e.must_change || flag(|k| k.must_change_password),
+            password_never_expires: flag(|k| k.password_never_expires),
+            cannot_change_password: flag(|k| k.cannot_change_password),
+            password_changed_at: e
+                .password_changed_at
+                .or(kept.as_ref().and_then(|k| k.password_changed_at)),
+            created_at: e
+                .created_at
+                .or(kept.as_ref().map(|k| k.created_at))
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            rev: kept.as_ref().map_or(0, |k| k.rev),
+        }
     }
 }
 
@@ -378,17 +410,17 @@ impl AccountSource for DirectorySource {
             .map_err(store_error)?;
         let total = entries.len() as u64;
         let roles = RoleMembers::of_all(&self.directory).await?;
-        // Sorted by the one order first, so that only the page's rows are read.
-        let mut entries = entries;
-        entries.sort_by_key(|e| e.user_name.to_lowercase());
-        let mut accounts = self.accounts(entries, &roles).await?;
-        accounts.sort_by(|a, b| AccountSort::compare(f.sort, a, b));
-        let page = accounts
+        // The page is chosen from the entries' own values (every sort key is one), so that
+        // only its accounts' rows are read.
+        let ordered: Vec<(Account, Usable)> = usable(entries)
             .into_iter()
-            .skip(f.offset as usize)
-            .take(f.limit as usize)
+            .map(|u| (u.clone().merge(roles.of(&u.entry.dn), None), u))
             .collect();
-        Ok((page, total))
+        let page = AccountSort::page(f.sort, ordered, |(a, _)| a, f.offset, f.limit);
+        let accounts = self
+            .accounts(page.into_iter().map(|(_, u)| u).collect(), &roles)
+            .await?;
+        Ok((accounts, total))
     }
 
     /// Latchkey's flags of a directory account, and a password set with them (written in

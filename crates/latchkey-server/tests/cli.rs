@@ -12,7 +12,7 @@ mod server;
 #[path = "api/smtp.rs"]
 mod smtp;
 
-use server::{Server, latchkey};
+use server::{Server, latchkey, run_with};
 
 /// The first admin's password, from the file the first start writes.
 fn initial_admin_password(dir: &Path) -> String {
@@ -24,37 +24,6 @@ fn initial_admin_password(dir: &Path) -> String {
 
 fn run(dir: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     run_with(dir, &[], args, stdin)
-}
-
-/// `run` with extra environment (configuration keys).
-fn run_with(
-    dir: &Path,
-    env: &[(&str, &str)],
-    args: &[&str],
-    stdin: Option<&str>,
-) -> (bool, String, String) {
-    let mut child = latchkey(dir)
-        .envs(env.iter().copied())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ mod server;
 #[path = "api/smtp.rs"]
 mod smtp;
 
-use server::{Server, latchkey};
+use server::{Server, run_with};
 
 const OLD: &str = "Amber-Lantern-73";
 const NEW: &str = "Copper-Meadow-19";
@@ -219,31 +219,8 @@ fn account_commands_work_on_directory_accounts() {
     let (uid, dn) = slapd.add_person("cli", OLD);
     let dir = tempfile::tempdir().unwrap();
     let vars = env(&slapd, 25, None);
-    let run = |args: &[&str], stdin: Option<&str>| {
-        use std::io::Write as _;
-        let mut child = latchkey(dir.path())
-            .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(input) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-        }
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let run = |args: &[&str], stdin: Option<&str>| run_with(dir.path(), &vars, args, stdin);
     let (ok, out, err) = run(&["account", "show", &uid], None);
     assert!(ok, "{err}");
     let shown: Value = serde_json::from_str(&out).unwrap();

@@ -226,7 +226,14 @@ async fn raw_search_binds(url: &str, uids: &[String], tasks: usize, for_: Durati
         handles.push(tokio::spawn(async move {
             let (conn, mut service) = ldap3::LdapConnAsync::new(&url).await.expect("connects");
             tokio::spawn(async move { conn.drive().await });
-            assert_eq!(service.simple_bind(SERVICE_DN, SERVICE_PW).await.expect("binds").rc, 0);
+            assert_eq!(
+                service
+                    .simple_bind(SERVICE_DN, SERVICE_PW)
+                    .await
+                    .expect("binds")
+                    .rc,
+                0
+            );
             let (conn, mut user) = ldap3::LdapConnAsync::new(&url).await.expect("connects");
             tokio::spawn(async move { conn.drive().await });
             let filter = format!("(&(objectClass=inetOrgPerson)(uid={uid}))");

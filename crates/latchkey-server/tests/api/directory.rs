@@ -44,6 +44,27 @@ async fn json(r: reqwest::Response) -> Value {
     r.json().await.unwrap()
 }
 
+/// Signs `who` in with `old` into a change-only session (nothing else allowed), changes
+/// to `new` with it, and checks the directory has `new` and not `old`.
+async fn change_only_then_change(
+    app: &TestApp,
+    slapd: &Slapd,
+    (uid, dn): (&str, &str),
+    old: &str,
+    new: &str,
+) {
+    let signed = app.try_sign_in(uid, old).await;
+    assert_eq!(signed.status(), StatusCode::CREATED);
+    let signed = json(signed).await;
+    assert_eq!(signed["mustChangePassword"], true, "{signed}");
+    let token = signed["token"].as_str().unwrap();
+    problem(app.get("/api/v1/accounts", Some(token)).await, 403).await;
+    let r = app.change_password(token, old, new).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert!(slapd.whoami(dn, new), "the new password binds");
+    assert!(!slapd.whoami(dn, old), "the old one does not");
+}
+
 #[tokio::test]
 async fn a_directory_user_signs_in_and_changes_the_password_in_the_directory() {
     let Some(slapd) = Slapd::start() else { return };
@@ -177,16 +198,7 @@ async fn a_helpdesk_reset_must_be_changed_and_the_change_only_session_changes_it
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     assert!(slapd.whoami(&dn, SECOND), "the reset password binds");
     assert!(!slapd.whoami(&dn, FIRST));
-    let signed = app.try_sign_in(&uid, SECOND).await;
-    assert_eq!(signed.status(), StatusCode::CREATED);
-    let signed = json(signed).await;
-    assert_eq!(signed["mustChangePassword"], true, "{signed}");
-    let token = signed["token"].as_str().unwrap();
-    problem(app.get("/api/v1/accounts", Some(token)).await, 403).await;
-    let r = app.change_password(token, SECOND, THIRD).await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    assert!(slapd.whoami(&dn, THIRD));
-    assert!(!slapd.whoami(&dn, SECOND));
+    change_only_then_change(&app, &slapd, (&uid, &dn), SECOND, THIRD).await;
     let again = json(app.try_sign_in(&uid, THIRD).await).await;
     assert_eq!(again["mustChangePassword"], false, "{again}");
 }
@@ -431,15 +443,7 @@ async fn an_expired_directory_password_in_grace_gives_a_change_only_session() {
     let (uid, dn) = slapd.add_person("gr", FIRST);
     let app = spawn_on(&slapd).await;
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    let signed = app.try_sign_in(&uid, FIRST).await;
-    assert_eq!(signed.status(), StatusCode::CREATED);
-    let signed = json(signed).await;
-    assert_eq!(signed["mustChangePassword"], true, "{signed}");
-    let token = signed["token"].as_str().unwrap();
-    problem(app.get("/api/v1/accounts", Some(token)).await, 403).await;
-    let r = app.change_password(token, FIRST, SECOND).await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    assert!(slapd.whoami(&dn, SECOND));
+    change_only_then_change(&app, &slapd, (&uid, &dn), FIRST, SECOND).await;
 
     // Without grace binds the owner cannot change it: refused like any failed sign-in.
     slapd.ldap(
