@@ -441,12 +441,13 @@ impl Directory {
     }
 
     /// A reset by the service account: password modify without `oldPasswd`, then
-    /// `pwdReset` set (the owner must change it) or cleared.
+    /// `pwdReset` set (the owner must change it) or cleared — or, with `None`, left as the
+    /// directory's policy leaves it (`pwdMustChange`).
     pub async fn reset_password(
         &self,
         dn: &str,
         new: &str,
-        must_change: bool,
+        must_change: Option<bool>,
     ) -> Result<Result<(), PasswordRefusal>, DirectoryError> {
         let mut loan = self.service_conn().await?;
         let ldap = self.timed(&mut loan);
@@ -465,10 +466,10 @@ impl Directory {
         if let Err(refused) = refusal(&r) {
             return Ok(Err(refused));
         }
-        let flag = if must_change {
-            Mod::Replace("pwdReset", HashSet::from(["TRUE"]))
-        } else {
-            Mod::Delete("pwdReset", HashSet::new())
+        let flag = match must_change {
+            Some(true) => Mod::Replace("pwdReset", HashSet::from(["TRUE"])),
+            Some(false) => Mod::Delete("pwdReset", HashSet::new()),
+            None => return Ok(Ok(())),
         };
         self.modify(&mut loan, dn, vec![flag]).await?;
         Ok(Ok(()))

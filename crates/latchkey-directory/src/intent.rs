@@ -300,7 +300,7 @@ mod tests {
         // Killed after the directory took the password, before the effects.
         let write = reset_write(made, rev);
         intents.begin(&write).await.unwrap();
-        dir.reset_password(&made_dn, NEW, false)
+        dir.reset_password(&made_dn, NEW, Some(false))
             .await
             .unwrap()
             .unwrap();

@@ -46,10 +46,6 @@ impl DirectorySource {
         }
     }
 
-    pub fn directory(&self) -> &Directory {
-        &self.directory
-    }
-
     /// Accounts of these entries: each merged with Latchkey's row, with its roles.
     async fn accounts(
         &self,
@@ -69,8 +65,8 @@ impl DirectorySource {
     }
 
     /// The account of a found entry. A lookup that found none does the same reads (the
-    /// role groups asked about the decoy DN, a row of Latchkey's read by an id none has),
-    /// so that a name's lookup costs the same whether or not the directory has it.
+    /// role groups asked about the decoy DN, a stand-in row of Latchkey's read and
+    /// decoded), so that a name's lookup costs the same whether or not the directory has it.
     async fn record(&self, entry: Option<Entry>) -> StoreResult<Option<AccountRecord>> {
         let Some(entry) = entry else {
             RoleMembers::of_one(&self.directory, self.directory.decoy_dn()).await?;
@@ -116,8 +112,9 @@ impl DirectorySource {
                     .await
             }
             None => {
-                let must_change = write.must_change_password.unwrap_or(false);
-                self.directory.reset_password(dn, new, must_change).await
+                self.directory
+                    .reset_password(dn, new, write.must_change_password)
+                    .await
             }
         };
         answer
