@@ -120,7 +120,10 @@ async fn a_reset_by_the_service_account_can_require_a_change() {
     };
     let (_, dn) = slapd.add_person("jdoe", PW);
     let temp = "Tempor-Ary-Pass-77";
-    dir.reset_password(&dn, temp, Some(true)).await.unwrap().unwrap();
+    dir.reset_password(&dn, temp, Some(true))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(slapd.whoami(&dn, temp) && !slapd.whoami(&dn, PW));
     assert!(dir.find_by_dn(&dn).await.unwrap().unwrap().must_change);
     assert_eq!(
