@@ -439,20 +439,36 @@ impl AccountSource for DirectorySource {
             federated,
             ..
         } = changes;
+        let entry = self.entry(id).await?;
+        // Only what Latchkey keeps of the profile (the language) may differ from the entry.
+        let entry_fields = (
+            &entry.mail,
+            &entry.given_name,
+            &entry.sn,
+            &entry.display_name,
+            &entry.telephone_number,
+        );
+        let profile_changes = profile.as_ref().is_some_and(|p| {
+            (
+                &p.email,
+                &p.given_name,
+                &p.sn,
+                &p.display_name,
+                &p.telephone_number,
+            ) != entry_fields
+                || p.external_id.is_some()
+        });
         if user_name.is_some()
             || dn.is_some()
             || roles.is_some()
             || disabled.is_some()
             || federated.is_some()
-            || profile
-                .as_ref()
-                .is_some_and(|p| p.locale.is_none() && *p != Profile::default())
+            || profile_changes
         {
             return Err(StoreError::Unsupported(
                 "a directory account's names, profile, roles and status are changed in the directory",
             ));
         }
-        let entry = self.entry(id).await?;
         let kept = self.records.shadows(&[id], self.intents.now()).await?;
         if expected_rev.is_some_and(|r| kept.first().is_none_or(|k| k.rev != r)) {
             return Err(StoreError::RevisionMismatch);

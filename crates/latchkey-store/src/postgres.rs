@@ -164,12 +164,20 @@ const SQL: Statements = Statements {
     ),
     insert_shadow: "INSERT INTO accounts (id, user_name, user_name_key, dn, dn_key, sid, roles, created_at, source) \
         VALUES ($1, $1, '#' || $1, 'entryUUID=' || $1, '#' || $1, '#' || $1, '', $2, 'directory') ON CONFLICT (id) DO NOTHING",
-    account_by_user_name: account_lookup!("a.user_name_key = $1", "TRUE", "FALSE"),
-    account_by_dn: account_lookup!("a.dn_key = $1", "TRUE", "FALSE"),
-    account_by_sid: account_select!("WHERE a.sid = $1"),
+    account_by_user_name: account_lookup!(
+        "a.user_name_key = $1 AND a.source = 'local'",
+        "TRUE",
+        "FALSE"
+    ),
+    account_by_dn: account_lookup!("a.dn_key = $1 AND a.source = 'local'", "TRUE", "FALSE"),
+    account_by_sid: account_select!("WHERE a.sid = $1 AND a.source = 'local'"),
     account_for_update: account_select!("WHERE a.id = $1 FOR UPDATE OF a"),
     list_head: account_select!(""),
-    update_account: "UPDATE accounts SET user_name = $1, user_name_key = $2, dn = $3, dn_key = $4, email = $5, email_key = $6, \
+    // A directory account's row keeps its '#' keys: no lookup of a local account finds it.
+    update_account: "UPDATE accounts SET user_name = $1, \
+        user_name_key = CASE WHEN source = 'directory' THEN user_name_key ELSE $2 END, dn = $3, \
+        dn_key = CASE WHEN source = 'directory' THEN dn_key ELSE $4 END, email = $5, \
+        email_key = CASE WHEN source = 'directory' THEN NULL ELSE $6 END, \
         given_name = $7, sn = $8, display_name = $9, telephone_number = $10, locale = $11, roles = $12, disabled = $13, \
         federated = $14, must_change_password = $15, password_never_expires = $16, cannot_change_password = $17, \
         external_id = $18, rev = rev + 1 WHERE id = $19",

@@ -160,14 +160,18 @@ const SQL: Statements = Statements {
     ),
     insert_shadow: "INSERT INTO accounts (id, user_name, user_name_key, dn, dn_key, sid, roles, created_at, source) \
         VALUES (?1, ?1, '#' || ?1, 'entryUUID=' || ?1, '#' || ?1, '#' || ?1, '', ?2, 'directory') ON CONFLICT (id) DO NOTHING",
-    account_by_user_name: account_lookup!("a.user_name_key = ?1", "1", "0"),
-    account_by_dn: account_lookup!("a.dn_key = ?1", "1", "0"),
-    account_by_sid: account_select!("WHERE a.sid = ?1"),
+    account_by_user_name: account_lookup!("a.user_name_key = ?1 AND a.source = 'local'", "1", "0"),
+    account_by_dn: account_lookup!("a.dn_key = ?1 AND a.source = 'local'", "1", "0"),
+    account_by_sid: account_select!("WHERE a.sid = ?1 AND a.source = 'local'"),
     // BEGIN IMMEDIATE already holds the database's write lock: this read and
     // `lock_account` need no row lock of their own.
     account_for_update: account_select!("WHERE a.id = ?1"),
     list_head: account_select!(""),
-    update_account: "UPDATE accounts SET user_name = ?, user_name_key = ?, dn = ?, dn_key = ?, email = ?, email_key = ?, \
+    // A directory account's row keeps its '#' keys: no lookup of a local account finds it.
+    update_account: "UPDATE accounts SET user_name = ?, \
+        user_name_key = CASE WHEN source = 'directory' THEN user_name_key ELSE ? END, dn = ?, \
+        dn_key = CASE WHEN source = 'directory' THEN dn_key ELSE ? END, email = ?, \
+        email_key = CASE WHEN source = 'directory' THEN NULL ELSE ? END, \
         given_name = ?, sn = ?, display_name = ?, telephone_number = ?, locale = ?, roles = ?, disabled = ?, \
         federated = ?, must_change_password = ?, password_never_expires = ?, cannot_change_password = ?, \
         external_id = ?, rev = rev + 1 WHERE id = ?",

@@ -522,3 +522,110 @@ async fn adaxes_resets_a_directory_user_named_by_dn_or_guid_and_unlocks_it() {
     let me = json(app.try_sign_in(&uid, THIRD).await).await;
     assert_eq!(me["mustChangePassword"], true, "{me}");
 }
+
+#[tokio::test]
+async fn a_renamed_and_moved_entry_keeps_its_id_records_and_sessions() {
+    let Some(slapd) = Slapd::start() else { return };
+    let (uid, dn) = slapd.add_person("mv", FIRST);
+    let app = spawn_on(&slapd).await;
+    let token = app.sign_in(&uid, FIRST).await;
+    let before = json(app.get("/api/v1/me", Some(&token)).await).await;
+    let r = app.change_password(&token, FIRST, SECOND).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // Locked here by guesses before the move (3 = Latchkey's limit in these tests).
+    for _ in 0..3 {
+        app.try_sign_in(&uid, "Wrong-Guess-00").await;
+    }
+    // Renamed (a new uid) and moved under another branch of the user base.
+    slapd.ldap(
+        "ldapadd",
+        &format!("dn: ou=Moved,{PEOPLE}\nobjectClass: organizationalUnit\nou: Moved\n"),
+    );
+    slapd.ldap(
+        "ldapmodify",
+        &format!("dn: {dn}\nchangetype: modrdn\nnewrdn: uid={uid}-renamed\ndeleteoldrdn: 1\nnewsuperior: ou=Moved,{PEOPLE}\n"),
+    );
+    let renamed = format!("{uid}-renamed");
+    // The session, keyed by the entry's id, still stands; the account is the same one.
+    let after = json(app.get("/api/v1/me", Some(&token)).await).await;
+    assert_eq!(after["id"], before["id"], "{after}");
+    assert_eq!(after["userName"], renamed.as_str(), "{after}");
+    assert_eq!(after["dn"], format!("uid={renamed},ou=Moved,{PEOPLE}"));
+    // The lock moved with it: the right password under the new name is refused…
+    assert_eq!(
+        app.try_sign_in(&renamed, SECOND).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let id = before["id"].as_str().unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/accounts/{id}/unlock"),
+            Some(&app.admin_token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // …until unlocked; and its audit trail is the same account's.
+    app.sign_in(&renamed, SECOND).await;
+    let changes = app
+        .audit(&format!("accountId={id}&type=password.change"))
+        .await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(
+        app.try_sign_in(&uid, SECOND).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the old name is no account any more"
+    );
+}
+
+#[tokio::test]
+async fn latchkeys_own_row_of_a_directory_account_is_never_an_account_to_sign_in_to() {
+    let Some(slapd) = Slapd::start() else { return };
+    let (uid, dn) = slapd.add_person("sh", FIRST);
+    let app = spawn_on(&slapd).await;
+    let token = app.sign_in(&uid, FIRST).await;
+    // Latchkey now keeps a hash of SECOND in its row for the entry (for its history rule).
+    assert_eq!(
+        app.change_password(&token, FIRST, SECOND).await.status(),
+        StatusCode::OK
+    );
+    let id = json(app.get("/api/v1/me", Some(&token)).await).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A flag Latchkey keeps, written to that row (and a profile field that is not).
+    let r = app
+        .patch(
+            &format!("/api/v1/accounts/{id}"),
+            &app.admin_token,
+            &json!({ "passwordNeverExpires": true }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let r = app
+        .patch(
+            &format!("/api/v1/accounts/{id}"),
+            &app.admin_token,
+            &json!({ "sn": "Renamed" }),
+        )
+        .await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+    // The directory changes the password behind Latchkey's back.
+    slapd.ldap(
+        "ldapmodify",
+        &format!("dn: {dn}\nchangetype: modify\nreplace: userPassword\nuserPassword: {THIRD}\n"),
+    );
+    // Neither the row's id nor its placeholder DN names an account; the directory decides.
+    for name in [id.clone(), format!("entryUUID={id}")] {
+        assert_eq!(
+            app.try_sign_in(&name, SECOND).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "{name}"
+        );
+    }
+    assert_eq!(
+        app.try_sign_in(&uid, SECOND).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    app.sign_in(&uid, THIRD).await;
+}
