@@ -101,6 +101,44 @@ impl DirectorySource {
             .account)
     }
 
+    /// Refuses a write whose revision another write has moved past (Latchkey's row keeps
+    /// the revision of a directory account).
+    async fn check_rev(&self, id: AccountId, expected: Option<i64>) -> StoreResult<()> {
+        let kept = self.records.shadows(&[id], self.intents.now()).await?;
+        if expected.is_some_and(|r| kept.first().is_none_or(|k| k.rev != r)) {
+            return Err(StoreError::RevisionMismatch);
+        }
+        Ok(())
+    }
+
+    /// One password write through the directory: the intent recorded, the directory
+    /// written, then `commit` (the effects beside it), then the intent removed. Refused by
+    /// the directory, the intent goes at once; not answered, it stays — the write may have
+    /// been made and its answer lost — for resolution to decide (see [`crate::intent`]).
+    async fn write_through<T, F>(
+        &self,
+        dn: &str,
+        write: PasswordWrite,
+        commit: impl FnOnce(PasswordWrite) -> F,
+    ) -> StoreResult<T>
+    where
+        F: std::future::Future<Output = StoreResult<T>>,
+    {
+        let intent = self.intents.begin(&write).await?;
+        crash_point::reach("after-intent").await;
+        if let Err(e) = self.set_in_directory(dn, &write).await {
+            if matches!(e, StoreError::SourceRefused(_)) {
+                self.intents.end(intent).await;
+            }
+            return Err(e);
+        }
+        crash_point::reach("after-directory").await;
+        let done = commit(write).await?;
+        crash_point::reach("after-effects").await;
+        self.intents.end(intent).await;
+        Ok(done)
+    }
+
     /// Sets the password in the directory: as the user with the proved current one (a
     /// self change), else by the service account.
     async fn set_in_directory(&self, dn: &str, write: &PasswordWrite) -> StoreResult<()> {
@@ -469,27 +507,21 @@ impl AccountSource for DirectorySource {
                 "a directory account's names, profile, roles and status are changed in the directory",
             ));
         }
-        let kept = self.records.shadows(&[id], self.intents.now()).await?;
-        if expected_rev.is_some_and(|r| kept.first().is_none_or(|k| k.rev != r)) {
-            return Err(StoreError::RevisionMismatch);
-        }
-        if let Some(password) = effects.password.take() {
-            let intent = self.intents.begin(&password).await?;
-            if let Err(e) = self.set_in_directory(&entry.dn, &password).await {
-                if matches!(e, StoreError::SourceRefused(_)) {
-                    self.intents.end(intent).await;
-                }
-                return Err(e);
+        self.check_rev(id, expected_rev).await?;
+        match effects.password.take() {
+            Some(password) => {
+                self.write_through(&entry.dn, password, |password| {
+                    effects.password = Some(password);
+                    self.records
+                        .shadow_update(id, expected_rev, changes, effects, audit)
+                })
+                .await?;
             }
-            effects.password = Some(password);
-            self.records
-                .shadow_update(id, expected_rev, changes, effects, audit)
-                .await?;
-            self.intents.end(intent).await;
-        } else {
-            self.records
-                .shadow_update(id, expected_rev, changes, effects, audit)
-                .await?;
+            None => {
+                self.records
+                    .shadow_update(id, expected_rev, changes, effects, audit)
+                    .await?;
+            }
         }
         self.reread(id).await
     }
@@ -520,29 +552,13 @@ impl AccountSource for DirectorySource {
 impl PasswordCommit for DirectorySource {
     /// The intent first, then the directory, then the effects beside it.
     async fn write_password(&self, write: PasswordWrite) -> StoreResult<Account> {
-        let entry = self.entry(write.account_id).await?;
-        let kept = self
-            .records
-            .shadows(&[write.account_id], self.intents.now())
-            .await?;
-        if kept.first().is_none_or(|k| k.rev != write.expected_rev) {
-            return Err(StoreError::RevisionMismatch);
-        }
         let id = write.account_id;
-        let intent = self.intents.begin(&write).await?;
-        crash_point::reach("after-intent").await;
-        if let Err(e) = self.set_in_directory(&entry.dn, &write).await {
-            // Refused or not reachable: if it was made all the same (the answer was lost),
-            // resolution commits its effects later; so the intent stays unless refused.
-            if matches!(e, StoreError::SourceRefused(_)) {
-                self.intents.end(intent).await;
-            }
-            return Err(e);
-        }
-        crash_point::reach("after-directory").await;
-        self.records.shadow_password(write).await?;
-        crash_point::reach("after-effects").await;
-        self.intents.end(intent).await;
+        let entry = self.entry(id).await?;
+        self.check_rev(id, Some(write.expected_rev)).await?;
+        self.write_through(&entry.dn, write, |write| {
+            self.records.shadow_password(write)
+        })
+        .await?;
         self.reread(id).await
     }
 }

@@ -91,6 +91,27 @@ fn dn(name: &str) -> String {
     )
 }
 
+/// A native sign-in with the wrong password.
+fn sign_in(s: &Server, who: &str) -> RequestBuilder {
+    s.post("/api/v1/sessions")
+        .json(&json!({ "userName": who, "password": WRONG }))
+}
+
+/// IDM's `info/login` with the wrong password.
+fn idm_login(s: &Server, who: &str) -> RequestBuilder {
+    s.client
+        .get(format!("{}/openidm/info/login", s.base))
+        .header("X-OpenIDM-Username", who)
+        .header("X-OpenIDM-Password", WRONG)
+}
+
+/// The web page's forgot-password form.
+fn forgot_page(s: &Server, who: &str) -> RequestBuilder {
+    s.post("/ui/recover")
+        .header("cookie", &s.ui_cookie)
+        .form(&[("csrf", s.ui_csrf.as_str()), ("login", who)])
+}
+
 fn cases() -> Vec<Case> {
     vec![
         Case {
@@ -99,10 +120,7 @@ fn cases() -> Vec<Case> {
             smoke: true,
             existing: "jdoe",
             directory: false,
-            send: |s, who| {
-                s.post("/api/v1/sessions")
-                    .json(&json!({ "userName": who, "password": WRONG }))
-            },
+            send: sign_in,
         },
         Case {
             name: "IDM info/login",
@@ -110,12 +128,7 @@ fn cases() -> Vec<Case> {
             smoke: true,
             existing: "jdoe",
             directory: false,
-            send: |s, who| {
-                s.client
-                    .get(format!("{}/openidm/info/login", s.base))
-                    .header("X-OpenIDM-Username", who)
-                    .header("X-OpenIDM-Password", WRONG)
-            },
+            send: idm_login,
         },
         Case {
             name: "Ping changePassword with oldPassword",
@@ -147,10 +160,7 @@ fn cases() -> Vec<Case> {
             smoke: false,
             existing: "ssha",
             directory: false,
-            send: |s, who| {
-                s.post("/api/v1/sessions")
-                    .json(&json!({ "userName": who, "password": WRONG }))
-            },
+            send: sign_in,
         },
         Case {
             name: "sign-in, imported bcrypt cost 4",
@@ -158,10 +168,7 @@ fn cases() -> Vec<Case> {
             smoke: false,
             existing: "bcrypt",
             directory: false,
-            send: |s, who| {
-                s.post("/api/v1/sessions")
-                    .json(&json!({ "userName": who, "password": WRONG }))
-            },
+            send: sign_in,
         },
         Case {
             name: "sign-in, disabled account",
@@ -169,10 +176,7 @@ fn cases() -> Vec<Case> {
             smoke: false,
             existing: "disabled",
             directory: false,
-            send: |s, who| {
-                s.post("/api/v1/sessions")
-                    .json(&json!({ "userName": who, "password": WRONG }))
-            },
+            send: sign_in,
         },
         Case {
             name: "sign-in, federated account",
@@ -180,10 +184,7 @@ fn cases() -> Vec<Case> {
             smoke: false,
             existing: "federated",
             directory: false,
-            send: |s, who| {
-                s.post("/api/v1/sessions")
-                    .json(&json!({ "userName": who, "password": WRONG }))
-            },
+            send: sign_in,
         },
         Case {
             name: "sign-in, locked account (right password)",
@@ -202,10 +203,7 @@ fn cases() -> Vec<Case> {
             smoke: false,
             existing: "mustchange",
             directory: false,
-            send: |s, who| {
-                s.post("/api/v1/sessions")
-                    .json(&json!({ "userName": who, "password": WRONG }))
-            },
+            send: sign_in,
         },
         Case {
             name: "sign-in, empty password",
@@ -274,10 +272,7 @@ fn cases() -> Vec<Case> {
             smoke: true,
             existing: DIRECTORY_USER,
             directory: true,
-            send: |s, who| {
-                s.post("/api/v1/sessions")
-                    .json(&json!({ "userName": who, "password": WRONG }))
-            },
+            send: sign_in,
         },
         Case {
             name: "directory: IDM info/login",
@@ -285,12 +280,7 @@ fn cases() -> Vec<Case> {
             smoke: false,
             existing: DIRECTORY_USER,
             directory: true,
-            send: |s, who| {
-                s.client
-                    .get(format!("{}/openidm/info/login", s.base))
-                    .header("X-OpenIDM-Username", who)
-                    .header("X-OpenIDM-Password", WRONG)
-            },
+            send: idm_login,
         },
         Case {
             name: "directory: web page forgot password",
@@ -298,11 +288,7 @@ fn cases() -> Vec<Case> {
             smoke: false,
             existing: DIRECTORY_USER,
             directory: true,
-            send: |s, who| {
-                s.post("/ui/recover")
-                    .header("cookie", &s.ui_cookie)
-                    .form(&[("csrf", s.ui_csrf.as_str()), ("login", who)])
-            },
+            send: forgot_page,
         },
         Case {
             name: "web page forgot password",
@@ -310,11 +296,7 @@ fn cases() -> Vec<Case> {
             smoke: false,
             existing: "jdoe",
             directory: false,
-            send: |s, who| {
-                s.post("/ui/recover")
-                    .header("cookie", &s.ui_cookie)
-                    .form(&[("csrf", s.ui_csrf.as_str()), ("login", who)])
-            },
+            send: forgot_page,
         },
     ]
 }
