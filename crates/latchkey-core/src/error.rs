@@ -74,6 +74,7 @@ impl From<StoreError> for CoreError {
             StoreError::SourceRefused(r) => {
                 CoreError::Internal(format!("the account source refused: {}", r.text))
             }
+            StoreError::SourceWrongCurrent => CoreError::InvalidCredentials,
             StoreError::Other(msg) => CoreError::Internal(msg),
         }
     }

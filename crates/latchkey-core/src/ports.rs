@@ -36,6 +36,10 @@ pub enum StoreError {
     /// directory's own policy): the core reports it in the policy report.
     #[error("refused by the account source: {0:?}")]
     SourceRefused(SourceRefusal),
+    /// The account source did not accept the current password given with a self change
+    /// (it checks it again as it writes): a failed proof, counted toward lockout.
+    #[error("the account source did not accept the current password")]
+    SourceWrongCurrent,
     #[error("store error: {0}")]
     Other(String),
 }

@@ -2,6 +2,7 @@
 //! reads and resets, one for the users' own binds), lookups, proofs by bind, password
 //! modify, unlock and group membership.
 
+use crate::active_directory as ad;
 use crate::config::{DirectoryConfig, DirectoryKind};
 use crate::entry::Entry;
 use crate::filter;
@@ -23,6 +24,7 @@ const PAGE: i32 = 200;
 /// LDAP result codes this client reads.
 const SUCCESS: u32 = 0;
 const SIZE_LIMIT_EXCEEDED: u32 = 4;
+const CONSTRAINT_VIOLATION: u32 = 19;
 const NO_SUCH_OBJECT: u32 = 32;
 const INVALID_CREDENTIALS: u32 = 49;
 const INSUFFICIENT_ACCESS: u32 = 50;
@@ -57,6 +59,10 @@ pub enum BindOutcome {
     Locked,
     /// Expired without grace binds: the owner cannot change it (recovery can).
     Expired,
+    /// Disabled in the directory (AD `533`).
+    Disabled,
+    /// The account (not its password) has expired (AD `701`).
+    AccountExpired,
 }
 
 /// Why the directory refused a new password.
@@ -69,6 +75,8 @@ pub enum PasswordRefusal {
     TooShort(String),
     InHistory(String),
     TooYoung(String),
+    /// Too few kinds of characters (AD's complexity rule).
+    Complexity(String),
     Quality(String),
     NotAllowed(String),
     Other(String),
@@ -250,7 +258,7 @@ impl Directory {
         filter: &str,
     ) -> Result<Option<Entry>, DirectoryError> {
         let mut loan = self.service_conn().await?;
-        let attrs = Entry::requested(&self.config.attributes);
+        let attrs = Entry::requested(&self.config);
         let ldap = self.timed(&mut loan);
         let r = match ldap.search(base, scope, filter, attrs).await {
             Ok(r) => r,
@@ -265,7 +273,7 @@ impl Directory {
         }
         let mut entries =
             r.0.into_iter()
-                .filter_map(|e| Entry::read(SearchEntry::construct(e), &self.config.attributes));
+                .filter_map(|e| Entry::read(SearchEntry::construct(e), &self.config));
         let first = entries.next();
         if entries.next().is_some() {
             return Err(DirectoryError::Ambiguous);
@@ -273,22 +281,46 @@ impl Directory {
         Ok(first)
     }
 
+    /// The entry with this user name (AD: its `sAMAccountName` or `userPrincipalName`).
     pub async fn find_by_user_name(&self, name: &str) -> Result<Option<Entry>, DirectoryError> {
-        let f = filter::and_equals(
-            &self.config.user_filter,
-            &self.config.attributes.user_name,
-            name,
-        );
-        self.search_one(&self.config.user_base, Scope::Subtree, &f)
-            .await
+        let c = &self.config;
+        let f = match c.kind {
+            DirectoryKind::OpenLdap => {
+                filter::and_equals(&c.user_filter, &c.attributes.user_name, name)
+            }
+            DirectoryKind::ActiveDirectory => {
+                let v = filter::escape(name);
+                format!(
+                    "(&{}(|({}={v})(userPrincipalName={v})))",
+                    c.user_filter, c.attributes.user_name
+                )
+            }
+        };
+        self.search_one(&c.user_base, Scope::Subtree, &f).await
     }
 
     pub async fn find_by_id(&self, id: Uuid) -> Result<Option<Entry>, DirectoryError> {
-        let f = filter::and_equals(
-            &self.config.user_filter,
-            &self.config.attributes.stable_id,
-            &id.to_string(),
-        );
+        let c = &self.config;
+        let f = match c.kind {
+            DirectoryKind::OpenLdap => {
+                filter::and_equals(&c.user_filter, &c.attributes.stable_id, &id.to_string())
+            }
+            DirectoryKind::ActiveDirectory => format!(
+                "(&{}({}={}))",
+                c.user_filter,
+                c.attributes.stable_id,
+                ad::guid_filter_value(id)
+            ),
+        };
+        self.search_one(&c.user_base, Scope::Subtree, &f).await
+    }
+
+    /// The entry with this SID (`S-1-5-21-…`; AD only: other directories have none).
+    pub async fn find_by_sid(&self, sid: &str) -> Result<Option<Entry>, DirectoryError> {
+        if self.config.kind != DirectoryKind::ActiveDirectory {
+            return Ok(None);
+        }
+        let f = filter::and_equals(&self.config.user_filter, "objectSid", sid);
         self.search_one(&self.config.user_base, Scope::Subtree, &f)
             .await
     }
@@ -311,7 +343,7 @@ impl Directory {
     /// default slapd) does not cut the list short.
     pub async fn search(&self, filter: &str, limit: usize) -> Result<Vec<Entry>, DirectoryError> {
         let mut loan = self.service_conn().await?;
-        let attrs = Entry::requested(&self.config.attributes);
+        let attrs = Entry::requested(&self.config);
         let f = format!("(&{}{filter})", self.config.user_filter);
         let adapters: Vec<Box<dyn Adapter<'_, String, Vec<String>>>> = vec![
             Box::new(EntriesOnly::new()),
@@ -330,8 +362,7 @@ impl Directory {
             match stream.next().await {
                 Ok(Some(e)) => {
                     seen += 1;
-                    if let Some(entry) =
-                        Entry::read(SearchEntry::construct(e), &self.config.attributes)
+                    if let Some(entry) = Entry::read(SearchEntry::construct(e), &self.config)
                         && out.len() < limit
                     {
                         out.push(entry);
@@ -380,15 +411,23 @@ impl Directory {
         } else {
             password
         };
+        let ad = self.config.kind == DirectoryKind::ActiveDirectory;
         let ldap = self.timed(loan);
-        let r = match ldap
-            .with_controls(vec![policy_control()])
-            .simple_bind(target, sent)
-            .await
-        {
+        if !ad {
+            ldap.with_controls(vec![policy_control()]);
+        }
+        let r = match ldap.simple_bind(target, sent).await {
             Ok(r) => r,
             Err(e) => return Err(self.fail(loan, e)),
         };
+        if ad {
+            return Ok(match r.rc {
+                _ if dn.is_none() || password.is_empty() => BindOutcome::Wrong,
+                SUCCESS => BindOutcome::Bound,
+                INVALID_CREDENTIALS => ad::bind_outcome(&r.text),
+                rc => return Err(DirectoryError::Unexpected { rc, text: r.text }),
+            });
+        }
         let answer = policy_answer(&r);
         Ok(match (r.rc, answer.error) {
             (SUCCESS, _) if dn.is_none() || password.is_empty() => BindOutcome::Wrong,
@@ -410,19 +449,40 @@ impl Directory {
 
     /// A self change: bound as the user with the current password, an RFC 3062 password
     /// modify with `oldPasswd` on the same connection, the password-policy control on
-    /// both.
+    /// both. AD: one modify removing the old `unicodePwd` and adding the new, by the
+    /// service account (a user whose password must change or has expired cannot bind;
+    /// AD still checks the old value, the proof).
     pub async fn change_password(
         &self,
         dn: &str,
         old: &str,
         new: &str,
     ) -> Result<Result<(), PasswordRefusal>, DirectoryError> {
+        if self.config.kind == DirectoryKind::ActiveDirectory {
+            let mut loan = self.service_conn().await?;
+            let mods = vec![
+                Mod::Delete(
+                    "unicodePwd".as_bytes().to_vec(),
+                    HashSet::from([ad::unicode_pwd(old)]),
+                ),
+                Mod::Add(
+                    "unicodePwd".as_bytes().to_vec(),
+                    HashSet::from([ad::unicode_pwd(new)]),
+                ),
+            ];
+            return self.write_ad_password(&mut loan, dn, mods).await;
+        }
         let mut loan = self.bind_conn().await?;
         match self.bind_on(&mut loan, Some(dn), old).await? {
             BindOutcome::Bound | BindOutcome::ChangeOnly { .. } => {}
             BindOutcome::Wrong => return Ok(Err(PasswordRefusal::WrongOld)),
             BindOutcome::Locked => return Ok(Err(PasswordRefusal::Locked)),
             BindOutcome::Expired => return Ok(Err(PasswordRefusal::Expired)),
+            BindOutcome::Disabled | BindOutcome::AccountExpired => {
+                return Ok(Err(PasswordRefusal::NotAllowed(
+                    "the account is disabled in the directory".into(),
+                )));
+            }
         }
         let ldap = self.timed(&mut loan);
         let r = match ldap
@@ -442,7 +502,8 @@ impl Directory {
 
     /// A reset by the service account: password modify without `oldPasswd`, then
     /// `pwdReset` set (the owner must change it) or cleared — or, with `None`, left as the
-    /// directory's policy leaves it (`pwdMustChange`).
+    /// directory's policy leaves it (`pwdMustChange`). AD: one modify replacing
+    /// `unicodePwd`, with `pwdLastSet` 0 (must change) or -1 (need not).
     pub async fn reset_password(
         &self,
         dn: &str,
@@ -450,6 +511,20 @@ impl Directory {
         must_change: Option<bool>,
     ) -> Result<Result<(), PasswordRefusal>, DirectoryError> {
         let mut loan = self.service_conn().await?;
+        if self.config.kind == DirectoryKind::ActiveDirectory {
+            let mut mods = vec![Mod::Replace(
+                "unicodePwd".as_bytes().to_vec(),
+                HashSet::from([ad::unicode_pwd(new)]),
+            )];
+            if let Some(must) = must_change {
+                let v = if must { "0" } else { "-1" };
+                mods.push(Mod::Replace(
+                    "pwdLastSet".as_bytes().to_vec(),
+                    HashSet::from([v.as_bytes().to_vec()]),
+                ));
+            }
+            return self.write_ad_password(&mut loan, dn, mods).await;
+        }
         let ldap = self.timed(&mut loan);
         let r = match ldap
             .with_controls(vec![policy_control()])
@@ -475,23 +550,42 @@ impl Directory {
         Ok(Ok(()))
     }
 
-    /// Lifts the directory's own lock.
-    pub async fn unlock(&self, dn: &str) -> Result<(), DirectoryError> {
-        let mut loan = self.service_conn().await?;
-        self.modify(
-            &mut loan,
-            dn,
-            vec![Mod::Delete("pwdAccountLockedTime", HashSet::new())],
-        )
-        .await
-    }
-
-    /// A modify by the service account; removing a value that is not there is no error.
-    async fn modify(
+    /// A `unicodePwd` write (AD): its refusal read from AD's code and reason.
+    async fn write_ad_password(
         &self,
         loan: &mut Loan<'_>,
         dn: &str,
-        mods: Vec<Mod<&str>>,
+        mods: Vec<Mod<Vec<u8>>>,
+    ) -> Result<Result<(), PasswordRefusal>, DirectoryError> {
+        let ldap = self.timed(loan);
+        let r = match ldap.modify(dn, mods).await {
+            Ok(r) => r,
+            Err(e) => return Err(self.fail(loan, e)),
+        };
+        Ok(match r.rc {
+            SUCCESS => Ok(()),
+            CONSTRAINT_VIOLATION => Err(ad::refusal(&r.text)),
+            INSUFFICIENT_ACCESS | UNWILLING_TO_PERFORM => Err(PasswordRefusal::NotAllowed(r.text)),
+            rc => return Err(DirectoryError::Unexpected { rc, text: r.text }),
+        })
+    }
+
+    /// Lifts the directory's own lock.
+    pub async fn unlock(&self, dn: &str) -> Result<(), DirectoryError> {
+        let mut loan = self.service_conn().await?;
+        let lift = match self.config.kind {
+            DirectoryKind::OpenLdap => Mod::Delete("pwdAccountLockedTime", HashSet::new()),
+            DirectoryKind::ActiveDirectory => Mod::Replace("lockoutTime", HashSet::from(["0"])),
+        };
+        self.modify(&mut loan, dn, vec![lift]).await
+    }
+
+    /// A modify by the service account; removing a value that is not there is no error.
+    async fn modify<S: AsRef<[u8]> + Eq + std::hash::Hash>(
+        &self,
+        loan: &mut Loan<'_>,
+        dn: &str,
+        mods: Vec<Mod<S>>,
     ) -> Result<(), DirectoryError> {
         let ldap = self.timed(loan);
         let r = match ldap.modify(dn, mods).await {
@@ -505,12 +599,19 @@ impl Directory {
         }
     }
 
-    /// Whether the entry at `dn` is a member of the group at `group`.
+    /// Whether the entry at `dn` is a member of the group at `group` (AD: also through
+    /// nested groups).
     pub async fn is_member(&self, group: &str, dn: &str) -> Result<bool, DirectoryError> {
         let mut loan = self.service_conn().await?;
-        let f = format!("(member={})", filter::escape(dn));
+        let (base, f) = match self.config.kind {
+            DirectoryKind::OpenLdap => (group, format!("(member={})", filter::escape(dn))),
+            DirectoryKind::ActiveDirectory => (
+                dn,
+                format!("(memberOf:{}:={})", ad::IN_CHAIN, filter::escape(group)),
+            ),
+        };
         let ldap = self.timed(&mut loan);
-        let r = match ldap.search(group, Scope::Base, &f, vec!["1.1"]).await {
+        let r = match ldap.search(base, Scope::Base, &f, vec!["1.1"]).await {
             Ok(r) => r,
             Err(e) => return Err(self.fail(&mut loan, e)),
         };
@@ -520,6 +621,11 @@ impl Directory {
     /// The DNs (lowercased) the group at `group` names as `member`: an account list's
     /// roles, read once for the whole list.
     pub async fn members(&self, group: &str) -> Result<HashSet<String>, DirectoryError> {
+        if self.config.kind == DirectoryKind::ActiveDirectory {
+            let f = format!("(memberOf:{}:={})", ad::IN_CHAIN, filter::escape(group));
+            let all = self.search(&f, usize::MAX).await?;
+            return Ok(all.into_iter().map(|e| e.dn.to_ascii_lowercase()).collect());
+        }
         let mut loan = self.service_conn().await?;
         let ldap = self.timed(&mut loan);
         let r = match ldap

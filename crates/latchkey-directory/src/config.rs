@@ -10,6 +10,32 @@ pub enum DirectoryKind {
     ActiveDirectory,
 }
 
+impl DirectoryKind {
+    /// `openldap`, `active_directory` (the `directory.kind` values).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "openldap" => Some(Self::OpenLdap),
+            "active_directory" => Some(Self::ActiveDirectory),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OpenLdap => "openldap",
+            Self::ActiveDirectory => "active_directory",
+        }
+    }
+
+    /// Which entries are user accounts, unless configured.
+    pub fn user_filter(self) -> &'static str {
+        match self {
+            Self::OpenLdap => "(objectClass=inetOrgPerson)",
+            Self::ActiveDirectory => "(&(objectCategory=person)(objectClass=user))",
+        }
+    }
+}
+
 /// The attribute names an entry is read from.
 #[derive(Debug, Clone)]
 pub struct Attributes {
@@ -24,17 +50,28 @@ pub struct Attributes {
     pub stable_id: String,
 }
 
-impl Default for Attributes {
-    fn default() -> Self {
+impl Attributes {
+    /// The attributes a directory of this kind keeps these fields in.
+    pub fn of(kind: DirectoryKind) -> Self {
+        let (user_name, stable_id) = match kind {
+            DirectoryKind::OpenLdap => ("uid", "entryUUID"),
+            DirectoryKind::ActiveDirectory => ("sAMAccountName", "objectGUID"),
+        };
         Self {
-            user_name: "uid".into(),
+            user_name: user_name.into(),
             mail: "mail".into(),
             given_name: "givenName".into(),
             sn: "sn".into(),
             display_name: "displayName".into(),
             telephone_number: "telephoneNumber".into(),
-            stable_id: "entryUUID".into(),
+            stable_id: stable_id.into(),
         }
+    }
+}
+
+impl Default for Attributes {
+    fn default() -> Self {
+        Self::of(DirectoryKind::OpenLdap)
     }
 }
 
@@ -47,6 +84,7 @@ pub struct RoleGroups {
 
 #[derive(Debug, Clone)]
 pub struct DirectoryConfig {
+    pub kind: DirectoryKind,
     /// `ldap://host:port` (with `starttls`) or `ldaps://host:port`.
     pub url: String,
     pub starttls: bool,
@@ -76,7 +114,25 @@ pub struct DirectoryConfig {
 impl DirectoryConfig {
     /// The defaults of an OpenLDAP directory at `url` under `user_base`.
     pub fn new(url: &str, bind_dn: &str, bind_password: &str, user_base: &str) -> Self {
+        Self::of(
+            DirectoryKind::OpenLdap,
+            url,
+            bind_dn,
+            bind_password,
+            user_base,
+        )
+    }
+
+    /// The defaults of a directory of `kind` at `url` under `user_base`.
+    pub fn of(
+        kind: DirectoryKind,
+        url: &str,
+        bind_dn: &str,
+        bind_password: &str,
+        user_base: &str,
+    ) -> Self {
         Self {
+            kind,
             url: url.into(),
             starttls: false,
             ca_file: None,
@@ -84,8 +140,8 @@ impl DirectoryConfig {
             bind_dn: bind_dn.into(),
             bind_password: bind_password.into(),
             user_base: user_base.into(),
-            user_filter: "(objectClass=inetOrgPerson)".into(),
-            attributes: Attributes::default(),
+            user_filter: kind.user_filter().into(),
+            attributes: Attributes::of(kind),
             roles: RoleGroups::default(),
             decoy_dn: None,
             pool_size: 8,

@@ -1,6 +1,7 @@
 //! A directory entry as Latchkey reads it.
 
-use crate::config::Attributes;
+use crate::active_directory as ad;
+use crate::config::{DirectoryConfig, DirectoryKind};
 use ldap3::SearchEntry;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -15,26 +16,33 @@ pub const POLICY_ATTRIBUTES: [&str; 4] = [
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// The stable id (`entryUUID`).
+    /// The stable id (`entryUUID`, `objectGUID`).
     pub id: Uuid,
     pub dn: String,
     pub user_name: String,
+    /// Active Directory's `objectSid` (`S-1-5-21-…`).
+    pub sid: Option<String>,
     pub mail: Option<String>,
     pub given_name: Option<String>,
     pub sn: Option<String>,
     pub display_name: Option<String>,
     pub telephone_number: Option<String>,
-    /// Locked by the directory's policy (`pwdAccountLockedTime`).
+    /// Locked by the directory's policy (`pwdAccountLockedTime`; AD: locked out now).
     pub locked: bool,
-    /// Must change after an administrator's reset (`pwdReset: TRUE`).
+    /// Disabled in the directory (AD: `userAccountControl`).
+    pub disabled: bool,
+    /// Must change after an administrator's reset (`pwdReset: TRUE`; AD: `pwdLastSet: 0`).
     pub must_change: bool,
     pub password_changed_at: Option<OffsetDateTime>,
     pub created_at: Option<OffsetDateTime>,
+    /// The directory's own change counter (AD: `uSNChanged`; 0 where there is none).
+    pub usn: i64,
 }
 
 impl Entry {
     /// The attributes to ask for.
-    pub fn requested(a: &Attributes) -> Vec<String> {
+    pub fn requested(c: &DirectoryConfig) -> Vec<String> {
+        let a = &c.attributes;
         let mut out = vec![
             a.user_name.clone(),
             a.mail.clone(),
@@ -44,37 +52,80 @@ impl Entry {
             a.telephone_number.clone(),
             a.stable_id.clone(),
         ];
-        out.extend(POLICY_ATTRIBUTES.iter().map(|s| (*s).to_owned()));
+        let operational: &[&str] = match c.kind {
+            DirectoryKind::OpenLdap => &POLICY_ATTRIBUTES,
+            DirectoryKind::ActiveDirectory => &ad::ATTRIBUTES,
+        };
+        out.extend(operational.iter().map(|s| (*s).to_owned()));
         out
     }
 
     /// The entry, or `None` when it lacks a user name or a stable id Latchkey can use.
-    pub fn read(e: SearchEntry, a: &Attributes) -> Option<Self> {
+    pub fn read(e: SearchEntry, c: &DirectoryConfig) -> Option<Self> {
+        let a = &c.attributes;
         let first = |name: &str| {
             e.attrs
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
                 .and_then(|(_, v)| v.first().cloned())
         };
-        let id = first(&a.stable_id)?.parse().ok()?;
+        // A binary value: ldap3 keeps one that happens to be UTF-8 as text.
+        let bytes = |name: &str| {
+            e.bin_attrs
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .and_then(|(_, v)| v.first().cloned())
+                .or_else(|| first(name).map(String::into_bytes))
+        };
+        let ad = c.kind == DirectoryKind::ActiveDirectory;
+        let id = if ad {
+            ad::guid(&bytes(&a.stable_id)?)?
+        } else {
+            first(&a.stable_id)?.parse().ok()?
+        };
+        let (locked, disabled, must_change, changed, created) = if ad {
+            let pwd_last_set = first("pwdLastSet");
+            (
+                ad::locked(first("msDS-User-Account-Control-Computed").as_deref()),
+                ad::disabled(first("userAccountControl").as_deref()),
+                pwd_last_set.as_deref() == Some("0"),
+                pwd_last_set.as_deref().and_then(ad::filetime),
+                first("whenCreated").and_then(|t| generalized_time(&t)),
+            )
+        } else {
+            (
+                first("pwdAccountLockedTime").is_some(),
+                false,
+                first("pwdReset").is_some_and(|v| v.eq_ignore_ascii_case("TRUE")),
+                first("pwdChangedTime").and_then(|t| generalized_time(&t)),
+                first("createTimestamp").and_then(|t| generalized_time(&t)),
+            )
+        };
         Some(Self {
             id,
             user_name: first(&a.user_name)?,
+            sid: ad
+                .then(|| bytes("objectSid").as_deref().and_then(ad::sid))
+                .flatten(),
             mail: first(&a.mail),
             given_name: first(&a.given_name),
             sn: first(&a.sn),
             display_name: first(&a.display_name),
             telephone_number: first(&a.telephone_number),
-            locked: first("pwdAccountLockedTime").is_some(),
-            must_change: first("pwdReset").is_some_and(|v| v.eq_ignore_ascii_case("TRUE")),
-            password_changed_at: first("pwdChangedTime").and_then(|t| generalized_time(&t)),
-            created_at: first("createTimestamp").and_then(|t| generalized_time(&t)),
+            locked,
+            disabled,
+            must_change,
+            password_changed_at: changed,
+            created_at: created,
+            usn: first("uSNChanged")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
             dn: e.dn,
         })
     }
 }
 
-/// `20261130140418Z` (fractions and offsets other than `Z` are not used by slapd here).
+/// `20261130140418Z` (slapd), `20261130140418.0Z` (AD); fractions are dropped.
 pub fn generalized_time(s: &str) -> Option<OffsetDateTime> {
     let digits = s.strip_suffix('Z')?;
     let digits = digits.split('.').next()?;

@@ -6,6 +6,7 @@
 //! This crate speaks LDAP and nothing else: it knows no Latchkey policy, lockout or
 //! record. The core decides; the account source built on it translates.
 
+mod active_directory;
 mod ber;
 mod client;
 mod config;

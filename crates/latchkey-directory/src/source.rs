@@ -5,6 +5,7 @@
 //! (see [`crate::intent`] for what a node killed in between leaves).
 
 use crate::client::{BindOutcome, Directory, DirectoryError, PasswordRefusal};
+use crate::config::DirectoryKind;
 use crate::crash_point;
 use crate::entry::Entry;
 use crate::filter;
@@ -105,7 +106,12 @@ impl DirectorySource {
     /// the revision of a directory account).
     async fn check_rev(&self, id: AccountId, expected: Option<i64>) -> StoreResult<()> {
         let kept = self.records.shadows(&[id], self.intents.now()).await?;
-        if expected.is_some_and(|r| kept.first().is_none_or(|k| k.rev != r)) {
+        // The entry's own counter is part of the revision (AD's `uSNChanged`).
+        let usn = match self.directory.config().kind {
+            DirectoryKind::ActiveDirectory if expected.is_some() => self.entry(id).await?.usn,
+            _ => 0,
+        };
+        if expected.is_some_and(|r| kept.first().is_none_or(|k| k.rev + usn != r)) {
             return Err(StoreError::RevisionMismatch);
         }
         Ok(())
@@ -127,7 +133,10 @@ impl DirectorySource {
         let intent = self.intents.begin(&write).await?;
         crash_point::reach("after-intent").await;
         if let Err(e) = self.set_in_directory(dn, &write).await {
-            if matches!(e, StoreError::SourceRefused(_)) {
+            if matches!(
+                e,
+                StoreError::SourceRefused(_) | StoreError::SourceWrongCurrent
+            ) {
                 self.intents.end(intent).await;
             }
             return Err(e);
@@ -155,9 +164,10 @@ impl DirectorySource {
                     .await
             }
         };
-        answer
-            .map_err(store_error)?
-            .map_err(|r| StoreError::SourceRefused(refusal(r)))?;
+        answer.map_err(store_error)?.map_err(|r| match r {
+            PasswordRefusal::WrongOld => StoreError::SourceWrongCurrent,
+            other => StoreError::SourceRefused(refusal(other)),
+        })?;
         if write.unlock {
             self.directory.unlock(dn).await.map_err(store_error)?;
         }
@@ -207,7 +217,7 @@ impl Usable {
             id: e.id,
             user_name,
             dn,
-            sid: None,
+            sid: e.sid.as_deref().and_then(|s| Sid::parse(s).ok()),
             profile: Profile {
                 email: e.mail,
                 given_name: e.given_name,
@@ -218,7 +228,7 @@ impl Usable {
                 external_id: None,
             },
             roles,
-            disabled: false,
+            disabled: e.disabled,
             locked_until: kept.as_ref().and_then(|k| k.locked_until),
             federated: false,
             has_password: true,
@@ -233,7 +243,9 @@ impl Usable {
                 .created_at
                 .or(kept.as_ref().map(|k| k.created_at))
                 .unwrap_or(OffsetDateTime::UNIX_EPOCH),
-            rev: kept.as_ref().map_or(0, |k| k.rev),
+            // Latchkey's counter, plus the entry's own where it has one (AD's
+            // `uSNChanged`): either moving moves the revision.
+            rev: kept.as_ref().map_or(0, |k| k.rev) + e.usn,
         }
     }
 }
@@ -244,9 +256,11 @@ fn refusal(r: PasswordRefusal) -> SourceRefusal {
         PasswordRefusal::TooShort(t) => ("min-length", t),
         PasswordRefusal::InHistory(t) => ("history", t),
         PasswordRefusal::TooYoung(t) => ("min-age", t),
+        PasswordRefusal::Complexity(t) => ("min-classes", t),
         PasswordRefusal::Quality(t)
         | PasswordRefusal::NotAllowed(t)
         | PasswordRefusal::Other(t) => ("directory", t),
+        // A failed proof, not a refusal of the new password (see `set_in_directory`).
         PasswordRefusal::WrongOld => (
             "directory",
             "the directory did not accept the current password".into(),
@@ -364,6 +378,10 @@ impl AccountSource for DirectorySource {
             BindOutcome::Expired => {
                 SourceVerdict::Refused("password expired in the directory (no grace binds left)")
             }
+            BindOutcome::Disabled => SourceVerdict::Refused("disabled in the directory"),
+            BindOutcome::AccountExpired => {
+                SourceVerdict::Refused("account expired in the directory")
+            }
         })
     }
 
@@ -410,9 +428,14 @@ impl AccountSource for DirectorySource {
         self.record(entry).await
     }
 
-    async fn account_by_sid(&self, _sid: &Sid) -> StoreResult<Option<AccountRecord>> {
-        // OpenLDAP entries have no SID.
-        Ok(None)
+    async fn account_by_sid(&self, sid: &Sid) -> StoreResult<Option<AccountRecord>> {
+        // Only AD's entries have one; elsewhere the lookup finds none, at the same cost.
+        let entry = self
+            .directory
+            .find_by_sid(&sid.to_string())
+            .await
+            .map_err(store_error)?;
+        self.record(entry).await
     }
 
     async fn list_accounts(&self, f: &AccountFilter) -> StoreResult<(Vec<Account>, u64)> {

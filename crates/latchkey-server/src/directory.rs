@@ -23,7 +23,7 @@ pub struct DirectoryConfig {
     /// `ldap://host:port` (with `starttls`) or `ldaps://host:port`; unset: no directory.
     pub url: Option<String>,
     pub starttls: bool,
-    /// `openldap` (or `active_directory`, next); detected from the root DSE when unset.
+    /// `openldap` or `active_directory`; detected from the root DSE when unset.
     pub kind: Option<String>,
     pub bind_dn: String,
     /// Never printed; `bind_password_file` reads it from a file instead.
@@ -31,8 +31,9 @@ pub struct DirectoryConfig {
     pub bind_password: Option<String>,
     pub bind_password_file: Option<PathBuf>,
     pub user_base: String,
-    /// Default `(objectClass=inetOrgPerson)`.
-    pub user_filter: String,
+    /// Default `(objectClass=inetOrgPerson)`; Active Directory:
+    /// `(&(objectCategory=person)(objectClass=user))`.
+    pub user_filter: Option<String>,
     pub attributes: AttributesConfig,
     pub ca_file: Option<PathBuf>,
     /// No certificate check at all: for a test directory only (a loud warning at start).
@@ -61,7 +62,7 @@ impl Default for DirectoryConfig {
             bind_password: None,
             bind_password_file: None,
             user_base: String::new(),
-            user_filter: "(objectClass=inetOrgPerson)".into(),
+            user_filter: None,
             attributes: AttributesConfig::default(),
             ca_file: None,
             tls_insecure: false,
@@ -88,30 +89,32 @@ impl std::fmt::Debug for DirectoryConfig {
     }
 }
 
-/// `directory.attributes.*`: where an entry's fields are read from.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `directory.attributes.*`: where an entry's fields are read from; unset, the
+/// directory kind's defaults (`uid`/`entryUUID`, AD `sAMAccountName`/`objectGUID`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AttributesConfig {
-    pub user_name: String,
-    pub mail: String,
-    pub given_name: String,
-    pub sn: String,
-    pub display_name: String,
-    pub telephone_number: String,
-    pub stable_id: String,
+    pub user_name: Option<String>,
+    pub mail: Option<String>,
+    pub given_name: Option<String>,
+    pub sn: Option<String>,
+    pub display_name: Option<String>,
+    pub telephone_number: Option<String>,
+    pub stable_id: Option<String>,
 }
 
-impl Default for AttributesConfig {
-    fn default() -> Self {
-        let a = Attributes::default();
-        Self {
-            user_name: a.user_name,
-            mail: a.mail,
-            given_name: a.given_name,
-            sn: a.sn,
-            display_name: a.display_name,
-            telephone_number: a.telephone_number,
-            stable_id: a.stable_id,
+impl AttributesConfig {
+    fn resolve(&self, kind: DirectoryKind) -> Attributes {
+        let d = Attributes::of(kind);
+        let or = |set: &Option<String>, default: String| set.clone().unwrap_or(default);
+        Attributes {
+            user_name: or(&self.user_name, d.user_name),
+            mail: or(&self.mail, d.mail),
+            given_name: or(&self.given_name, d.given_name),
+            sn: or(&self.sn, d.sn),
+            display_name: or(&self.display_name, d.display_name),
+            telephone_number: or(&self.telephone_number, d.telephone_number),
+            stable_id: or(&self.stable_id, d.stable_id),
         }
     }
 }
@@ -172,12 +175,12 @@ impl DirectoryConfig {
                     .into(),
             );
         }
-        if let Some(kind) = &self.kind
-            && kind != "openldap"
-        {
-            out.push(format!(
-                "directory.kind: '{kind}' is not supported (expected openldap)"
-            ));
+        match self.kind.as_deref().map(|k| (k, DirectoryKind::parse(k))) {
+            Some((kind, None)) => out.push(format!(
+                "directory.kind: '{kind}' is not supported (expected openldap or active_directory)"
+            )),
+            Some((_, Some(kind))) => out.extend(self.tls_problem(kind)),
+            None => {}
         }
         if self.allow_writes {
             out.push(
@@ -195,9 +198,27 @@ impl DirectoryConfig {
         out
     }
 
-    fn client_config(&self, url: &str) -> ClientConfig {
-        let a = &self.attributes;
+    /// Active Directory takes passwords over TLS only: a plain connection is refused at
+    /// start rather than at the first password write.
+    fn tls_problem(&self, kind: DirectoryKind) -> Option<String> {
+        let plain = self
+            .url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("ldap://"))
+            && !self.starttls;
+        (kind == DirectoryKind::ActiveDirectory && plain).then(|| {
+            "directory.url: Active Directory takes password writes over TLS only — use an ldaps:// URL or set directory.starttls = true".to_owned()
+        })
+    }
+
+    /// The configured kind (`None`: unset, to be detected).
+    fn configured_kind(&self) -> Option<DirectoryKind> {
+        self.kind.as_deref().and_then(DirectoryKind::parse)
+    }
+
+    fn client_config(&self, url: &str, kind: DirectoryKind) -> ClientConfig {
         ClientConfig {
+            kind,
             url: url.to_owned(),
             starttls: self.starttls,
             ca_file: self.ca_file.clone(),
@@ -205,16 +226,11 @@ impl DirectoryConfig {
             bind_dn: self.bind_dn.clone(),
             bind_password: self.bind_password.clone().unwrap_or_default(),
             user_base: self.user_base.clone(),
-            user_filter: self.user_filter.clone(),
-            attributes: Attributes {
-                user_name: a.user_name.clone(),
-                mail: a.mail.clone(),
-                given_name: a.given_name.clone(),
-                sn: a.sn.clone(),
-                display_name: a.display_name.clone(),
-                telephone_number: a.telephone_number.clone(),
-                stable_id: a.stable_id.clone(),
-            },
+            user_filter: self
+                .user_filter
+                .clone()
+                .unwrap_or_else(|| kind.user_filter().to_owned()),
+            attributes: self.attributes.resolve(kind),
             roles: RoleGroups {
                 helpdesk: self.roles.helpdesk.clone(),
                 admin: self.roles.admin.clone(),
@@ -259,6 +275,27 @@ async fn warn_of_clashes(store: &Arc<dyn Store>, directory: &Directory) {
     }
 }
 
+/// The directory's kind from its root DSE; a directory that cannot be reached at start
+/// is taken as OpenLDAP (set `directory.kind` to be sure).
+async fn detect_kind(config: &DirectoryConfig, url: &str) -> anyhow::Result<DirectoryKind> {
+    let probe = Directory::new(config.client_config(url, DirectoryKind::OpenLdap))
+        .map_err(|e| anyhow::anyhow!("directory: {e}"))?;
+    match probe.detect_kind().await {
+        Ok(kind) => {
+            tracing::info!(
+                kind = kind.as_str(),
+                "directory kind read from its root DSE"
+            );
+            Ok(kind)
+        }
+        Err(DirectoryError::Unavailable(why)) => {
+            tracing::warn!(error = %why, "the directory's kind could not be read; taken as openldap (set directory.kind)");
+            Ok(DirectoryKind::OpenLdap)
+        }
+        Err(e) => anyhow::bail!("directory: {e}"),
+    }
+}
+
 impl Sources {
     pub async fn open(
         config: &DirectoryConfig,
@@ -287,28 +324,24 @@ impl Sources {
                 "directory.decoy_dn is not set: a proof for an unknown name binds to a DN no entry has, which a directory that records failed binds (ppolicy) answers faster than for a real entry — set it to an entry with a password nobody knows (docs/directory.md)"
             );
         }
-        let directory = match Directory::connect(config.client_config(url)).await {
+        let kind = match config.configured_kind() {
+            Some(kind) => kind,
+            None => detect_kind(config, url).await?,
+        };
+        if let Some(problem) = config.tls_problem(kind) {
+            anyhow::bail!("{problem}");
+        }
+        let directory = match Directory::connect(config.client_config(url, kind)).await {
             Ok(d) => d,
             // Down at start: an outage like any later one (its accounts answer 503 until
             // it is back; local accounts serve meanwhile). Anything else is a mistake.
             Err(DirectoryError::Unavailable(why)) => {
                 tracing::warn!(error = %why, url = %url, "the directory cannot be reached now; its accounts are unavailable until it can");
-                Directory::new(config.client_config(url))
+                Directory::new(config.client_config(url, kind))
                     .map_err(|e| anyhow::anyhow!("directory: {e}"))?
             }
             Err(e) => anyhow::bail!("directory: {e}"),
         };
-        if config.kind.is_none() {
-            match directory.detect_kind().await {
-                Ok(DirectoryKind::OpenLdap) => {}
-                Ok(DirectoryKind::ActiveDirectory) => anyhow::bail!(
-                    "directory.url: the directory is Active Directory, which is not supported yet"
-                ),
-                Err(e) => {
-                    tracing::warn!(error = %e, "the directory's kind could not be read; taken as openldap")
-                }
-            }
-        }
         warn_of_clashes(&store, &directory).await;
         let directory = Arc::new(directory);
         let intents = Intents::new(db.clone(), clock);

@@ -565,6 +565,10 @@ impl Latchkey {
                 metrics::counter!("latchkey_policy_refusals_total").increment(1);
                 return Err(CoreError::Policy(Box::new(report)));
             }
+            Err(StoreError::SourceWrongCurrent) => {
+                self.guessed_against(ctx, target).await?;
+                return self.wrong_current(ctx, principal, target).await;
+            }
             done => self.stored(events, async { done }).await?,
         };
         if let Some(t) = audit_type {

@@ -25,20 +25,46 @@ use latchkey_core::ports::{
 };
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
+use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
 /// A store on one SQL database; see [`crate::SqliteStore`] and [`crate::PgStore`].
 pub struct SqlStore<DB: Backend> {
     pub(crate) pool: Pool<DB>,
+    /// This node's turn to write, where the database takes one writer at a time
+    /// ([`Backend::ONE_WRITER`]).
+    writer: Arc<Mutex<()>>,
 }
 
 impl<DB: Backend> Clone for SqlStore<DB> {
     fn clone(&self) -> Self {
         Self {
             pool: self.pool.clone(),
+            writer: Arc::clone(&self.writer),
         }
+    }
+}
+
+/// A write transaction, holding this node's turn to write (if the database needs one)
+/// until it commits or is dropped.
+pub(crate) struct WriteTx<DB: Backend> {
+    tx: Transaction<'static, DB>,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl<DB: Backend> std::ops::Deref for WriteTx<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        &self.tx
+    }
+}
+
+impl<DB: Backend> std::ops::DerefMut for WriteTx<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.tx
     }
 }
 
@@ -56,6 +82,13 @@ fn id(id: Uuid) -> Args {
 }
 
 impl<DB: Backend> SqlStore<DB> {
+    pub(crate) fn new(pool: Pool<DB>) -> Self {
+        Self {
+            pool,
+            writer: Arc::new(Mutex::new(())),
+        }
+    }
+
     pub(crate) fn pool(&self) -> &Pool<DB> {
         &self.pool
     }
@@ -64,13 +97,33 @@ impl<DB: Backend> SqlStore<DB> {
         self.pool.acquire().await.map_err(DB::map_err)
     }
 
-    async fn write(&self) -> StoreResult<Transaction<'static, DB>> {
-        DB::begin_write(&self.pool).await
+    /// This node's turn to write, where the database takes one writer at a time.
+    async fn turn(&self) -> Option<OwnedMutexGuard<()>> {
+        if DB::ONE_WRITER {
+            Some(Arc::clone(&self.writer).lock_owned().await)
+        } else {
+            None
+        }
     }
 
-    /// One statement outside a transaction; returns the rows it changed.
+    async fn write(&self) -> StoreResult<WriteTx<DB>> {
+        let turn = self.turn().await;
+        Ok(WriteTx {
+            tx: DB::begin_write(&self.pool).await?,
+            _turn: turn,
+        })
+    }
+
+    /// One writing statement outside a transaction; returns the rows it changed.
     async fn run(&self, sql: &'static str, args: Args) -> StoreResult<u64> {
+        let _turn = self.turn().await;
         DB::run(&mut *self.conn().await?, sql, args).await
+    }
+
+    /// One writing statement outside a transaction; returns the rows it returned.
+    async fn write_rows<T: Rows>(&self, sql: &'static str, args: Args) -> StoreResult<Vec<T>> {
+        let _turn = self.turn().await;
+        DB::rows(&mut *self.conn().await?, sql, args).await
     }
 
     async fn rows<T: Rows>(&self, sql: &'static str, args: Args) -> StoreResult<Vec<T>> {
@@ -110,8 +163,8 @@ impl<DB: Backend> SqlStore<DB> {
     }
 }
 
-async fn commit<DB: Backend>(tx: Transaction<'static, DB>) -> StoreResult<()> {
-    tx.commit().await.map_err(DB::map_err)
+async fn commit<DB: Backend>(tx: WriteTx<DB>) -> StoreResult<()> {
+    tx.tx.commit().await.map_err(DB::map_err)
 }
 
 async fn insert_audit<DB: Backend>(conn: &mut DB::Connection, e: &AuditEvent) -> StoreResult<()> {
@@ -293,7 +346,8 @@ impl<DB: Backend> PasswordCommit for SqlStore<DB> {
 #[async_trait::async_trait]
 impl<DB: Backend> Records for SqlStore<DB> {
     async fn ping(&self) -> StoreResult<()> {
-        self.run(DB::SQL.ping, Args::default()).await?;
+        // A read: readiness never waits behind this node's writes.
+        DB::run(&mut *self.conn().await?, DB::SQL.ping, Args::default()).await?;
         Ok(())
     }
 
@@ -329,7 +383,7 @@ impl<DB: Backend> Records for SqlStore<DB> {
             .text(key)
             .int(to_ms(now))
             .int(duration_ms(window));
-        let row: Option<(i64, Option<i64>)> = self.row(sql, args).await?;
+        let row: Option<(i64, Option<i64>)> = self.write_rows(sql, args).await?.pop();
         Ok(match row {
             Some((failures, None)) if failures <= i64::from(max) => ProofSlot::Allowed,
             _ => ProofSlot::Locked,
@@ -437,8 +491,9 @@ impl<DB: Backend> Records for SqlStore<DB> {
             .int(to_ms(now))
             .int(duration_ms(window));
         let (hits, start): (i64, i64) = self
-            .row(DB::SQL.throttle_hit, args)
+            .write_rows(DB::SQL.throttle_hit, args)
             .await?
+            .pop()
             .ok_or_else(|| StoreError::Other("the throttle counted nothing".into()))?;
         if hits <= i64::from(limit) {
             return Ok(None);
@@ -517,6 +572,7 @@ impl<DB: Backend> Records for SqlStore<DB> {
     }
 
     async fn append_audit(&self, event: AuditEvent) -> StoreResult<()> {
+        let _turn = self.turn().await;
         insert_audit::<DB>(&mut *self.conn().await?, &event).await
     }
 
@@ -552,7 +608,10 @@ impl<DB: Backend> Records for SqlStore<DB> {
             .int(to_ms(now).saturating_add(duration_ms(lease)))
             .int(to_ms(now))
             .int(i64::from(limit));
-        pending(self.rows::<OutboxRow>(DB::SQL.claim_outbox, args).await?)
+        pending(
+            self.write_rows::<OutboxRow>(DB::SQL.claim_outbox, args)
+                .await?,
+        )
     }
 
     async fn outbox_delivered(&self, id: Uuid, at: OffsetDateTime) -> StoreResult<()> {

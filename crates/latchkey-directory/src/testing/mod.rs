@@ -2,6 +2,8 @@
 //! tests: started on a free loopback port in a temporary folder, stopped when dropped.
 //! `LK_REQUIRE_SLAPD=1` (CI) turns "slapd is not installed" into a failure.
 
+pub mod samba;
+
 use crate::DirectoryConfig;
 use std::io::Write as _;
 use std::process::{Child, Command, Stdio};
@@ -91,7 +93,7 @@ fn free_port() -> u16 {
 
 /// A CA and a server certificate it signed (for `localhost` and 127.0.0.1), made with
 /// the `openssl` tool: `(ca.pem, server.pem, server.key)` in `dir`.
-fn certificates(dir: &std::path::Path) {
+pub(crate) fn certificates(dir: &std::path::Path) {
     let run = |args: &[&str]| {
         let out = Command::new("openssl")
             .args(args)
