@@ -30,7 +30,7 @@ impl SqlStore<Postgres> {
             .test_before_acquire(true)
             .connect_with(options)
             .await?;
-        Ok(Self::new(pool))
+        Ok(Self { pool })
     }
 
     /// Runs the migrations under a session advisory lock, so nodes starting together
@@ -55,7 +55,6 @@ impl SqlStore<Postgres> {
 #[async_trait::async_trait]
 impl Backend for Postgres {
     const SQL: Statements = SQL;
-    const ONE_WRITER: bool = false;
     const DIALECT: &'static Dialect = &Dialect {
         param: '$',
         bytewise: " COLLATE \"C\"",

@@ -32,7 +32,7 @@ impl SqlStore<Sqlite> {
             .acquire_timeout(pool.acquire_timeout)
             .connect_with(options)
             .await?;
-        Ok(Self::new(pool))
+        Ok(Self { pool })
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
@@ -61,7 +61,6 @@ fn create_private(path: &std::path::Path) -> Result<(), sqlx::Error> {
 #[async_trait::async_trait]
 impl Backend for Sqlite {
     const SQL: Statements = SQL;
-    const ONE_WRITER: bool = true;
     const DIALECT: &'static Dialect = &Dialect {
         param: '?',
         bytewise: "",

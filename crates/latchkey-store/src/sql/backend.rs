@@ -37,10 +37,6 @@ pub trait Backend: Database {
     const SQL: Statements;
     /// How the account list query is written in this dialect.
     const DIALECT: &'static super::query::Dialect;
-    /// The database takes one writer at a time (SQLite): a node queues its writes itself
-    /// rather than let them collide on the file's lock, where each loser sleeps in
-    /// SQLite's busy handler (1 ms, then 2, 5, 10 …) instead of waiting its turn.
-    const ONE_WRITER: bool;
 
     /// Unique violations name the field; lost connections and time-outs are
     /// "unavailable" (503, try again); the rest is internal (logged, never shown).

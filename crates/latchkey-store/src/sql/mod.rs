@@ -25,46 +25,20 @@ use latchkey_core::ports::{
 };
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
-use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
-use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
 /// A store on one SQL database; see [`crate::SqliteStore`] and [`crate::PgStore`].
 pub struct SqlStore<DB: Backend> {
     pub(crate) pool: Pool<DB>,
-    /// This node's turn to write, where the database takes one writer at a time
-    /// ([`Backend::ONE_WRITER`]).
-    writer: Arc<Mutex<()>>,
 }
 
 impl<DB: Backend> Clone for SqlStore<DB> {
     fn clone(&self) -> Self {
         Self {
             pool: self.pool.clone(),
-            writer: Arc::clone(&self.writer),
         }
-    }
-}
-
-/// A write transaction, holding this node's turn to write (if the database needs one)
-/// until it commits or is dropped.
-pub(crate) struct WriteTx<DB: Backend> {
-    tx: Transaction<'static, DB>,
-    _turn: Option<OwnedMutexGuard<()>>,
-}
-
-impl<DB: Backend> std::ops::Deref for WriteTx<DB> {
-    type Target = DB::Connection;
-    fn deref(&self) -> &DB::Connection {
-        &self.tx
-    }
-}
-
-impl<DB: Backend> std::ops::DerefMut for WriteTx<DB> {
-    fn deref_mut(&mut self) -> &mut DB::Connection {
-        &mut self.tx
     }
 }
 
@@ -82,13 +56,6 @@ fn id(id: Uuid) -> Args {
 }
 
 impl<DB: Backend> SqlStore<DB> {
-    pub(crate) fn new(pool: Pool<DB>) -> Self {
-        Self {
-            pool,
-            writer: Arc::new(Mutex::new(())),
-        }
-    }
-
     pub(crate) fn pool(&self) -> &Pool<DB> {
         &self.pool
     }
@@ -97,33 +64,13 @@ impl<DB: Backend> SqlStore<DB> {
         self.pool.acquire().await.map_err(DB::map_err)
     }
 
-    /// This node's turn to write, where the database takes one writer at a time.
-    async fn turn(&self) -> Option<OwnedMutexGuard<()>> {
-        if DB::ONE_WRITER {
-            Some(Arc::clone(&self.writer).lock_owned().await)
-        } else {
-            None
-        }
+    async fn write(&self) -> StoreResult<Transaction<'static, DB>> {
+        DB::begin_write(&self.pool).await
     }
 
-    async fn write(&self) -> StoreResult<WriteTx<DB>> {
-        let turn = self.turn().await;
-        Ok(WriteTx {
-            tx: DB::begin_write(&self.pool).await?,
-            _turn: turn,
-        })
-    }
-
-    /// One writing statement outside a transaction; returns the rows it changed.
+    /// One statement outside a transaction; returns the rows it changed.
     async fn run(&self, sql: &'static str, args: Args) -> StoreResult<u64> {
-        let _turn = self.turn().await;
         DB::run(&mut *self.conn().await?, sql, args).await
-    }
-
-    /// One writing statement outside a transaction; returns the rows it returned.
-    async fn write_rows<T: Rows>(&self, sql: &'static str, args: Args) -> StoreResult<Vec<T>> {
-        let _turn = self.turn().await;
-        DB::rows(&mut *self.conn().await?, sql, args).await
     }
 
     async fn rows<T: Rows>(&self, sql: &'static str, args: Args) -> StoreResult<Vec<T>> {
@@ -163,8 +110,8 @@ impl<DB: Backend> SqlStore<DB> {
     }
 }
 
-async fn commit<DB: Backend>(tx: WriteTx<DB>) -> StoreResult<()> {
-    tx.tx.commit().await.map_err(DB::map_err)
+async fn commit<DB: Backend>(tx: Transaction<'static, DB>) -> StoreResult<()> {
+    tx.commit().await.map_err(DB::map_err)
 }
 
 async fn insert_audit<DB: Backend>(conn: &mut DB::Connection, e: &AuditEvent) -> StoreResult<()> {
@@ -346,8 +293,7 @@ impl<DB: Backend> PasswordCommit for SqlStore<DB> {
 #[async_trait::async_trait]
 impl<DB: Backend> Records for SqlStore<DB> {
     async fn ping(&self) -> StoreResult<()> {
-        // A read: readiness never waits behind this node's writes.
-        DB::run(&mut *self.conn().await?, DB::SQL.ping, Args::default()).await?;
+        self.run(DB::SQL.ping, Args::default()).await?;
         Ok(())
     }
 
@@ -383,7 +329,7 @@ impl<DB: Backend> Records for SqlStore<DB> {
             .text(key)
             .int(to_ms(now))
             .int(duration_ms(window));
-        let row: Option<(i64, Option<i64>)> = self.write_rows(sql, args).await?.pop();
+        let row: Option<(i64, Option<i64>)> = self.row(sql, args).await?;
         Ok(match row {
             Some((failures, None)) if failures <= i64::from(max) => ProofSlot::Allowed,
             _ => ProofSlot::Locked,
@@ -491,9 +437,8 @@ impl<DB: Backend> Records for SqlStore<DB> {
             .int(to_ms(now))
             .int(duration_ms(window));
         let (hits, start): (i64, i64) = self
-            .write_rows(DB::SQL.throttle_hit, args)
+            .row(DB::SQL.throttle_hit, args)
             .await?
-            .pop()
             .ok_or_else(|| StoreError::Other("the throttle counted nothing".into()))?;
         if hits <= i64::from(limit) {
             return Ok(None);
@@ -572,7 +517,6 @@ impl<DB: Backend> Records for SqlStore<DB> {
     }
 
     async fn append_audit(&self, event: AuditEvent) -> StoreResult<()> {
-        let _turn = self.turn().await;
         insert_audit::<DB>(&mut *self.conn().await?, &event).await
     }
 
@@ -608,10 +552,7 @@ impl<DB: Backend> Records for SqlStore<DB> {
             .int(to_ms(now).saturating_add(duration_ms(lease)))
             .int(to_ms(now))
             .int(i64::from(limit));
-        pending(
-            self.write_rows::<OutboxRow>(DB::SQL.claim_outbox, args)
-                .await?,
-        )
+        pending(self.rows::<OutboxRow>(DB::SQL.claim_outbox, args).await?)
     }
 
     async fn outbox_delivered(&self, id: Uuid, at: OffsetDateTime) -> StoreResult<()> {

@@ -107,7 +107,7 @@ impl<DB: Backend> SqlStore<DB> {
     /// Counts a failed attempt at the expected step; `u32::MAX` when the flow moved on.
     pub(super) async fn fail_flow_row(&self, flow: Uuid, expected_step: u32) -> StoreResult<u32> {
         let args = id(flow).int(i64::from(expected_step));
-        let attempts: Option<(i64,)> = self.write_rows(DB::SQL.fail_flow, args).await?.pop();
+        let attempts: Option<(i64,)> = self.row(DB::SQL.fail_flow, args).await?;
         Ok(attempts.map_or(u32::MAX, |(a,)| u32::try_from(a).unwrap_or(u32::MAX)))
     }
 
