@@ -165,7 +165,7 @@ mod tests {
         assert_eq!(id.to_string(), "78c972ae-dce2-4f68-b10d-9634c4f7bdcb");
         assert_eq!(guid_filter_value(id), escape_bytes(&g));
         let t = filetime("134405439326651170").unwrap();
-        assert_eq!((t.year(), t.month() as u8), (2026, 12));
+        assert_eq!((t.year(), t.month() as u8, t.day()), (2026, 11, 30));
         assert_eq!(filetime("0"), None);
         assert_eq!(filetime("9223372036854775807"), None);
         assert_eq!(unicode_pwd("ab"), b"\"\0a\0b\0\"\0");

@@ -209,9 +209,12 @@ impl Directory {
         Ok(loan)
     }
 
-    /// Which kind of directory answers, from its root DSE.
+    /// Which kind of directory answers, from its root DSE, read without a bind (AD
+    /// refuses a simple bind over a plain connection, and a plain URL to AD is what this
+    /// is asked to catch).
     pub async fn detect_kind(&self) -> Result<DirectoryKind, DirectoryError> {
-        let mut loan = self.service_conn().await?;
+        let mut loan = self.binds.take().await;
+        loan.ldap = Some(self.open().await?);
         let ldap = self.timed(&mut loan);
         let r = ldap
             .search(

@@ -5,7 +5,6 @@
 //! (see [`crate::intent`] for what a node killed in between leaves).
 
 use crate::client::{BindOutcome, Directory, DirectoryError, PasswordRefusal};
-use crate::config::DirectoryKind;
 use crate::crash_point;
 use crate::entry::Entry;
 use crate::filter;
@@ -102,19 +101,21 @@ impl DirectorySource {
             .account)
     }
 
-    /// Refuses a write whose revision another write has moved past (Latchkey's row keeps
-    /// the revision of a directory account).
-    async fn check_rev(&self, id: AccountId, expected: Option<i64>) -> StoreResult<()> {
-        let kept = self.records.shadows(&[id], self.intents.now()).await?;
-        // The entry's own counter is part of the revision (AD's `uSNChanged`).
-        let usn = match self.directory.config().kind {
-            DirectoryKind::ActiveDirectory if expected.is_some() => self.entry(id).await?.usn,
-            _ => 0,
+    /// Refuses a write whose revision another write has moved past. A directory account's
+    /// revision is Latchkey's counter (kept in its row) plus the entry's own where it
+    /// has one (AD's `uSNChanged`); returns the revision Latchkey's row must still have.
+    async fn check_rev(&self, entry: &Entry, expected: Option<i64>) -> StoreResult<Option<i64>> {
+        let kept = self
+            .records
+            .shadows(&[entry.id], self.intents.now())
+            .await?;
+        let Some(expected) = expected else {
+            return Ok(None);
         };
-        if expected.is_some_and(|r| kept.first().is_none_or(|k| k.rev + usn != r)) {
-            return Err(StoreError::RevisionMismatch);
+        match kept.first() {
+            Some(k) if k.rev + entry.usn == expected => Ok(Some(k.rev)),
+            _ => Err(StoreError::RevisionMismatch),
         }
-        Ok(())
     }
 
     /// One password write through the directory: the intent recorded, the directory
@@ -530,7 +531,7 @@ impl AccountSource for DirectorySource {
                 "a directory account's names, profile, roles and status are changed in the directory",
             ));
         }
-        self.check_rev(id, expected_rev).await?;
+        let expected_rev = self.check_rev(&entry, expected_rev).await?;
         match effects.password.take() {
             Some(password) => {
                 self.write_through(&entry.dn, password, |password| {
@@ -574,10 +575,12 @@ impl AccountSource for DirectorySource {
 #[async_trait]
 impl PasswordCommit for DirectorySource {
     /// The intent first, then the directory, then the effects beside it.
-    async fn write_password(&self, write: PasswordWrite) -> StoreResult<Account> {
+    async fn write_password(&self, mut write: PasswordWrite) -> StoreResult<Account> {
         let id = write.account_id;
         let entry = self.entry(id).await?;
-        self.check_rev(id, Some(write.expected_rev)).await?;
+        if let Some(kept) = self.check_rev(&entry, Some(write.expected_rev)).await? {
+            write.expected_rev = kept;
+        }
         self.write_through(&entry.dn, write, |write| {
             self.records.shadow_password(write)
         })

@@ -1,6 +1,7 @@
 //! The native API, black-box over HTTP: one binary, so it links once.
 
 mod accounts;
+mod active_directory;
 mod adaxes;
 mod audit;
 mod bad_input;
