@@ -45,6 +45,9 @@ pub struct SambaDc {
     /// The CA of the DC's certificate (for `localhost`).
     pub ca_file: PathBuf,
     serial: AtomicU32,
+    /// The DC's database and the service account's SID (for [`Self::grant_service_rights`]).
+    sam: String,
+    service_sid: String,
     /// Samba's standard input: closed when this process ends, and Samba with it.
     _stdin: Mutex<ChildStdin>,
     _child: Mutex<Child>,
@@ -143,18 +146,7 @@ impl SambaDc {
             .lines()
             .find_map(|l| l.strip_prefix("objectSid: ").map(str::to_owned))
             .expect("the service account's SID");
-        for (right, what) in [
-            ("CR", RESET_PASSWORD),
-            ("WP", PWD_LAST_SET),
-            ("WP", LOCKOUT_TIME),
-        ] {
-            tool(&[
-                "dsacl",
-                "set",
-                &format!("--objectdn={PEOPLE}"),
-                &format!("--sddl=(OA;CI;{right};{what};{USER_CLASS};{sid})"),
-            ]);
-        }
+        grant_service_rights(&sam, &sid, PEOPLE);
         let (mut child, stdin) = launch(&dir);
         let deadline = Instant::now() + Duration::from_secs(60);
         let url = "ldaps://127.0.0.1:636".to_owned();
@@ -170,6 +162,8 @@ impl SambaDc {
                     url,
                     ca_file: dir.join("ca.pem"),
                     serial: AtomicU32::new(0),
+                    sam: sam.clone(),
+                    service_sid: sid.clone(),
                     _stdin: Mutex::new(stdin),
                     _child: Mutex::new(child),
                 };
@@ -216,6 +210,17 @@ impl SambaDc {
         c.roles.admin = Some(ADMIN_GROUP.into());
         c.decoy_dn = Some(DECOY_DN.into());
         c
+    }
+
+    /// Gives the service account its rights on users under `container` too (the
+    /// scenarios' users live in AD's default `CN=Users`).
+    pub fn grant_service_rights(&self, container: &str) {
+        grant_service_rights(&self.sam, &self.service_sid, container);
+    }
+
+    /// Adds a user at `dn` (`CN=…`) with `sam` as its `sAMAccountName`.
+    pub fn add_user_named(&self, dn: &str, sam: &str, password: &str) {
+        self.add_user_at(dn, sam, password);
     }
 
     /// Runs `ldapadd`/`ldapmodify` as the domain's Administrator with `ldif`.
@@ -314,6 +319,28 @@ impl SambaDc {
         let text = String::from_utf8_lossy(&out.stderr).into_owned();
         let rest = &text[text.find("data ")? + 5..];
         Some(rest.chars().take_while(char::is_ascii_hexdigit).collect())
+    }
+}
+
+/// The rights docs/directory.md asks for, on users under `container`: Reset Password,
+/// write `pwdLastSet` and `lockoutTime` (the DC's database `sam` opened directly).
+fn grant_service_rights(sam: &str, sid: &str, container: &str) {
+    for (right, what) in [
+        ("CR", RESET_PASSWORD),
+        ("WP", PWD_LAST_SET),
+        ("WP", LOCKOUT_TIME),
+    ] {
+        run(
+            "samba-tool",
+            &[
+                "dsacl",
+                "set",
+                &format!("--objectdn={container}"),
+                &format!("--sddl=(OA;CI;{right};{what};{USER_CLASS};{sid})"),
+                "-H",
+                sam,
+            ],
+        );
     }
 }
 
