@@ -318,6 +318,15 @@ impl Directory {
         self.search_one(&c.user_base, Scope::Subtree, &f).await
     }
 
+    /// Reads the decoy entry as a user entry is read, and drops it: AD answers a search
+    /// that finds a user measurably later than one that finds none (it builds the entry's
+    /// attributes, some computed), so a lookup that found none reads this to cost the same.
+    pub async fn read_decoy(&self) -> Result<(), DirectoryError> {
+        self.search_one(&self.decoy_dn, Scope::Base, "(objectClass=*)")
+            .await
+            .map(drop)
+    }
+
     /// The entry with this SID (`S-1-5-21-…`; AD only: other directories have none).
     pub async fn find_by_sid(&self, sid: &str) -> Result<Option<Entry>, DirectoryError> {
         if self.config.kind != DirectoryKind::ActiveDirectory {

@@ -5,6 +5,7 @@
 //! (see [`crate::intent`] for what a node killed in between leaves).
 
 use crate::client::{BindOutcome, Directory, DirectoryError, PasswordRefusal};
+use crate::config::DirectoryKind;
 use crate::crash_point;
 use crate::entry::Entry;
 use crate::filter;
@@ -69,6 +70,9 @@ impl DirectorySource {
     /// decoded), so that a name's lookup costs the same whether or not the directory has it.
     async fn record(&self, entry: Option<Entry>) -> StoreResult<Option<AccountRecord>> {
         let Some(entry) = entry else {
+            if self.directory.config().kind == DirectoryKind::ActiveDirectory {
+                self.directory.read_decoy().await.map_err(store_error)?;
+            }
             RoleMembers::of_one(&self.directory, self.directory.decoy_dn()).await?;
             self.records.shadow_miss().await?;
             return Ok(None);

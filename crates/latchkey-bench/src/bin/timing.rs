@@ -9,9 +9,10 @@
 //! Run: `cargo run --release -p latchkey-bench --bin timing` (2,000 pairs on the main
 //! cases, 1,000 on the others: at 300 the median of a case is within the noise of a shared
 //! 2-core machine). `--smoke` (CI): about 200 pairs on native sign-in, IDM
-//! `info/login`, recovery start and sign-in in front of a directory, failing when a
+//! `info/login`, recovery start and sign-in in front of slapd and of AD, failing when a
 //! median difference reaches 2 ms. The `directory:` cases run against a second server in
-//! front of a throwaway slapd (an entry against a name no entry has).
+//! front of a throwaway slapd (an entry against a name no entry has), the `AD:` cases
+//! against a third in front of a throwaway Active Directory (a Samba DC).
 #![allow(clippy::print_stdout)] // a benchmark reports
 
 use anyhow::Context as _;
@@ -19,6 +20,7 @@ use clap::Parser;
 use latchkey_core::audit::RequestContext;
 use latchkey_core::auth::Principal;
 use latchkey_core::clock::{Clock as _, SystemClock};
+use latchkey_directory::testing::samba::{self, SambaDc};
 use latchkey_directory::testing::{DECOY_DN, PEOPLE, SERVICE_DN, SERVICE_PW, Slapd};
 use rand::RngExt as _;
 use reqwest::RequestBuilder;
@@ -33,7 +35,7 @@ struct Args {
     /// Pairs on every other case.
     #[arg(long, default_value_t = 1000)]
     other_pairs: usize,
-    /// CI's smoke test: ~200 pairs on four cases; exit 1 if |median| ≥ 2 ms.
+    /// CI's smoke test: ~200 pairs on five cases; exit 1 if |median| ≥ 2 ms.
     #[arg(long)]
     smoke: bool,
     /// Only the cases whose name contains this.
@@ -51,13 +53,24 @@ struct Case {
     main: bool,
     smoke: bool,
     existing: &'static str,
-    /// Sent to the server in front of a slapd, whose `existing` is a directory entry.
-    directory: bool,
+    /// Which server it is sent to: whose `existing` is a local account, a slapd entry or
+    /// an AD user.
+    front: Front,
     send: fn(&Server, &str) -> RequestBuilder,
 }
 
 /// The directory entry the directory cases name (its uid: the prefix and serial 0).
 const DIRECTORY_USER: &str = "dirdoe0";
+/// The AD user the `AD:` cases name (its sAMAccountName).
+const AD_USER: &str = "addoe00";
+
+/// Where the accounts a case names live.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Front {
+    Local,
+    Slapd,
+    Ad,
+}
 
 struct Server {
     base: String,
@@ -119,7 +132,7 @@ fn cases() -> Vec<Case> {
             main: true,
             smoke: true,
             existing: "jdoe",
-            directory: false,
+            front: Front::Local,
             send: sign_in,
         },
         Case {
@@ -127,7 +140,7 @@ fn cases() -> Vec<Case> {
             main: true,
             smoke: true,
             existing: "jdoe",
-            directory: false,
+            front: Front::Local,
             send: idm_login,
         },
         Case {
@@ -135,7 +148,7 @@ fn cases() -> Vec<Case> {
             main: true,
             smoke: false,
             existing: "jdoe",
-            directory: false,
+            front: Front::Local,
             send: |s, who| {
                 s.post(&format!("/directory/v1/{}/changePassword", dn(who)))
                     .bearer_auth(&s.caller_token)
@@ -147,7 +160,7 @@ fn cases() -> Vec<Case> {
             main: true,
             smoke: true,
             existing: "jdoe",
-            directory: false,
+            front: Front::Local,
             // The start token is fetched outside the timed request (see `measure`).
             send: |s, who| {
                 s.post("/api/v1/recovery")
@@ -159,7 +172,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "ssha",
-            directory: false,
+            front: Front::Local,
             send: sign_in,
         },
         Case {
@@ -167,7 +180,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "bcrypt",
-            directory: false,
+            front: Front::Local,
             send: sign_in,
         },
         Case {
@@ -175,7 +188,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "disabled",
-            directory: false,
+            front: Front::Local,
             send: sign_in,
         },
         Case {
@@ -183,7 +196,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "federated",
-            directory: false,
+            front: Front::Local,
             send: sign_in,
         },
         Case {
@@ -191,7 +204,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "locked",
-            directory: false,
+            front: Front::Local,
             send: |s, who| {
                 s.post("/api/v1/sessions")
                     .json(&json!({ "userName": who, "password": PASSWORD }))
@@ -202,7 +215,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "mustchange",
-            directory: false,
+            front: Front::Local,
             send: sign_in,
         },
         Case {
@@ -210,7 +223,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "jdoe",
-            directory: false,
+            front: Front::Local,
             send: |s, who| {
                 s.post("/api/v1/sessions")
                     .json(&json!({ "userName": who, "password": "" }))
@@ -221,7 +234,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "jdoe",
-            directory: false,
+            front: Front::Local,
             send: |s, who| {
                 s.client
                     .get(format!("{}/directory/v1/me", s.base))
@@ -233,7 +246,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "jdoe",
-            directory: false,
+            front: Front::Local,
             send: |s, who| {
                 s.post("/restApi/api/authSessions/create")
                     .json(&json!({ "username": who, "password": WRONG }))
@@ -244,7 +257,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "jdoe",
-            directory: false,
+            front: Front::Local,
             send: |s, who| {
                 s.post("/restApi/api/directoryObjects/changePassword")
                     .header("Adm-Authorization", &s.adaxes_token)
@@ -257,7 +270,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "jdoe",
-            directory: false,
+            front: Front::Local,
             send: |s, who| {
                 s.post("/ui/sign-in").header("cookie", &s.ui_cookie).form(&[
                     ("csrf", s.ui_csrf.as_str()),
@@ -271,7 +284,7 @@ fn cases() -> Vec<Case> {
             main: true,
             smoke: true,
             existing: DIRECTORY_USER,
-            directory: true,
+            front: Front::Slapd,
             send: sign_in,
         },
         Case {
@@ -279,7 +292,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: DIRECTORY_USER,
-            directory: true,
+            front: Front::Slapd,
             send: idm_login,
         },
         Case {
@@ -287,7 +300,7 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: DIRECTORY_USER,
-            directory: true,
+            front: Front::Slapd,
             send: forgot_page,
         },
         Case {
@@ -295,7 +308,31 @@ fn cases() -> Vec<Case> {
             main: false,
             smoke: false,
             existing: "jdoe",
-            directory: false,
+            front: Front::Local,
+            send: forgot_page,
+        },
+        Case {
+            name: "AD: native sign-in",
+            main: true,
+            smoke: true,
+            existing: AD_USER,
+            front: Front::Ad,
+            send: sign_in,
+        },
+        Case {
+            name: "AD: IDM info/login",
+            main: false,
+            smoke: false,
+            existing: AD_USER,
+            front: Front::Ad,
+            send: idm_login,
+        },
+        Case {
+            name: "AD: web page forgot password",
+            main: false,
+            smoke: false,
+            existing: AD_USER,
+            front: Front::Ad,
             send: forgot_page,
         },
     ]
@@ -405,20 +442,51 @@ async fn start() -> anyhow::Result<(Server, tempfile::TempDir)> {
 
 /// The server in front of a fresh slapd (production hashing, lockout and throttle
 /// lifted), with the entry [`DIRECTORY_USER`].
-async fn start_directory() -> anyhow::Result<(Server, tempfile::TempDir, Slapd)> {
+async fn start_slapd() -> anyhow::Result<(Server, tempfile::TempDir, Slapd)> {
     let slapd = Slapd::start().context("slapd is not installed")?;
     let (uid, _) = slapd.add_person("dirdoe", PASSWORD);
     anyhow::ensure!(uid == DIRECTORY_USER, "the entry is {uid}");
-    let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("timing.db").display());
     let ldap = slapd.url.clone();
-    let (app, _) = latchkey_bench::build_server(url, |c| {
-        c.lockout.max_failures = u32::MAX / 2;
+    let (server, dir) = start_in_front(|c| {
         c.directory.url = Some(ldap);
         c.directory.bind_dn = SERVICE_DN.into();
         c.directory.bind_password = Some(SERVICE_PW.into());
         c.directory.user_base = PEOPLE.into();
         c.directory.decoy_dn = Some(DECOY_DN.into());
+    })
+    .await?;
+    Ok((server, dir, slapd))
+}
+
+/// The server in front of a throwaway AD (a Samba DC, over LDAPS), with [`AD_USER`].
+async fn start_ad() -> anyhow::Result<(Server, tempfile::TempDir)> {
+    let dc = SambaDc::shared().context("samba is not installed")?;
+    dc.add_user_named(
+        &format!("CN={AD_USER},{}", samba::PEOPLE),
+        AD_USER,
+        PASSWORD,
+    );
+    start_in_front(|c| {
+        c.directory.url = Some(dc.url.clone());
+        c.directory.ca_file = Some(dc.ca_file.clone());
+        c.directory.bind_dn = samba::SERVICE_DN.into();
+        c.directory.bind_password = Some(samba::SERVICE_PW.into());
+        c.directory.user_base = samba::PEOPLE.into();
+        c.directory.decoy_dn = Some(samba::DECOY_DN.into());
+    })
+    .await
+}
+
+/// A server (production hashing, lockout and throttle lifted) in front of the directory
+/// `directory` configures.
+async fn start_in_front(
+    directory: impl FnOnce(&mut latchkey_server::config::Config),
+) -> anyhow::Result<(Server, tempfile::TempDir)> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("timing.db").display());
+    let (app, _) = latchkey_bench::build_server(url, |c| {
+        c.lockout.max_failures = u32::MAX / 2;
+        directory(c);
     })
     .await?;
     let base = format!("http://{}", app.local_addr());
@@ -433,7 +501,7 @@ async fn start_directory() -> anyhow::Result<(Server, tempfile::TempDir, Slapd)>
         ui_cookie,
         ui_csrf,
     };
-    Ok((server, dir, slapd))
+    Ok((server, dir))
 }
 
 /// The sign-in page's CSRF cookie and the form value that goes with it.
@@ -606,8 +674,14 @@ async fn main() -> anyhow::Result<()> {
         .filter(|c| !args.smoke || c.smoke)
         .filter(|c| args.only.as_deref().is_none_or(|o| c.name.contains(o)))
         .collect();
-    let in_front = if selected.iter().any(|c| c.directory) {
-        Some(start_directory().await?)
+    let uses = |front: Front| selected.iter().any(|c| c.front == front);
+    let slapd = if uses(Front::Slapd) {
+        Some(start_slapd().await?)
+    } else {
+        None
+    };
+    let ad = if uses(Front::Ad) {
+        Some(start_ad().await?)
     } else {
         None
     };
@@ -628,8 +702,8 @@ async fn main() -> anyhow::Result<()> {
             (false, true) => args.main_pairs,
             (false, false) => args.other_pairs,
         };
-        let target = match (&in_front, case.directory) {
-            (Some((directory, _, _)), true) => directory,
+        let target = match (case.front, &slapd, &ad) {
+            (Front::Slapd, Some((s, _, _)), _) | (Front::Ad, _, Some((s, _))) => s,
             _ => &server,
         };
         let d = measure(target, case, pairs).await?;

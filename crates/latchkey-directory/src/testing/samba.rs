@@ -147,17 +147,16 @@ impl SambaDc {
             .find_map(|l| l.strip_prefix("objectSid: ").map(str::to_owned))
             .expect("the service account's SID");
         grant_service_rights(&sam, &sid, PEOPLE);
+        // The DC of a test process that just ended may still be letting go of the ports.
+        let free_by = Instant::now() + Duration::from_secs(30);
+        while listening() && Instant::now() < free_by {
+            std::thread::sleep(Duration::from_millis(200));
+        }
         let (mut child, stdin) = launch(&dir);
         let deadline = Instant::now() + Duration::from_secs(60);
         let url = "ldaps://127.0.0.1:636".to_owned();
         let dc = loop {
-            let up = Command::new("ldapsearch")
-                .args(["-x", "-H", "ldap://127.0.0.1", "-s", "base", "-b", ""])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            if up {
+            if listening() {
                 break Self {
                     url,
                     ca_file: dir.join("ca.pem"),
@@ -342,6 +341,16 @@ fn grant_service_rights(sam: &str, sid: &str, container: &str) {
             ],
         );
     }
+}
+
+/// Whether a DC answers on 127.0.0.1:389.
+fn listening() -> bool {
+    Command::new("ldapsearch")
+        .args(["-x", "-H", "ldap://127.0.0.1", "-s", "base", "-b", ""])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn cn(dn: &str) -> &str {
