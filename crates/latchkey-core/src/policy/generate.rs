@@ -71,10 +71,12 @@ impl Policy {
             (CharClass::Digit, s.min_digits),
             (CharClass::Special, s.min_special),
         ];
-        // Every class contributes at least once when `min_classes` asks for more classes
-        // than the explicit minimums cover; with 20 characters this costs nothing.
+        // Every class contributes at least once where there is room: whatever our own
+        // policy asks, a generated password then also meets a directory's complexity rule
+        // (Active Directory's: three kinds of characters of four). With 20 characters this
+        // costs nothing.
         for (class, min) in minimums {
-            let n = if s.min_classes > 0 { min.max(1) } else { min };
+            let n = min.max(usize::from(len >= minimums.len()));
             let a = alphabet(class);
             chars.extend((0..n).map(|_| a[rng.random_range(0..a.len())]));
         }

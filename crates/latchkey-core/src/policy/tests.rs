@@ -482,3 +482,19 @@ fn generated_passwords_pass_a_policy_with_every_rule_ten_thousand_times() {
         assert!(g.char_count() >= 20);
     }
 }
+
+#[test]
+fn generated_passwords_have_every_kind_of_character_even_when_the_policy_asks_none() {
+    // A directory's own complexity rule (AD: three kinds of four) is met whatever ours is.
+    let p = policy(|_| {});
+    for _ in 0..2_000 {
+        let g = p
+            .generate(None, datetime!(2026-11-30 12:00 UTC))
+            .expect("generated");
+        let g = crate::secret::ExposeSecret::expose_secret(&g).to_owned();
+        assert!(g.chars().any(|c| c.is_ascii_lowercase()), "{g}");
+        assert!(g.chars().any(|c| c.is_ascii_uppercase()), "{g}");
+        assert!(g.chars().any(|c| c.is_ascii_digit()), "{g}");
+        assert!(g.chars().any(|c| !c.is_ascii_alphanumeric()), "{g}");
+    }
+}
