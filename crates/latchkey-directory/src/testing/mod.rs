@@ -93,6 +93,40 @@ fn free_port() -> u16 {
 
 /// A CA and a server certificate it signed (for `localhost` and 127.0.0.1), made with
 /// the `openssl` tool: `(ca.pem, server.pem, server.key)` in `dir`.
+/// Runs an OpenLDAP client tool (`ldapadd`, `ldapmodify`) bound as `who` against `url`
+/// with `ldif` on its input, trusting `ca` (a PEM file) if given; panics if it fails.
+pub(crate) fn run_ldap_tool(
+    tool: &str,
+    url: &str,
+    who: (&str, &str),
+    ca: Option<&std::path::Path>,
+    ldif: &str,
+) {
+    let mut command = Command::new(tool);
+    command.args(["-x", "-H", url, "-D", who.0, "-w", who.1]);
+    if let Some(ca) = ca {
+        command.env("LDAPTLS_CACERT", ca);
+    }
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{tool}: {e}"));
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(ldif.as_bytes())
+        .expect("ldif written");
+    let out = child.wait_with_output().expect("the tool ends");
+    assert!(
+        out.status.success(),
+        "{tool}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 pub(crate) fn certificates(dir: &std::path::Path) {
     let run = |args: &[&str]| {
         let out = Command::new("openssl")
@@ -308,25 +342,7 @@ access to * by dn.exact=\"{SERVICE_DN}\" manage by self read by users read by * 
 
     /// Runs `ldapadd`/`ldapmodify` as the root DN with `ldif` on stdin.
     pub fn ldap(&self, tool: &str, ldif: &str) {
-        let mut child = Command::new(tool)
-            .args(["-x", "-H", &self.url, "-D", ROOT_DN, "-w", ROOT_PW])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{tool}: {e}"));
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(ldif.as_bytes())
-            .expect("ldif written");
-        let out = child.wait_with_output().expect("the tool ends");
-        assert!(
-            out.status.success(),
-            "{tool}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_ldap_tool(tool, &self.url, (ROOT_DN, ROOT_PW), None, ldif);
     }
 
     /// A fresh person (a unique uid from `prefix`) with `password` and a mail address;

@@ -13,7 +13,6 @@
 //! failures.
 
 use crate::{DirectoryConfig, DirectoryKind};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -224,25 +223,12 @@ impl SambaDc {
 
     /// Runs `ldapadd`/`ldapmodify` as the domain's Administrator with `ldif`.
     pub fn ldap(&self, tool: &str, ldif: &str) {
-        let mut child = Command::new(tool)
-            .args(["-x", "-H", &self.url, "-D", ADMIN_UPN, "-w", ADMIN_PW])
-            .env("LDAPTLS_CACERT", &self.ca_file)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{tool}: {e}"));
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(ldif.as_bytes())
-            .expect("ldif written");
-        let out = child.wait_with_output().expect("the tool ends");
-        assert!(
-            out.status.success(),
-            "{tool}: {}",
-            String::from_utf8_lossy(&out.stderr)
+        super::run_ldap_tool(
+            tool,
+            &self.url,
+            (ADMIN_UPN, ADMIN_PW),
+            Some(&self.ca_file),
+            ldif,
         );
     }
 
@@ -290,11 +276,7 @@ impl SambaDc {
     /// `dn` with `password`. Samba answers the Who-am-I operation itself with "not
     /// supported" after a successful bind; a refused bind is result 49.
     pub fn whoami(&self, dn: &str, password: &str) -> bool {
-        let out = Command::new("ldapwhoami")
-            .args(["-x", "-H", &self.url, "-D", dn, "-w", password])
-            .env("LDAPTLS_CACERT", &self.ca_file)
-            .output()
-            .expect("ldapwhoami runs");
+        let out = self.ldapwhoami(dn, password);
         let text = String::from_utf8_lossy(&out.stderr).into_owned()
             + &String::from_utf8_lossy(&out.stdout);
         if out.status.success()
@@ -310,14 +292,18 @@ impl SambaDc {
 
     /// The AD `data` code a bind as `dn` gets (`52e`, `773`, `775` …), `None` if it binds.
     pub fn bind_code(&self, dn: &str, password: &str) -> Option<String> {
-        let out = Command::new("ldapwhoami")
-            .args(["-x", "-H", &self.url, "-D", dn, "-w", password])
-            .env("LDAPTLS_CACERT", &self.ca_file)
-            .output()
-            .expect("ldapwhoami runs");
+        let out = self.ldapwhoami(dn, password);
         let text = String::from_utf8_lossy(&out.stderr).into_owned();
         let rest = &text[text.find("data ")? + 5..];
         Some(rest.chars().take_while(char::is_ascii_hexdigit).collect())
+    }
+
+    fn ldapwhoami(&self, dn: &str, password: &str) -> std::process::Output {
+        Command::new("ldapwhoami")
+            .args(["-x", "-H", &self.url, "-D", dn, "-w", password])
+            .env("LDAPTLS_CACERT", &self.ca_file)
+            .output()
+            .expect("ldapwhoami runs")
     }
 }
 

@@ -5,16 +5,13 @@
 //! AD's refusals in the one report, roles from nested groups, every surface — Adaxes
 //! addressing a real AD user by DN, GUID and SID.
 
-use crate::helpers::{TestApp, problem, spawn_with, use_smtp};
-use crate::smtp::{SmtpSink, code_in};
+use crate::fronted::{self, FIRST, SECOND, THIRD, json};
+use crate::helpers::{TestApp, spawn_with, use_smtp};
+use crate::smtp::SmtpSink;
 use latchkey_directory::testing::samba::{self, SambaDc};
 use latchkey_server::config::Config;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-const FIRST: &str = "Amber-Lantern-73";
-const SECOND: &str = "Copper-Meadow-19";
-const THIRD: &str = "Silver-Orchard-46";
 
 /// The server with the DC as its directory (Latchkey's lockout at 3 failures, below the
 /// domain's 10). `directory.kind` is left to be read from the root DSE.
@@ -33,10 +30,6 @@ async fn spawn_on(dc: &SambaDc, adjust: impl FnOnce(&mut Config)) -> TestApp {
         adjust(c);
     })
     .await
-}
-
-async fn json(r: reqwest::Response) -> Value {
-    r.json().await.unwrap()
 }
 
 async fn me(app: &TestApp, token: &str) -> Value {
@@ -160,59 +153,16 @@ async fn a_nested_helpdesk_member_resets_then_the_change_only_session_changes_it
     let app = spawn_on(dc, |_| {}).await;
     let help = app.sign_in(&helper, FIRST).await;
     assert_eq!(me(&app, &help).await["roles"], json!(["helpdesk"]));
-    let target = id_of(&app, &sam).await;
-    let r = app
-        .post(
-            &format!("/api/v1/accounts/{target}/password/reset"),
-            Some(&help),
-            &json!({ "newPassword": SECOND, "mustChangePassword": true }),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    // AD: must change (773) — the right password, no bind allowed.
-    assert_eq!(dc.bind_code(&dn, SECOND).as_deref(), Some("773"));
-    assert_eq!(dc.bind_code(&dn, FIRST).as_deref(), Some("52e"));
-
-    let signed = app.try_sign_in(&sam, SECOND).await;
-    assert_eq!(signed.status(), StatusCode::CREATED);
-    let signed = json(signed).await;
-    assert_eq!(signed["mustChangePassword"], true, "{signed}");
-    let token = signed["token"].as_str().unwrap();
-    problem(app.get("/api/v1/accounts", Some(token)).await, 403).await;
-    let r = app.change_password(token, SECOND, THIRD).await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    assert!(dc.whoami(&dn, THIRD) && !dc.whoami(&dn, SECOND));
-    let again = json(app.try_sign_in(&sam, THIRD).await).await;
-    assert_eq!(again["mustChangePassword"], false, "{again}");
+    fronted::reset_must_be_changed(&app, dc, &help, (&sam, &dn), [FIRST, SECOND, THIRD]).await;
+    // The reset password was AD's: refused now as a wrong one (52e), not as must-change.
+    assert_eq!(dc.bind_code(&dn, SECOND).as_deref(), Some("52e"));
 }
 
 #[tokio::test]
 async fn ads_refusals_are_in_the_one_report() {
     let Some(dc) = SambaDc::shared() else { return };
-    let (sam, dn) = dc.add_user("fa", FIRST);
     let app = spawn_on(dc, |_| {}).await;
-    let token = app.sign_in(&sam, FIRST).await;
-    let r = app.change_password(&token, FIRST, SECOND).await;
-    assert_eq!(r.status(), StatusCode::OK);
-    // Latchkey never kept FIRST; AD's history did.
-    let body = problem(app.change_password(&token, SECOND, FIRST).await, 422).await;
-    let rules = body["report"]["rules"]
-        .as_array()
-        .or_else(|| body["rules"].as_array())
-        .unwrap_or_else(|| panic!("a report in {body}"));
-    let history = rules
-        .iter()
-        .find(|r| r["rule"] == "history")
-        .unwrap_or_else(|| panic!("the history rule in {body}"));
-    assert_eq!(history["satisfied"], false, "{body}");
-    assert!(
-        history["description"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("history"),
-        "AD's own words: {body}"
-    );
-    assert!(dc.whoami(&dn, SECOND), "nothing changed in AD");
+    fronted::the_directorys_history_refusal_is_in_the_one_report(&app, dc).await;
 }
 
 #[tokio::test]
@@ -279,104 +229,15 @@ async fn adaxes_resets_a_real_ad_user_by_dn_guid_and_sid_with_generated_password
 async fn every_other_surface_changes_an_ad_password_in_ad() {
     let Some(dc) = SambaDc::shared() else { return };
     let app = spawn_on(dc, |_| {}).await;
-
-    // PingDirectory: `{dn}` is the AD DN.
-    let (sam, dn) = dc.add_user("pi", FIRST);
-    let token = app.sign_in(&sam, FIRST).await;
-    let r = app
-        .client
-        .post(crate::ping::url(&app, &dn, "/changePassword"))
-        .bearer_auth(&token)
-        .json(&json!({ "oldPassword": FIRST, "newPassword": SECOND }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    assert!(dc.whoami(&dn, SECOND) && !dc.whoami(&dn, FIRST), "ping");
-
-    // IBM Verify's /Me/password.
-    let (sam, dn) = dc.add_user("ib", FIRST);
-    let token = app.sign_in(&sam, FIRST).await;
-    let r = app
-        .client
-        .post(app.url("/v2.0/Me/password"))
-        .bearer_auth(&token)
-        .header("Content-Type", "application/scim+json")
-        .body(
-            json!({ "schemas": [crate::ibm::CHANGE], "oldPassword": FIRST, "password": SECOND })
-                .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.status(),
-        StatusCode::NO_CONTENT,
-        "{}",
-        r.text().await.unwrap()
-    );
-    assert!(dc.whoami(&dn, SECOND) && !dc.whoami(&dn, FIRST), "ibm");
-
-    // SCIM: found by a filter AD evaluates, its password replaced by an admin.
-    let (sam, dn) = dc.add_user("sc", FIRST);
-    let list = json(
-        app.client
-            .get(app.url(&format!(
-                "/scim/v2/Users?filter=userName%20eq%20%22{sam}%22"
-            )))
-            .bearer_auth(&app.admin_token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(list["totalResults"], 1, "{list}");
-    let id = list["Resources"][0]["id"].as_str().unwrap().to_owned();
-    let r = app
-        .client
-        .patch(app.url(&format!("/scim/v2/Users/{id}")))
-        .bearer_auth(&app.admin_token)
-        .header("Content-Type", "application/scim+json")
-        .body(json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{ "op": "replace", "path": "password", "value": SECOND }] }).to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    assert!(dc.whoami(&dn, SECOND) && !dc.whoami(&dn, FIRST), "scim");
-
-    // IDM: the AD account read by its id (the objectGUID).
-    let user = json(
-        app.get(
-            &format!("/openidm/managed/user/{id}"),
-            Some(&app.admin_token),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(user["userName"], sam.as_str(), "{user}");
-    assert_eq!(user["mail"], format!("{sam}@example.com"), "{user}");
+    fronted::every_surface_changes_a_password_in_the_directory(&app, dc).await;
 }
 
 #[tokio::test]
 async fn recovery_mails_ads_address_and_resets_in_ad() {
     let Some(dc) = SambaDc::shared() else { return };
     let sink = SmtpSink::start();
-    let (sam, dn) = dc.add_user("re", FIRST);
     let app = spawn_on(dc, |c| use_smtp(c, sink.port)).await;
-    let (_, t0) = app.recover_ok(None, json!({})).await;
-    let (stage, t1) = app.recover_ok(Some(&t0), json!({ "userName": sam })).await;
-    assert_eq!(stage, "emailValidation");
-    let mail = sink.wait_for(&format!("{sam}@example.com"), 1).await;
-    let (stage, t2) = app
-        .recover_ok(Some(&t1), json!({ "code": code_in(&mail) }))
-        .await;
-    assert_eq!(stage, "resetStage");
-    let r = app.recover(Some(&t2), json!({ "password": SECOND })).await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    assert!(dc.whoami(&dn, SECOND), "the recovered password binds");
-    assert!(!dc.whoami(&dn, FIRST));
-    let signed = json(app.try_sign_in(&sam, SECOND).await).await;
-    assert_eq!(signed["mustChangePassword"], false, "{signed}");
+    fronted::recovery_mails_the_directorys_address_and_resets_there(&app, dc, &sink).await;
 }
 
 #[tokio::test]

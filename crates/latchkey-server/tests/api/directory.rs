@@ -4,18 +4,15 @@
 //! directory's refusals in the policy report, roles from groups, local accounts beside
 //! it, outage and recovery without restart, unfinished writes resolved.
 
-use crate::helpers::{TestApp, problem, spawn_with, use_smtp};
-use crate::smtp::{SmtpSink, code_in};
+use crate::fronted::{self, FIRST, SECOND, THIRD, json};
+use crate::helpers::{TestApp, spawn_with, use_smtp};
+use crate::smtp::SmtpSink;
 use latchkey_directory::testing::{
     ADMIN_GROUP, DECOY_DN, HELPDESK_GROUP, PEOPLE, SERVICE_DN, SERVICE_PW, Slapd,
 };
 use latchkey_server::config::Config;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-const FIRST: &str = "Amber-Lantern-73";
-const SECOND: &str = "Copper-Meadow-19";
-const THIRD: &str = "Silver-Orchard-46";
 
 /// The server with `slapd` as its directory (Latchkey's lockout at 3 failures, below the
 /// directory's 5).
@@ -38,31 +35,6 @@ async fn spawn_on_with(slapd: &Slapd, adjust: impl FnOnce(&mut Config)) -> TestA
         adjust(c);
     })
     .await
-}
-
-async fn json(r: reqwest::Response) -> Value {
-    r.json().await.unwrap()
-}
-
-/// Signs `who` in with `old` into a change-only session (nothing else allowed), changes
-/// to `new` with it, and checks the directory has `new` and not `old`.
-async fn change_only_then_change(
-    app: &TestApp,
-    slapd: &Slapd,
-    (uid, dn): (&str, &str),
-    old: &str,
-    new: &str,
-) {
-    let signed = app.try_sign_in(uid, old).await;
-    assert_eq!(signed.status(), StatusCode::CREATED);
-    let signed = json(signed).await;
-    assert_eq!(signed["mustChangePassword"], true, "{signed}");
-    let token = signed["token"].as_str().unwrap();
-    problem(app.get("/api/v1/accounts", Some(token)).await, 403).await;
-    let r = app.change_password(token, old, new).await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    assert!(slapd.whoami(dn, new), "the new password binds");
-    assert!(!slapd.whoami(dn, old), "the old one does not");
 }
 
 #[tokio::test]
@@ -176,68 +148,14 @@ async fn a_helpdesk_reset_must_be_changed_and_the_change_only_session_changes_it
     let help = app.sign_in(&helper, FIRST).await;
     let me = json(app.get("/api/v1/me", Some(&help)).await).await;
     assert_eq!(me["roles"], json!(["helpdesk"]), "{me}");
-    let found = json(
-        app.get(
-            &format!("/api/v1/accounts?userName={uid}"),
-            Some(&app.admin_token),
-        )
-        .await,
-    )
-    .await;
-    let target = found["items"][0]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{uid} in {found}"))
-        .to_owned();
-    let r = app
-        .post(
-            &format!("/api/v1/accounts/{target}/password/reset"),
-            Some(&help),
-            &json!({ "newPassword": SECOND }),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    assert!(slapd.whoami(&dn, SECOND), "the reset password binds");
-    assert!(!slapd.whoami(&dn, FIRST));
-    change_only_then_change(&app, &slapd, (&uid, &dn), SECOND, THIRD).await;
-    let again = json(app.try_sign_in(&uid, THIRD).await).await;
-    assert_eq!(again["mustChangePassword"], false, "{again}");
+    fronted::reset_must_be_changed(&app, &slapd, &help, (&uid, &dn), [FIRST, SECOND, THIRD]).await;
 }
 
 #[tokio::test]
 async fn the_directorys_own_refusal_is_in_the_one_report() {
     let Some(slapd) = Slapd::start() else { return };
-    let (uid, dn) = slapd.add_person("fa", FIRST);
     let app = spawn_on(&slapd).await;
-    let token = app.sign_in(&uid, FIRST).await;
-    let r = app.change_password(&token, FIRST, SECOND).await;
-    assert_eq!(r.status(), StatusCode::OK);
-    // Latchkey never saw FIRST as a hash of its own; the directory's history did.
-    let body = problem(app.change_password(&token, SECOND, FIRST).await, 422).await;
-    let rules = body["report"]["rules"]
-        .as_array()
-        .or_else(|| body["rules"].as_array())
-        .unwrap_or_else(|| panic!("a report in {body}"));
-    let history = rules
-        .iter()
-        .find(|r| r["rule"] == "history")
-        .unwrap_or_else(|| panic!("the history rule in {body}"));
-    assert_eq!(history["satisfied"], false, "{body}");
-    assert!(
-        slapd.whoami(&dn, SECOND),
-        "nothing changed in the directory"
-    );
-    let id = json(app.get("/api/v1/me", Some(&token)).await).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let events = app
-        .audit(&format!("accountId={id}&type=password.change"))
-        .await;
-    let outcomes: Vec<&str> = events
-        .iter()
-        .map(|e| e["outcome"].as_str().unwrap())
-        .collect();
-    assert_eq!(outcomes, ["failure", "success"], "{events:?}");
+    fronted::the_directorys_history_refusal_is_in_the_one_report(&app, &slapd).await;
 }
 
 #[tokio::test]
@@ -321,78 +239,7 @@ async fn every_surface_changes_a_directory_password_in_the_directory() {
     let Some(slapd) = Slapd::start() else { return };
     let app = spawn_on(&slapd).await;
 
-    // PingDirectory: `{dn}` is the directory DN.
-    let (uid, dn) = slapd.add_person("pi", FIRST);
-    let token = app.sign_in(&uid, FIRST).await;
-    let r = app
-        .client
-        .post(crate::ping::url(&app, &dn, "/changePassword"))
-        .bearer_auth(&token)
-        .json(&json!({ "oldPassword": FIRST, "newPassword": SECOND }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    assert!(
-        slapd.whoami(&dn, SECOND) && !slapd.whoami(&dn, FIRST),
-        "ping"
-    );
-
-    // IBM Verify's /Me/password.
-    let (uid, dn) = slapd.add_person("ib", FIRST);
-    let token = app.sign_in(&uid, FIRST).await;
-    let r = app
-        .client
-        .post(app.url("/v2.0/Me/password"))
-        .bearer_auth(&token)
-        .header("Content-Type", "application/scim+json")
-        .body(
-            json!({ "schemas": [crate::ibm::CHANGE], "oldPassword": FIRST, "password": SECOND })
-                .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.status(),
-        StatusCode::NO_CONTENT,
-        "{}",
-        r.text().await.unwrap()
-    );
-    assert!(
-        slapd.whoami(&dn, SECOND) && !slapd.whoami(&dn, FIRST),
-        "ibm"
-    );
-
-    // SCIM: found by a filter the directory evaluates, its password replaced by an admin.
-    let (uid, dn) = slapd.add_person("sc", FIRST);
-    let list: Value = json(
-        app.client
-            .get(app.url(&format!(
-                "/scim/v2/Users?filter=userName%20eq%20%22{uid}%22"
-            )))
-            .bearer_auth(&app.admin_token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(list["totalResults"], 1, "{list}");
-    let id = list["Resources"][0]["id"].as_str().unwrap().to_owned();
-    let r = app
-        .client
-        .patch(app.url(&format!("/scim/v2/Users/{id}")))
-        .bearer_auth(&app.admin_token)
-        .header("Content-Type", "application/scim+json")
-        .body(json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{ "op": "replace", "path": "password", "value": SECOND }] }).to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    assert!(
-        slapd.whoami(&dn, SECOND) && !slapd.whoami(&dn, FIRST),
-        "scim"
-    );
+    fronted::every_surface_changes_a_password_in_the_directory(&app, &slapd).await;
     // A filter the directory cannot express is a clear 400 in SCIM's own form.
     let r = app
         .client
@@ -416,21 +263,6 @@ async fn every_surface_changes_a_directory_password_in_the_directory() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(json(r).await["scimType"], "mutability");
-
-    // IDM: the directory account read by its id.
-    let (uid, _) = slapd.add_person("id", FIRST);
-    let token = app.sign_in(&uid, FIRST).await;
-    let me = json(app.get("/api/v1/me", Some(&token)).await).await;
-    let user = json(
-        app.get(
-            &format!("/openidm/managed/user/{}", me["id"].as_str().unwrap()),
-            Some(&app.admin_token),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(user["userName"], uid.as_str(), "{user}");
-    assert_eq!(user["mail"], format!("{uid}@example.com"), "{user}");
 }
 
 #[tokio::test]
@@ -443,7 +275,7 @@ async fn an_expired_directory_password_in_grace_gives_a_change_only_session() {
     let (uid, dn) = slapd.add_person("gr", FIRST);
     let app = spawn_on(&slapd).await;
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    change_only_then_change(&app, &slapd, (&uid, &dn), FIRST, SECOND).await;
+    fronted::change_only_then_change(&app, &slapd, (&uid, &dn), FIRST, SECOND).await;
 
     // Without grace binds the owner cannot change it: refused like any failed sign-in.
     slapd.ldap(
@@ -462,24 +294,8 @@ async fn an_expired_directory_password_in_grace_gives_a_change_only_session() {
 async fn recovery_mails_the_directorys_address_and_resets_in_the_directory() {
     let Some(slapd) = Slapd::start() else { return };
     let sink = SmtpSink::start();
-    let (uid, dn) = slapd.add_person("re", FIRST);
     let app = spawn_on_with(&slapd, |c| use_smtp(c, sink.port)).await;
-    let (_, t0) = app.recover_ok(None, json!({})).await;
-    let (stage, t1) = app.recover_ok(Some(&t0), json!({ "userName": uid })).await;
-    assert_eq!(stage, "emailValidation");
-    let mail = sink.wait_for(&format!("{uid}@example.com"), 1).await;
-    let (stage, t2) = app
-        .recover_ok(Some(&t1), json!({ "code": code_in(&mail) }))
-        .await;
-    assert_eq!(stage, "resetStage");
-    let r = app.recover(Some(&t2), json!({ "password": SECOND })).await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    assert!(slapd.whoami(&dn, SECOND), "the recovered password binds");
-    assert!(!slapd.whoami(&dn, FIRST));
-    let signed = json(app.try_sign_in(&uid, SECOND).await).await;
-    assert_eq!(signed["mustChangePassword"], false, "{signed}");
-    // The changed-password notice goes to the directory's address too.
-    sink.wait_for(&format!("{uid}@example.com"), 2).await;
+    fronted::recovery_mails_the_directorys_address_and_resets_there(&app, &slapd, &sink).await;
 }
 
 #[tokio::test]

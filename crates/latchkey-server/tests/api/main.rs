@@ -8,6 +8,7 @@ mod bad_input;
 mod change;
 mod clients;
 mod directory;
+mod fronted;
 mod hardening;
 mod helpers;
 mod housekeeping;
