@@ -297,26 +297,22 @@ async fn latchkey_sign_ins(
     done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
 }
 
-/// A server in front of `slapd` (SQLite records in `dir`, cheapest hashing), its core.
+/// A server (SQLite records in `dir`, cheapest hashing, lockout lifted, `tasks`
+/// connections per pool) in front of the directory `directory` configures; its core.
 async fn latchkey_in_front(
-    slapd: &Slapd,
     dir: &std::path::Path,
     tasks: usize,
+    directory: impl FnOnce(&mut latchkey_server::config::Config),
 ) -> anyhow::Result<Arc<latchkey_core::Latchkey>> {
     let url = format!("sqlite://{}", dir.join("records.db").display());
-    let ldap = slapd.url.clone();
     let (app, _) = latchkey_bench::build_server(url, |c| {
         let cheap = HashingParams::TESTING;
         c.hashing.memory_kib = cheap.memory_kib;
         c.hashing.iterations = cheap.iterations;
         c.hashing.parallelism = cheap.parallelism;
         c.lockout.max_failures = u32::MAX / 2;
-        c.directory.url = Some(ldap);
-        c.directory.bind_dn = SERVICE_DN.into();
-        c.directory.bind_password = Some(SERVICE_PW.into());
-        c.directory.user_base = PEOPLE.into();
-        c.directory.decoy_dn = Some(DECOY_DN.into());
         c.directory.pool_size = tasks;
+        directory(c);
     })
     .await?;
     Ok(app.core())
@@ -329,24 +325,15 @@ async fn against_ad(args: &Args) -> anyhow::Result<()> {
     let dns: Vec<String> = users.iter().map(|(_, dn)| dn.clone()).collect();
     let sams: Vec<String> = users.iter().map(|(sam, _)| sam.clone()).collect();
     let records = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", records.path().join("records.db").display());
-    let tasks = args.tasks;
-    let (app, _) = latchkey_bench::build_server(url, |c| {
-        let cheap = HashingParams::TESTING;
-        c.hashing.memory_kib = cheap.memory_kib;
-        c.hashing.iterations = cheap.iterations;
-        c.hashing.parallelism = cheap.parallelism;
-        c.lockout.max_failures = u32::MAX / 2;
+    let core = latchkey_in_front(records.path(), args.tasks, |c| {
         c.directory.url = Some(dc.url.clone());
         c.directory.ca_file = Some(dc.ca_file.clone());
         c.directory.bind_dn = samba::SERVICE_DN.into();
         c.directory.bind_password = Some(samba::SERVICE_PW.into());
         c.directory.user_base = samba::PEOPLE.into();
         c.directory.decoy_dn = Some(samba::DECOY_DN.into());
-        c.directory.pool_size = tasks;
     })
     .await?;
-    let core = app.core();
     let for_ = Duration::from_secs(args.seconds);
     println!(
         "# Sign-ins through Latchkey in front of Active Directory (a Samba 4 DC, LDAPS; {} tasks, {} s per side)",
@@ -393,7 +380,15 @@ async fn main() -> anyhow::Result<()> {
     }
     println!();
     let records = tempfile::tempdir()?;
-    let core = latchkey_in_front(&slapd, records.path(), args.tasks).await?;
+    let ldap = slapd.url.clone();
+    let core = latchkey_in_front(records.path(), args.tasks, |c| {
+        c.directory.url = Some(ldap);
+        c.directory.bind_dn = SERVICE_DN.into();
+        c.directory.bind_password = Some(SERVICE_PW.into());
+        c.directory.user_base = PEOPLE.into();
+        c.directory.decoy_dn = Some(DECOY_DN.into());
+    })
+    .await?;
     let uids: Vec<String> = (0..args.tasks)
         .map(|t| slapd.add_person(&format!("sign{t}x"), PW).0)
         .collect();
