@@ -6,6 +6,10 @@ use crate::ports::StoreError;
 
 /// The refusal text when a role or scope is missing.
 pub const NOT_ALLOWED: &str = "this needs a role or scope the caller lacks";
+/// A provisioning client's create in front of a source that holds the users (a
+/// directory) but does not create them.
+pub const PROVISIONED_ELSEWHERE: &str =
+    "users are created in the directory this server fronts (directory.allow_writes is off)";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {

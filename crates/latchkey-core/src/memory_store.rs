@@ -289,6 +289,7 @@ impl AccountSource for MemoryStore {
                 update: true,
                 delete: false,
                 verifies_passwords: true,
+                provisions: false,
             }
         } else {
             SourceCapabilities::OWNED

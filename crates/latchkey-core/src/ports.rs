@@ -487,6 +487,10 @@ pub struct SourceCapabilities {
     /// proof asks it — for an account it does not hold, or a name that matched none, with
     /// `None` — so that a proof costs the same whichever account it names.
     pub verifies_passwords: bool,
+    /// Takes the users a provisioning client (SCIM) creates. In front of a source that
+    /// holds the users but does not create them (a directory), they are not made here
+    /// instead: they belong there.
+    pub provisions: bool,
 }
 
 impl SourceCapabilities {
@@ -496,6 +500,7 @@ impl SourceCapabilities {
         update: true,
         delete: true,
         verifies_passwords: false,
+        provisions: true,
     };
 
     /// What two sources asked in turn can do between them.
@@ -505,6 +510,8 @@ impl SourceCapabilities {
             update: self.update || other.update,
             delete: self.delete || other.delete,
             verifies_passwords: self.verifies_passwords || other.verifies_passwords,
+            // Layered: every layer must take them (a directory among them holds the users).
+            provisions: self.provisions && other.provisions,
         }
     }
 }

@@ -86,6 +86,7 @@ impl AccountSource for Layered {
             update: false,
             delete: false,
             verifies_passwords: false,
+            provisions: true,
         };
         self.layers
             .iter()
@@ -534,6 +535,26 @@ mod tests {
             .await
             .unwrap();
         assert!(f.local.account_by_id(svc.id).await.unwrap().is_some());
+        // A provisioning client's users are the directory's: not made locally instead.
+        let provisioned = f
+            .core
+            .create_account(
+                &f.ctx,
+                &Principal::System,
+                CreateAccount {
+                    user_name: "made-by-scim".into(),
+                    provisioned: true,
+                    ..Default::default()
+                },
+            )
+            .await;
+        assert!(
+            matches!(
+                provisioned,
+                Err(CoreError::Refused(crate::error::PROVISIONED_ELSEWHERE))
+            ),
+            "{provisioned:?}"
+        );
         let jdoe = f
             .directory
             .account_by_user_name("jdoe")

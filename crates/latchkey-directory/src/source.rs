@@ -356,6 +356,7 @@ impl AccountSource for DirectorySource {
             update: true,
             delete: false,
             verifies_passwords: true,
+            provisions: false,
         }
     }
 

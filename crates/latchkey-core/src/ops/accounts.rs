@@ -34,6 +34,9 @@ pub struct CreateAccount {
     pub must_change_password: bool,
     pub password_never_expires: bool,
     pub cannot_change_password: bool,
+    /// Made by a provisioning client (SCIM): refused where the account source that holds
+    /// the users does not create them ([`crate::error::PROVISIONED_ELSEWHERE`]).
+    pub provisioned: bool,
 }
 
 #[derive(Debug)]
@@ -52,7 +55,11 @@ impl Latchkey {
         req: CreateAccount,
     ) -> Result<Account, CoreError> {
         self.authorize(principal, Permission::WriteAccounts)?;
-        if !self.accounts.capabilities().create {
+        let can = self.accounts.capabilities();
+        if req.provisioned && !can.provisions {
+            return Err(CoreError::Refused(crate::error::PROVISIONED_ELSEWHERE));
+        }
+        if !can.create {
             return Err(CoreError::Refused(
                 "the account source does not create accounts",
             ));

@@ -100,6 +100,7 @@ pub async fn create_account(
         must_change_password: req.must_change_password,
         password_never_expires: req.password_never_expires,
         cannot_change_password: req.cannot_change_password,
+        provisioned: false,
     };
     let account = state
         .core

@@ -400,14 +400,6 @@ pub async fn create(
     bytes: Bytes,
 ) -> Result<Response, ScimError> {
     let p = principal(&state, &parts.headers).await?;
-    // In front of a directory, SCIM's users are the directory's: they are created there
-    // (`directory.allow_writes`, not offered yet). Local accounts come from the native API.
-    if state.config.directory.url.is_some() {
-        return Err(bad(
-            "mutability",
-            "users are created in the directory this server fronts (directory.allow_writes is off)",
-        ));
-    }
     let ctx = crate::http::extract::request_context(&parts, &state, "scim");
     let m = Model::from_resource(&json_body(&bytes)?)?;
     let req = CreateAccount {
@@ -415,9 +407,17 @@ pub async fn create(
         password: m.password.map(SecretString::from),
         profile: m.profile,
         disabled: !m.active,
+        provisioned: true,
         ..Default::default()
     };
-    let a = state.core.create_account(&ctx, &p, req).await?;
+    // In front of a directory, SCIM's users are the directory's (local accounts come from
+    // the native API): the core refuses, answered as SCIM's `mutability`.
+    let a = match state.core.create_account(&ctx, &p, req).await {
+        Err(CoreError::Refused(why)) if why == latchkey_core::error::PROVISIONED_ELSEWHERE => {
+            return Err(bad("mutability", why));
+        }
+        other => other?,
+    };
     let location = format!("{}/Users/{}", base(&state), a.id);
     Ok(scim(
         StatusCode::CREATED,
