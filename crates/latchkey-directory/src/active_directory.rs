@@ -10,11 +10,12 @@ use uuid::Uuid;
 pub const IN_CHAIN: &str = "1.2.840.113556.1.4.1941";
 
 /// The operational attributes read with every entry.
-pub const ATTRIBUTES: [&str; 6] = [
+pub const ATTRIBUTES: [&str; 7] = [
     "pwdLastSet",
     "userAccountControl",
     "msDS-User-Account-Control-Computed",
     "whenCreated",
+    "whenChanged",
     "uSNChanged",
     "objectSid",
 ];

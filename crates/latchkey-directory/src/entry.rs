@@ -89,7 +89,12 @@ impl Entry {
                 ad::locked(first("msDS-User-Account-Control-Computed").as_deref()),
                 ad::disabled(first("userAccountControl").as_deref()),
                 pwd_last_set.as_deref() == Some("0"),
-                pwd_last_set.as_deref().and_then(ad::filetime),
+                // A reset to must-change sets `pwdLastSet` to 0, which keeps no time: the
+                // entry's last change (that reset, or later) stands for it.
+                match pwd_last_set.as_deref() {
+                    Some("0") => first("whenChanged").and_then(|t| generalized_time(&t)),
+                    other => other.and_then(ad::filetime),
+                },
                 first("whenCreated").and_then(|t| generalized_time(&t)),
             )
         } else {
