@@ -44,6 +44,9 @@ struct State {
     source_passwords: HashMap<AccountId, Vec<u8>>,
     /// How often the directory stand-in was asked to check a password.
     source_checks: u32,
+    /// A password someone else sets in the directory stand-in right after its next proof
+    /// of that account (see [`MemoryStore::change_after_next_proof`]).
+    changed_after_proof: Option<(AccountId, Vec<u8>)>,
 }
 
 #[derive(Default)]
@@ -91,6 +94,12 @@ impl MemoryStore {
             s.accounts.insert(account.id, record);
             account
         })
+    }
+
+    /// The directory stand-in's password of `id` becomes `password` right after its next
+    /// proof of it: a change made elsewhere between a proof and the write it allows.
+    pub fn change_after_next_proof(&self, id: AccountId, password: &str) {
+        self.with(|s| s.changed_after_proof = Some((id, password.as_bytes().to_vec())));
     }
 
     /// How often the directory stand-in was asked to check a password.
@@ -214,6 +223,13 @@ impl State {
     }
 
     fn write_password(&mut self, w: &PasswordWrite, directory: bool) -> StoreResult<()> {
+        // A directory checks the current password of a self change again as it writes.
+        if let (true, Some(current)) = (directory, &w.current)
+            && self.source_passwords.get(&w.account_id).map(Vec::as_slice)
+                != Some(current.as_bytes())
+        {
+            return Err(StoreError::SourceWrongCurrent);
+        }
         if let Some((flow, step)) = w.complete_flow {
             match self.flows.get_mut(&flow) {
                 Some(f) if f.step == step && !f.completed => f.completed = true,
@@ -304,11 +320,20 @@ impl AccountSource for MemoryStore {
         Ok(self.with(|s| {
             s.source_checks += 1;
             let kept = record.and_then(|r| s.source_passwords.get(&r.account.id));
-            if kept.is_some_and(|p| p.as_slice() == password.as_bytes()) {
+            let verdict = if kept.is_some_and(|p| p.as_slice() == password.as_bytes()) {
                 SourceVerdict::Matched
             } else {
                 SourceVerdict::Wrong
+            };
+            if let Some(r) = record
+                && s.changed_after_proof
+                    .as_ref()
+                    .is_some_and(|(id, _)| *id == r.account.id)
+                && let Some((id, new)) = s.changed_after_proof.take()
+            {
+                s.source_passwords.insert(id, new);
             }
+            verdict
         }))
     }
 

@@ -417,6 +417,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_current_password_the_source_no_longer_takes_is_a_failed_proof() {
+        let f = fixture().await;
+        let jdoe = f
+            .directory
+            .account_by_user_name("jdoe")
+            .await
+            .unwrap()
+            .unwrap();
+        // Proved, then changed in the directory by someone else before the write.
+        f.directory
+            .change_after_next_proof(jdoe.account.id, "Changed-Elsewhere-4");
+        let raced = f
+            .core
+            .change_password_with_current_by_name(
+                &f.ctx,
+                &jdoe.account.id.to_string(),
+                DIRECTORY_PASSWORD,
+                Some("Fresh-Lantern-77"),
+            )
+            .await;
+        assert!(
+            matches!(raced, Err(CoreError::InvalidCredentials)),
+            "{raced:?}"
+        );
+        // It counted toward lockout: one failure fewer locks the account.
+        for _ in 1..f.core.settings().lockout.max_failures {
+            let e = f.core.sign_in(&f.ctx, "jdoe", "wrong guess 1").await;
+            assert!(matches!(e, Err(CoreError::InvalidCredentials)));
+        }
+        let locked = f.core.sign_in(&f.ctx, "jdoe", "Changed-Elsewhere-4").await;
+        assert!(
+            matches!(locked, Err(CoreError::InvalidCredentials)),
+            "{locked:?}"
+        );
+    }
+
+    #[tokio::test]
     async fn a_directory_accounts_failures_lock_it_in_latchkeys_records() {
         let f = fixture().await;
         let jdoe = f
