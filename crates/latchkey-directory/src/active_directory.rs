@@ -3,6 +3,8 @@
 //! `0000052D` reasons its answers carry in their text.
 
 use crate::client::{BindOutcome, PasswordRefusal};
+use ldap3::Mod;
+use std::collections::HashSet;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -32,6 +34,32 @@ pub fn unicode_pwd(password: &str) -> Vec<u8> {
         .encode_utf16()
         .flat_map(u16::to_le_bytes)
         .collect()
+}
+
+/// One kind of `Mod` (delete, add, replace) of an attribute with its values.
+type ModOp = fn(Vec<u8>, HashSet<Vec<u8>>) -> Mod<Vec<u8>>;
+
+fn password(op: ModOp, pw: &str) -> Mod<Vec<u8>> {
+    op(b"unicodePwd".to_vec(), HashSet::from([unicode_pwd(pw)]))
+}
+
+/// A self change: the old value removed and the new added in one modify (AD checks the
+/// old one).
+pub fn change_mods(old: &str, new: &str) -> Vec<Mod<Vec<u8>>> {
+    vec![password(Mod::Delete, old), password(Mod::Add, new)]
+}
+
+/// A reset: the value replaced, and `pwdLastSet` 0 (must change) or -1 (need not).
+pub fn reset_mods(new: &str, must_change: Option<bool>) -> Vec<Mod<Vec<u8>>> {
+    let mut mods = vec![password(Mod::Replace, new)];
+    if let Some(must) = must_change {
+        let v: &[u8] = if must { b"0" } else { b"-1" };
+        mods.push(Mod::Replace(
+            b"pwdLastSet".to_vec(),
+            HashSet::from([v.to_vec()]),
+        ));
+    }
+    mods
 }
 
 /// `objectGUID`: 16 bytes, the first three fields little-endian.

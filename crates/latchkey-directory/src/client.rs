@@ -254,7 +254,26 @@ impl Directory {
         }
     }
 
+    /// The one user entry at `base`/`scope` matching `filter`, if any. AD builds a found
+    /// entry measurably slower than it answers "none" (some attributes are computed), so
+    /// against AD a lookup that finds none reads the decoy entry the same way: a name's
+    /// lookup then costs about the same whether or not AD has it (measured:
+    /// docs/benchmarks.md).
     async fn search_one(
+        &self,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+    ) -> Result<Option<Entry>, DirectoryError> {
+        let found = self.fetch(base, scope, filter).await?;
+        if found.is_none() && self.config.kind == DirectoryKind::ActiveDirectory {
+            self.fetch(&self.decoy_dn, Scope::Base, "(objectClass=*)")
+                .await?;
+        }
+        Ok(found)
+    }
+
+    async fn fetch(
         &self,
         base: &str,
         scope: Scope,
@@ -316,15 +335,6 @@ impl Directory {
             ),
         };
         self.search_one(&c.user_base, Scope::Subtree, &f).await
-    }
-
-    /// Reads the decoy entry as a user entry is read, and drops it: AD answers a search
-    /// that finds a user measurably later than one that finds none (it builds the entry's
-    /// attributes, some computed), so a lookup that found none reads this to cost the same.
-    pub async fn read_decoy(&self) -> Result<(), DirectoryError> {
-        self.search_one(&self.decoy_dn, Scope::Base, "(objectClass=*)")
-            .await
-            .map(drop)
     }
 
     /// The entry with this SID (`S-1-5-21-…`; AD only: other directories have none).
@@ -432,9 +442,12 @@ impl Directory {
             Ok(r) => r,
             Err(e) => return Err(self.fail(loan, e)),
         };
+        // A bind as the decoy, or with no password, never proves anything.
+        if dn.is_none() || password.is_empty() {
+            return Ok(BindOutcome::Wrong);
+        }
         if ad {
             return Ok(match r.rc {
-                _ if dn.is_none() || password.is_empty() => BindOutcome::Wrong,
                 SUCCESS => BindOutcome::Bound,
                 INVALID_CREDENTIALS => ad::bind_outcome(&r.text),
                 rc => return Err(DirectoryError::Unexpected { rc, text: r.text }),
@@ -442,7 +455,6 @@ impl Directory {
         }
         let answer = policy_answer(&r);
         Ok(match (r.rc, answer.error) {
-            (SUCCESS, _) if dn.is_none() || password.is_empty() => BindOutcome::Wrong,
             (SUCCESS, Some(PolicyError::ChangeAfterReset)) => {
                 BindOutcome::ChangeOnly { expired: false }
             }
@@ -472,16 +484,7 @@ impl Directory {
     ) -> Result<Result<(), PasswordRefusal>, DirectoryError> {
         if self.config.kind == DirectoryKind::ActiveDirectory {
             let mut loan = self.service_conn().await?;
-            let mods = vec![
-                Mod::Delete(
-                    "unicodePwd".as_bytes().to_vec(),
-                    HashSet::from([ad::unicode_pwd(old)]),
-                ),
-                Mod::Add(
-                    "unicodePwd".as_bytes().to_vec(),
-                    HashSet::from([ad::unicode_pwd(new)]),
-                ),
-            ];
+            let mods = ad::change_mods(old, new);
             return self.write_ad_password(&mut loan, dn, mods).await;
         }
         let mut loan = self.bind_conn().await?;
@@ -524,17 +527,7 @@ impl Directory {
     ) -> Result<Result<(), PasswordRefusal>, DirectoryError> {
         let mut loan = self.service_conn().await?;
         if self.config.kind == DirectoryKind::ActiveDirectory {
-            let mut mods = vec![Mod::Replace(
-                "unicodePwd".as_bytes().to_vec(),
-                HashSet::from([ad::unicode_pwd(new)]),
-            )];
-            if let Some(must) = must_change {
-                let v = if must { "0" } else { "-1" };
-                mods.push(Mod::Replace(
-                    "pwdLastSet".as_bytes().to_vec(),
-                    HashSet::from([v.as_bytes().to_vec()]),
-                ));
-            }
+            let mods = ad::reset_mods(new, must_change);
             return self.write_ad_password(&mut loan, dn, mods).await;
         }
         let ldap = self.timed(&mut loan);

@@ -5,7 +5,6 @@
 //! (see [`crate::intent`] for what a node killed in between leaves).
 
 use crate::client::{BindOutcome, Directory, DirectoryError, PasswordRefusal};
-use crate::config::DirectoryKind;
 use crate::crash_point;
 use crate::entry::Entry;
 use crate::filter;
@@ -70,9 +69,6 @@ impl DirectorySource {
     /// decoded), so that a name's lookup costs the same whether or not the directory has it.
     async fn record(&self, entry: Option<Entry>) -> StoreResult<Option<AccountRecord>> {
         let Some(entry) = entry else {
-            if self.directory.config().kind == DirectoryKind::ActiveDirectory {
-                self.directory.read_decoy().await.map_err(store_error)?;
-            }
             RoleMembers::of_one(&self.directory, self.directory.decoy_dn()).await?;
             self.records.shadow_miss().await?;
             return Ok(None);
@@ -169,10 +165,7 @@ impl DirectorySource {
                     .await
             }
         };
-        answer.map_err(store_error)?.map_err(|r| match r {
-            PasswordRefusal::WrongOld => StoreError::SourceWrongCurrent,
-            other => StoreError::SourceRefused(refusal(other)),
-        })?;
+        answer.map_err(store_error)?.map_err(refusal)?;
         if write.unlock {
             self.directory.unlock(dn).await.map_err(store_error)?;
         }
@@ -255,9 +248,11 @@ impl Usable {
     }
 }
 
-/// The directory's refusal of a new password, as the policy report shows it.
-fn refusal(r: PasswordRefusal) -> SourceRefusal {
+/// The directory's refusal of a password write: a current password it did not take is a
+/// failed proof; anything else a refusal of the new password, as the policy report shows it.
+fn refusal(r: PasswordRefusal) -> StoreError {
     let (rule, text) = match r {
+        PasswordRefusal::WrongOld => return StoreError::SourceWrongCurrent,
         PasswordRefusal::TooShort(t) => ("min-length", t),
         PasswordRefusal::InHistory(t) => ("history", t),
         PasswordRefusal::TooYoung(t) => ("min-age", t),
@@ -265,11 +260,6 @@ fn refusal(r: PasswordRefusal) -> SourceRefusal {
         PasswordRefusal::Quality(t)
         | PasswordRefusal::NotAllowed(t)
         | PasswordRefusal::Other(t) => ("directory", t),
-        // A failed proof, not a refusal of the new password (see `set_in_directory`).
-        PasswordRefusal::WrongOld => (
-            "directory",
-            "the directory did not accept the current password".into(),
-        ),
         PasswordRefusal::Locked => ("directory", "the account is locked in the directory".into()),
         PasswordRefusal::Expired => (
             "directory",
@@ -281,7 +271,7 @@ fn refusal(r: PasswordRefusal) -> SourceRefusal {
     } else {
         text
     };
-    SourceRefusal { rule, text }
+    StoreError::SourceRefused(SourceRefusal { rule, text })
 }
 
 pub(crate) fn store_error(e: DirectoryError) -> StoreError {

@@ -176,7 +176,7 @@ impl SambaDc {
         dc.modify(&format!(
             "dn: {BASE}\nchangetype: modify\nreplace: minPwdAge\nminPwdAge: 0\n-\nreplace: lockoutThreshold\nlockoutThreshold: 10\n"
         ));
-        dc.add_user_at(
+        dc.add_user_named(
             DECOY_DN,
             "latchkey-decoy",
             "Decoy-7f3a9c1e5b2d8f40a6c4e1b97d3f5a28!",
@@ -216,11 +216,6 @@ impl SambaDc {
         grant_service_rights(&self.sam, &self.service_sid, container);
     }
 
-    /// Adds a user at `dn` (`CN=…`) with `sam` as its `sAMAccountName`.
-    pub fn add_user_named(&self, dn: &str, sam: &str, password: &str) {
-        self.add_user_at(dn, sam, password);
-    }
-
     /// Runs `ldapadd`/`ldapmodify` as the domain's Administrator with `ldif`.
     pub fn ldap(&self, tool: &str, ldif: &str) {
         super::run_ldap_tool(
@@ -236,7 +231,8 @@ impl SambaDc {
         self.ldap("ldapmodify", ldif);
     }
 
-    fn add_user_at(&self, dn: &str, sam: &str, password: &str) {
+    /// Adds a user at `dn` (`CN=…`) with `sam` as its `sAMAccountName` and a mail address.
+    pub fn add_user_named(&self, dn: &str, sam: &str, password: &str) {
         self.ldap(
             "ldapadd",
             &format!(
@@ -252,7 +248,7 @@ impl SambaDc {
         let n = self.serial.fetch_add(1, Ordering::Relaxed);
         let sam = format!("{prefix}{}{n}", std::process::id() % 1000);
         let dn = format!("CN={sam},{PEOPLE}");
-        self.add_user_at(&dn, &sam, password);
+        self.add_user_named(&dn, &sam, password);
         (sam, dn)
     }
 

@@ -93,21 +93,15 @@ async fn unknown_wrong_disabled_and_ad_locked_answer_alike() {
     let (expired, expired_dn) = dc.add_user("dy", FIRST);
     dc.set(&expired_dn, "accountExpires", "1");
     let app = spawn_on(dc, |_| {}).await;
-    let unknown = app.try_sign_in("nobody-here", FIRST).await;
-    let (status, body) = (unknown.status(), unknown.text().await.unwrap());
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    for (who, pw) in [
-        (sam.as_str(), "Wrong-Guess-00"),
-        (disabled.as_str(), FIRST),
-        (expired.as_str(), FIRST),
-    ] {
-        let r = app.try_sign_in(who, pw).await;
-        assert_eq!(
-            (r.status(), r.text().await.unwrap()),
-            (status, body.clone()),
-            "{who} answers as an unknown name does"
-        );
-    }
+    fronted::assert_answer_as_unknown(
+        &app,
+        &[
+            (&sam, "Wrong-Guess-00"),
+            (&disabled, FIRST),
+            (&expired, FIRST),
+        ],
+    )
+    .await;
     assert!(dc.whoami(&dn, FIRST));
 }
 

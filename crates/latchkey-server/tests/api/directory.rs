@@ -78,22 +78,7 @@ async fn unknown_wrong_and_directory_locked_answer_alike() {
         &format!("dn: {locked_dn}\nchangetype: modify\nadd: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n"),
     );
     let app = spawn_on(&slapd).await;
-    let unknown = app.try_sign_in("nobody-here", FIRST).await;
-    let wrong = app.try_sign_in(&uid, "Wrong-Guess-00").await;
-    let held = app.try_sign_in(&locked, FIRST).await;
-    let (su, sw, sl) = (unknown.status(), wrong.status(), held.status());
-    let (bu, bw, bl) = (
-        unknown.text().await.unwrap(),
-        wrong.text().await.unwrap(),
-        held.text().await.unwrap(),
-    );
-    assert_eq!(su, StatusCode::UNAUTHORIZED);
-    assert_eq!((su, &bu), (sw, &bw), "unknown and wrong alike");
-    assert_eq!(
-        (su, &bu),
-        (sl, &bl),
-        "unknown and locked in the directory alike"
-    );
+    fronted::assert_answer_as_unknown(&app, &[(&uid, "Wrong-Guess-00"), (&locked, FIRST)]).await;
     assert!(slapd.whoami(&dn, FIRST));
 }
 

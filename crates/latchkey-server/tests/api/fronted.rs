@@ -44,6 +44,22 @@ pub async fn json(r: reqwest::Response) -> Value {
     r.json().await.unwrap()
 }
 
+/// Each sign-in of `attempts` (name, password) gets, status and body byte for byte, what
+/// a name the directory does not have gets.
+pub async fn assert_answer_as_unknown(app: &TestApp, attempts: &[(&str, &str)]) {
+    let unknown = app.try_sign_in("nobody-here", FIRST).await;
+    let (status, body) = (unknown.status(), unknown.text().await.unwrap());
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    for (who, pw) in attempts {
+        let r = app.try_sign_in(who, pw).await;
+        assert_eq!(
+            (r.status(), r.text().await.unwrap()),
+            (status, body.clone()),
+            "{who} answers as an unknown name does"
+        );
+    }
+}
+
 /// The directory has `new` for `dn`, and no longer `old`.
 pub fn assert_changed(peer: &dyn Peer, dn: &str, old: &str, new: &str, what: &str) {
     assert!(peer.whoami(dn, new), "{what}: the new password binds");
