@@ -416,6 +416,14 @@ mod tests {
         );
     }
 
+    /// `n` sign-ins of `name` with a wrong password, each refused.
+    async fn guess_wrong(f: &Fixture, name: &str, n: u32) {
+        for _ in 0..n {
+            let e = f.core.sign_in(&f.ctx, name, "wrong guess 1").await;
+            assert!(matches!(e, Err(CoreError::InvalidCredentials)));
+        }
+    }
+
     #[tokio::test]
     async fn a_current_password_the_source_no_longer_takes_is_a_failed_proof() {
         let f = fixture().await;
@@ -442,10 +450,7 @@ mod tests {
             "{raced:?}"
         );
         // It counted toward lockout: one failure fewer locks the account.
-        for _ in 1..f.core.settings().lockout.max_failures {
-            let e = f.core.sign_in(&f.ctx, "jdoe", "wrong guess 1").await;
-            assert!(matches!(e, Err(CoreError::InvalidCredentials)));
-        }
+        guess_wrong(&f, "jdoe", f.core.settings().lockout.max_failures - 1).await;
         let locked = f.core.sign_in(&f.ctx, "jdoe", "Changed-Elsewhere-4").await;
         assert!(
             matches!(locked, Err(CoreError::InvalidCredentials)),
@@ -462,10 +467,7 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        for _ in 0..f.core.settings().lockout.max_failures {
-            let e = f.core.sign_in(&f.ctx, "jdoe", "wrong guess 1").await;
-            assert!(matches!(e, Err(CoreError::InvalidCredentials)));
-        }
+        guess_wrong(&f, "jdoe", f.core.settings().lockout.max_failures).await;
         let locked = f.core.sign_in(&f.ctx, "jdoe", DIRECTORY_PASSWORD).await;
         assert!(matches!(locked, Err(CoreError::InvalidCredentials)));
         let events = f.local.audit_events();

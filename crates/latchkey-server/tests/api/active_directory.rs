@@ -36,21 +36,6 @@ async fn me(app: &TestApp, token: &str) -> Value {
     json(app.get("/api/v1/me", Some(token)).await).await
 }
 
-async fn id_of(app: &TestApp, user: &str) -> String {
-    let found = json(
-        app.get(
-            &format!("/api/v1/accounts?userName={user}"),
-            Some(&app.admin_token),
-        )
-        .await,
-    )
-    .await;
-    found["items"][0]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{user} in {found}"))
-        .to_owned()
-}
-
 #[tokio::test]
 async fn an_ad_user_signs_in_by_either_name_and_changes_the_password_in_ad() {
     let Some(dc) = SambaDc::shared() else { return };
@@ -125,15 +110,7 @@ async fn latchkey_locks_before_ad_does_and_an_unlock_lifts_ads_lock_too() {
         dc.whoami(&dn, "Wrong-Guess-00");
     }
     assert_eq!(dc.bind_code(&dn, FIRST).as_deref(), Some("775"));
-    let id = id_of(&app, &sam).await;
-    let r = app
-        .post(
-            &format!("/api/v1/accounts/{id}/unlock"),
-            Some(&app.admin_token),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    fronted::unlock(&app, &sam).await;
     assert!(dc.whoami(&dn, FIRST), "unlocked in AD");
     app.sign_in(&sam, FIRST).await;
 }
@@ -169,7 +146,7 @@ async fn adaxes_resets_a_real_ad_user_by_dn_guid_and_sid_with_generated_password
     let t = crate::adaxes::token(&app, &helper, FIRST).await;
     let account = json(
         app.get(
-            &format!("/api/v1/accounts/{}", id_of(&app, &sam).await),
+            &format!("/api/v1/accounts/{}", fronted::id_of(&app, &sam).await),
             Some(&app.admin_token),
         )
         .await,

@@ -101,25 +101,7 @@ async fn latchkey_locks_a_guessed_account_before_the_directory_does() {
         slapd.whoami(&dn, FIRST),
         "the directory account stays usable"
     );
-    let id = json(
-        app.get(
-            &format!("/api/v1/accounts?userName={uid}"),
-            Some(&app.admin_token),
-        )
-        .await,
-    )
-    .await["items"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let r = app
-        .post(
-            &format!("/api/v1/accounts/{id}/unlock"),
-            Some(&app.admin_token),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    fronted::unlock(&app, &uid).await;
     app.sign_in(&uid, FIRST).await;
 }
 

@@ -44,6 +44,35 @@ pub async fn json(r: reqwest::Response) -> Value {
     r.json().await.unwrap()
 }
 
+/// The id of the account named `name`, as an admin finds it.
+pub async fn id_of(app: &TestApp, name: &str) -> String {
+    let found = json(
+        app.get(
+            &format!("/api/v1/accounts?userName={name}"),
+            Some(&app.admin_token),
+        )
+        .await,
+    )
+    .await;
+    found["items"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name} in {found}"))
+        .to_owned()
+}
+
+/// An admin unlocks the account named `name` (Latchkey's lock and the directory's).
+pub async fn unlock(app: &TestApp, name: &str) {
+    let id = id_of(app, name).await;
+    let r = app
+        .post(
+            &format!("/api/v1/accounts/{id}/unlock"),
+            Some(&app.admin_token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+}
+
 /// Each sign-in of `attempts` (name, password) gets, status and body byte for byte, what
 /// a name the directory does not have gets.
 pub async fn assert_answer_as_unknown(app: &TestApp, attempts: &[(&str, &str)]) {
@@ -96,18 +125,7 @@ pub async fn reset_must_be_changed(
     (name, dn): (&str, &str),
     [old, reset, new]: [&str; 3],
 ) {
-    let found = json(
-        app.get(
-            &format!("/api/v1/accounts?userName={name}"),
-            Some(&app.admin_token),
-        )
-        .await,
-    )
-    .await;
-    let target = found["items"][0]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{name} in {found}"))
-        .to_owned();
+    let target = id_of(app, name).await;
     let r = app
         .post(
             &format!("/api/v1/accounts/{target}/password/reset"),
