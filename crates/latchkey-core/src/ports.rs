@@ -793,7 +793,8 @@ pub trait ShadowRecords: Send + Sync + 'static {
     async fn begin_intent(&self, intent: &SourceIntent) -> StoreResult<()>;
     /// The write's effects are committed, or the source refused it.
     async fn end_intent(&self, id: Uuid) -> StoreResult<()>;
-    /// Intents begun before `before` and never ended: a node died in between.
+    /// Intents begun at or before `before` (to the millisecond kept) and never ended: a node
+    /// died in between.
     async fn stale_intents(&self, before: OffsetDateTime) -> StoreResult<Vec<SourceIntent>>;
 }
 

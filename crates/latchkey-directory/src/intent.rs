@@ -111,7 +111,7 @@ impl Intents {
         }
     }
 
-    /// Resolves every intent begun more than `age` ago and never ended (a node died
+    /// Resolves every intent begun `age` or more ago and never ended (a node died
     /// between the directory write and its effects). Returns (committed, dropped): an
     /// intent whose effects were already committed counts as dropped.
     pub async fn resolve(&self, directory: &Directory, age: Duration) -> StoreResult<(u32, u32)> {

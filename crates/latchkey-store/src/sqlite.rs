@@ -203,7 +203,7 @@ const SQL: Statements = Statements {
     upgrade_hash: "UPDATE accounts SET password_hash = ?1 WHERE id = ?2 AND password_hash = ?3",
     begin_intent: "INSERT INTO directory_intents (id, account_id, started_at, body) VALUES (?1, ?2, ?3, ?4)",
     end_intent: "DELETE FROM directory_intents WHERE id = ?1",
-    stale_intents: "SELECT id, account_id, started_at, body FROM directory_intents WHERE started_at < ?1 ORDER BY started_at",
+    stale_intents: "SELECT id, account_id, started_at, body FROM directory_intents WHERE started_at <= ?1 ORDER BY started_at",
     insert_session: "INSERT INTO sessions (id, token_digest, account_id, client_id, scopes, created_at, expires_at, change_only) \
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     session_by_digest: session_select!("WHERE token_digest = ?1 AND revoked_at IS NULL"),
