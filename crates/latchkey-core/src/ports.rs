@@ -114,6 +114,12 @@ pub struct NewAccount {
     pub roles: Roles,
     pub federated: bool,
     pub hash: Option<PasswordHash>,
+    /// The password itself, in memory, beside its hash: for a source that sets it itself
+    /// (a directory entry made here). `None` for an imported hash or no password.
+    pub plain: Option<std::sync::Arc<crate::domain::Password>>,
+    /// Made by a provisioning client (SCIM): it goes where the organisation's users live
+    /// (see [`crate::sources::Layered`]).
+    pub provisioned: bool,
     /// Created disabled (SCIM's `active: false`), in the same write.
     pub disabled: bool,
     pub must_change_password: bool,
@@ -780,6 +786,7 @@ pub trait ShadowRecords: Send + Sync + 'static {
     async fn shadow_password(&self, write: PasswordWrite) -> StoreResult<Account>;
     /// Latchkey's flags of the account (must change, never expires, cannot change) and
     /// the update's effects, if the revision matches; see [`AccountSource::update_account`].
+    /// Also records an entry made through Latchkey (its flags and creation event).
     async fn shadow_update(
         &self,
         id: AccountId,
@@ -788,6 +795,10 @@ pub trait ShadowRecords: Send + Sync + 'static {
         effects: UpdateEffects,
         audit: Option<AuditEvent>,
     ) -> StoreResult<Account>;
+
+    /// The account's entry was deleted at the source: its row goes (sessions, flows,
+    /// history with it), the deletion's event stays.
+    async fn shadow_delete(&self, id: AccountId, audit: AuditEvent) -> StoreResult<()>;
 
     /// Records a password write the source is about to make (see [`SourceIntent`]).
     async fn begin_intent(&self, intent: &SourceIntent) -> StoreResult<()>;

@@ -2,7 +2,7 @@
 //! break-glass and service accounts) beside a directory — as one [`AccountSource`] and
 //! one [`PasswordCommit`]. A lookup asks each layer in order and takes the first that
 //! holds the account; a write goes to the layer that holds it (or, for a new account, to
-//! the first that can create); a list merges the layers' pages in the one sort order.
+//! the first that can create — the last, for a provisioning client's); a list merges the layers' pages in the one sort order.
 //! Latchkey's records stay in SQL beside it (see [`crate::ports::Ports`]).
 
 use crate::audit::AuditEvent;
@@ -195,13 +195,18 @@ impl AccountSource for Layered {
                 return Err(StoreError::Duplicate("userName"));
             }
         }
-        let target = self
-            .layers
-            .iter()
-            .find(|l| l.accounts.capabilities().create)
-            .ok_or(StoreError::Unsupported(
-                "no account source here can create accounts",
-            ))?;
+        // A provisioning client's users go where the organisation's users live (the
+        // directory, listed last, when it takes writes); any other new account is one of
+        // Latchkey's own (the first layer that creates).
+        let creates = |l: &&Layer| l.accounts.capabilities().create;
+        let target = if new.provisioned {
+            self.layers.iter().rev().find(creates)
+        } else {
+            self.layers.iter().find(creates)
+        }
+        .ok_or(StoreError::Unsupported(
+            "no account source here can create accounts",
+        ))?;
         target.accounts.insert_account(new, domain).await
     }
 
@@ -605,6 +610,50 @@ mod tests {
             .delete_account(&f.ctx, &Principal::System, jdoe.account.id, None)
             .await;
         assert!(matches!(refused, Err(CoreError::Refused(_))), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn a_provisioning_clients_users_go_to_the_users_source_when_it_takes_them() {
+        // A directory that takes writes (`directory.allow_writes`), stood in for by a
+        // second store that creates.
+        let local = Arc::new(MemoryStore::default());
+        let users = Arc::new(MemoryStore::default());
+        let ports = Layered::new(vec![Layer::of(local.clone()), Layer::of(users.clone())])
+            .into_ports(local.clone());
+        let settings = CoreSettings {
+            hashing: HashingParams::TESTING,
+            ..Default::default()
+        };
+        let core = Latchkey::new(ports, Arc::new(SystemClock), settings, &NoFiles)
+            .await
+            .unwrap();
+        let ctx = RequestContext::cli();
+        let create = |name: &str, provisioned| CreateAccount {
+            user_name: name.into(),
+            password: Some(SecretString::from(LOCAL_PASSWORD)),
+            provisioned,
+            ..Default::default()
+        };
+        let scim = core
+            .create_account(&ctx, &Principal::System, create("made-by-scim", true))
+            .await
+            .unwrap();
+        let native = core
+            .create_account(&ctx, &Principal::System, create("svc-backup", false))
+            .await
+            .unwrap();
+        assert!(users.account_by_id(scim.id).await.unwrap().is_some());
+        assert!(local.account_by_id(scim.id).await.unwrap().is_none());
+        assert!(local.account_by_id(native.id).await.unwrap().is_some());
+        assert!(users.account_by_id(native.id).await.unwrap().is_none());
+        // A name either holds is taken for both.
+        let taken = core
+            .create_account(&ctx, &Principal::System, create("svc-backup", true))
+            .await;
+        assert!(
+            matches!(taken, Err(CoreError::Duplicate("userName"))),
+            "{taken:?}"
+        );
     }
 }
 

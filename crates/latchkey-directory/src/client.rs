@@ -22,13 +22,13 @@ use uuid::Uuid;
 const PAGE: i32 = 200;
 
 /// LDAP result codes this client reads.
-const SUCCESS: u32 = 0;
+pub(crate) const SUCCESS: u32 = 0;
 const SIZE_LIMIT_EXCEEDED: u32 = 4;
 const CONSTRAINT_VIOLATION: u32 = 19;
-const NO_SUCH_OBJECT: u32 = 32;
+pub(crate) const NO_SUCH_OBJECT: u32 = 32;
 const INVALID_CREDENTIALS: u32 = 49;
-const INSUFFICIENT_ACCESS: u32 = 50;
-const UNWILLING_TO_PERFORM: u32 = 53;
+pub(crate) const INSUFFICIENT_ACCESS: u32 = 50;
+pub(crate) const UNWILLING_TO_PERFORM: u32 = 53;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
@@ -173,14 +173,14 @@ impl Directory {
 
     /// The loaned connection, its next operation bounded by `timeout` (ldap3's timeout
     /// holds for one operation only; a timed-out connection is dropped by [`Self::fail`]).
-    fn timed<'l>(&self, loan: &'l mut Loan<'_>) -> &'l mut Ldap {
+    pub(crate) fn timed<'l>(&self, loan: &'l mut Loan<'_>) -> &'l mut Ldap {
         let ldap = loan.ldap.as_mut().expect("a loan holds an open connection");
         ldap.with_timeout(self.config.timeout);
         ldap
     }
 
     /// A connection bound as the service account.
-    async fn service_conn(&self) -> Result<Loan<'_>, DirectoryError> {
+    pub(crate) async fn service_conn(&self) -> Result<Loan<'_>, DirectoryError> {
         let mut loan = self.service.take().await;
         if loan.ldap.is_none() {
             let mut ldap = self.open().await?;
@@ -241,7 +241,7 @@ impl Directory {
     }
 
     /// A connection-level failure drops the connection; anything else keeps it.
-    fn fail(&self, loan: &mut Loan<'_>, e: LdapError) -> DirectoryError {
+    pub(crate) fn fail(&self, loan: &mut Loan<'_>, e: LdapError) -> DirectoryError {
         match e {
             LdapError::LdapResult { result } => DirectoryError::Unexpected {
                 rc: result.rc,

@@ -105,6 +105,10 @@ pub struct DirectoryConfig {
     /// what an existing one does. `None`: a DN no entry has (no write: a known name then
     /// answers slower).
     pub decoy_dn: Option<String>,
+    /// A provisioning client's (SCIM's) users are created and deleted in the directory
+    /// (the service account needs the right to); off: the directory's entries are made
+    /// and removed there only.
+    pub allow_writes: bool,
     /// Connections kept per pool (service connections, bind connections).
     pub pool_size: usize,
     /// Connect and per-operation timeout.
@@ -144,6 +148,7 @@ impl DirectoryConfig {
             attributes: Attributes::of(kind),
             roles: RoleGroups::default(),
             decoy_dn: None,
+            allow_writes: false,
             pool_size: 8,
             timeout: Duration::from_secs(5),
         }

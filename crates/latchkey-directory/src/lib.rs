@@ -16,6 +16,7 @@ pub mod filter;
 mod intent;
 mod pool;
 mod ppolicy;
+mod provision;
 mod source;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -25,4 +26,5 @@ pub use config::{Attributes, DirectoryConfig, DirectoryKind, RoleGroups};
 pub use entry::Entry;
 pub use intent::Intents;
 pub use ppolicy::PolicyError;
+pub use provision::{EntryRefusal, NewEntry};
 pub use source::DirectorySource;

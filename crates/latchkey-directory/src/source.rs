@@ -9,6 +9,7 @@ use crate::crash_point;
 use crate::entry::Entry;
 use crate::filter;
 use crate::intent::Intents;
+use crate::provision::{EntryRefusal, NewEntry};
 use async_trait::async_trait;
 use latchkey_core::audit::AuditEvent;
 use latchkey_core::domain::{
@@ -147,6 +148,25 @@ impl DirectorySource {
         crash_point::reach("after-effects").await;
         self.intents.end(intent).await;
         Ok(done)
+    }
+
+    /// A new entry's password (set by the service account, as a reset: the directory's
+    /// policy judges it) and the entry as read back.
+    async fn finish_entry(&self, dn: &str, new: &NewAccount) -> StoreResult<Entry> {
+        if let Some(plain) = &new.plain {
+            self.directory
+                .reset_password(dn, plain.expose(), Some(new.must_change_password))
+                .await
+                .map_err(store_error)?
+                .map_err(refusal)?;
+        }
+        self.directory
+            .find_by_dn(dn)
+            .await
+            .map_err(store_error)?
+            .ok_or(StoreError::Unsupported(
+                "the entry made is not one directory.user_filter finds",
+            ))
     }
 
     /// Sets the password in the directory: as the user with the proved current one (a
@@ -341,12 +361,14 @@ impl RoleMembers {
 #[async_trait]
 impl AccountSource for DirectorySource {
     fn capabilities(&self) -> SourceCapabilities {
+        // Entries are made and removed here only where the operator allows it.
+        let writes = self.directory.config().allow_writes;
         SourceCapabilities {
-            create: false,
+            create: writes,
             update: true,
-            delete: false,
+            delete: writes,
             verifies_passwords: true,
-            provisions: false,
+            provisions: writes,
         }
     }
 
@@ -395,10 +417,75 @@ impl AccountSource for DirectorySource {
         Ok(all.len() as u64)
     }
 
-    async fn insert_account(&self, _new: NewAccount, _domain: [u32; 3]) -> StoreResult<Account> {
-        Err(StoreError::Unsupported(
-            "accounts of the directory are created in the directory",
-        ))
+    /// An entry made in the directory (`directory.allow_writes`), then its password set by
+    /// the service account (the directory's policy judges it: refused, the entry is removed
+    /// again), then Latchkey's row with its flags and the creation's event.
+    async fn insert_account(&self, new: NewAccount, _domain: [u32; 3]) -> StoreResult<Account> {
+        if !self.directory.config().allow_writes {
+            return Err(StoreError::Unsupported(
+                "accounts of the directory are created in the directory",
+            ));
+        }
+        if new.federated || new.disabled || new.roles.iter().any(|r| r != Role::User) {
+            return Err(StoreError::Unsupported(
+                "a directory account's roles and status are the directory's: create it active, without roles",
+            ));
+        }
+        if new.hash.is_some() && new.plain.is_none() {
+            return Err(StoreError::Unsupported(
+                "a directory account's password is set as a password, not as an imported hash",
+            ));
+        }
+        let p = &new.profile;
+        let made = NewEntry {
+            user_name: new.user_name.as_str().to_owned(),
+            mail: p.email.clone(),
+            given_name: p.given_name.clone(),
+            sn: p.sn.clone(),
+            display_name: p.display_name.clone(),
+            telephone_number: p.telephone_number.clone(),
+        };
+        let dn = match self.directory.add_entry(&made).await.map_err(store_error)? {
+            Ok(dn) => dn,
+            Err(EntryRefusal::Exists) => return Err(StoreError::Duplicate("userName")),
+            Err(EntryRefusal::NotAllowed(text)) => {
+                tracing::warn!(directory = %text, "the directory did not let the service account create an entry");
+                return Err(StoreError::Unsupported(
+                    "the directory did not let the service account create the entry",
+                ));
+            }
+        };
+        let made = self.finish_entry(&dn, &new).await;
+        let entry = match made {
+            Ok(entry) => entry,
+            Err(e) => {
+                // Nothing half-made stays: the entry goes with the failed step.
+                if !matches!(self.directory.delete_entry(&dn).await, Ok(Ok(()))) {
+                    tracing::warn!(%dn, "an entry whose creation failed could not be removed");
+                }
+                return Err(e);
+            }
+        };
+        let flags = AccountChanges {
+            must_change_password: Some(new.must_change_password),
+            password_never_expires: Some(new.password_never_expires),
+            cannot_change_password: Some(new.cannot_change_password),
+            ..Default::default()
+        };
+        // The account's id is the entry's (the directory assigns it), not the one proposed.
+        let mut audit = new.audit;
+        audit.target_id = Some(entry.id);
+        self.records.shadows(&[entry.id], new.created_at).await?;
+        self.records
+            .shadow_update(
+                entry.id,
+                None,
+                &flags,
+                UpdateEffects::default(),
+                Some(audit),
+            )
+            .await?;
+        self.reread(entry.id).await
     }
 
     async fn account_by_id(&self, id: AccountId) -> StoreResult<Option<AccountRecord>> {
@@ -545,15 +632,35 @@ impl AccountSource for DirectorySource {
         self.reread(id).await
     }
 
+    /// The entry deleted in the directory (`directory.allow_writes`), then Latchkey's row.
     async fn delete_account(
         &self,
-        _id: AccountId,
-        _expected_rev: Option<i64>,
-        _audit: AuditEvent,
+        id: AccountId,
+        expected_rev: Option<i64>,
+        audit: AuditEvent,
     ) -> StoreResult<()> {
-        Err(StoreError::Unsupported(
-            "accounts of the directory are deleted in the directory",
-        ))
+        if !self.directory.config().allow_writes {
+            return Err(StoreError::Unsupported(
+                "accounts of the directory are deleted in the directory",
+            ));
+        }
+        let entry = self.entry(id).await?;
+        self.check_rev(&entry, expected_rev).await?;
+        match self
+            .directory
+            .delete_entry(&entry.dn)
+            .await
+            .map_err(store_error)?
+        {
+            Ok(()) => {}
+            Err(text) => {
+                tracing::warn!(directory = %text, "the directory did not let the service account delete an entry");
+                return Err(StoreError::Unsupported(
+                    "the directory did not let the service account delete the entry",
+                ));
+            }
+        }
+        self.records.shadow_delete(id, audit).await
     }
 
     /// The directory keeps the password; there is no hash of Latchkey's to upgrade.

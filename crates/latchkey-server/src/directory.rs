@@ -48,7 +48,8 @@ pub struct DirectoryConfig {
     /// for a name no entry has binds to it, so that a directory recording failed binds
     /// (ppolicy) does the same write for an unknown name as for a real one.
     pub decoy_dn: Option<String>,
-    /// Creating and deleting entries through SCIM. Default false (not yet supported).
+    /// A provisioning client's (SCIM's) users created and deleted in the directory (the
+    /// service account needs the right to). Default false. OpenLDAP only.
     pub allow_writes: bool,
 }
 
@@ -179,13 +180,8 @@ impl DirectoryConfig {
             Some((kind, None)) => out.push(format!(
                 "directory.kind: '{kind}' is not supported (expected openldap or active_directory)"
             )),
-            Some((_, Some(kind))) => out.extend(self.tls_problem(kind)),
+            Some((_, Some(kind))) => out.extend(self.kind_problems(kind)),
             None => {}
-        }
-        if self.allow_writes {
-            out.push(
-                "directory.allow_writes: creating and deleting entries is not supported yet".into(),
-            );
         }
         if self.pool_size == 0 {
             out.push("directory.pool_size: must be at least 1".into());
@@ -198,17 +194,27 @@ impl DirectoryConfig {
         out
     }
 
-    /// Active Directory takes passwords over TLS only: a plain connection is refused at
-    /// start rather than at the first password write.
-    fn tls_problem(&self, kind: DirectoryKind) -> Option<String> {
+    /// What a directory of this kind cannot work with, each naming its key. Active
+    /// Directory takes passwords over TLS only: a plain connection is refused at start
+    /// rather than at the first password write; entries are made through Latchkey in
+    /// OpenLDAP only.
+    fn kind_problems(&self, kind: DirectoryKind) -> Vec<String> {
+        let mut out = Vec::new();
+        if kind != DirectoryKind::ActiveDirectory {
+            return out;
+        }
         let plain = self
             .url
             .as_deref()
             .is_some_and(|u| u.starts_with("ldap://"))
             && !self.starttls;
-        (kind == DirectoryKind::ActiveDirectory && plain).then(|| {
-            "directory.url: Active Directory takes password writes over TLS only — use an ldaps:// URL or set directory.starttls = true".to_owned()
-        })
+        if plain {
+            out.push("directory.url: Active Directory takes password writes over TLS only — use an ldaps:// URL or set directory.starttls = true".to_owned());
+        }
+        if self.allow_writes {
+            out.push("directory.allow_writes: creating and deleting entries is offered for OpenLDAP only; create Active Directory users in AD".to_owned());
+        }
+        out
     }
 
     /// The configured kind (`None`: unset, to be detected).
@@ -236,6 +242,7 @@ impl DirectoryConfig {
                 admin: self.roles.admin.clone(),
             },
             decoy_dn: self.decoy_dn.clone(),
+            allow_writes: self.allow_writes,
             pool_size: self.pool_size,
             timeout: self.timeout,
         }
@@ -328,7 +335,7 @@ impl Sources {
             Some(kind) => kind,
             None => detect_kind(config, url).await?,
         };
-        if let Some(problem) = config.tls_problem(kind) {
+        if let Some(problem) = config.kind_problems(kind).first() {
             anyhow::bail!("{problem}");
         }
         let directory = match Directory::connect(config.client_config(url, kind)).await {

@@ -77,6 +77,8 @@ fn new_account(name: &str) -> NewAccount {
         roles: Roles::new(vec![]),
         federated: false,
         hash: Some(hash("first password")),
+        plain: None,
+        provisioned: false,
         disabled: false,
         must_change_password: false,
         password_never_expires: false,

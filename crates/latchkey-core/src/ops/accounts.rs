@@ -7,8 +7,9 @@ use crate::audit::{AuditType, Outcome, RequestContext};
 use crate::auth::{Permission, Principal};
 use crate::domain::{Account, AccountId, Dn, Password, Profile, Role, Roles, Sid, UserName};
 use crate::hashing::PasswordHash;
+use crate::policy::ValidationReport;
 use crate::policy::{Candidate, Entry};
-use crate::ports::{AccountFilter, NewAccount};
+use crate::ports::{AccountFilter, NewAccount, NewPassword, StoreError};
 use crate::recovery::filter::{Attr, Filter, Op};
 use crate::secret::{ExposeSecret as _, SecretString};
 use std::sync::Arc;
@@ -89,7 +90,7 @@ impl Latchkey {
         {
             return Err(CoreError::Duplicate("userName"));
         }
-        let hash = match (&req.password, &req.password_hash) {
+        let (hash, plain, report) = match (&req.password, &req.password_hash) {
             (Some(_), Some(_)) => {
                 return Err(CoreError::Invalid(
                     "give either password or passwordHash, not both".into(),
@@ -100,15 +101,21 @@ impl Latchkey {
                     "a federated account has no local password".into(),
                 ));
             }
-            (Some(pw), None) => Some(
-                self.hash_checked(pw.expose_secret(), user_name.as_str(), &roles)
-                    .await?,
+            (Some(pw), None) => {
+                let (checked, report) = self
+                    .hash_checked(pw.expose_secret(), user_name.as_str(), &roles)
+                    .await?;
+                (Some(checked.hash), Some(checked.plain), Some(report))
+            }
+            (None, Some(h)) => (
+                Some(
+                    PasswordHash::parse_imported(h, &self.settings.hashing)
+                        .map_err(|e| CoreError::Invalid(format!("passwordHash: {e}")))?,
+                ),
+                None,
+                None,
             ),
-            (None, Some(h)) => Some(
-                PasswordHash::parse_imported(h, &self.settings.hashing)
-                    .map_err(|e| CoreError::Invalid(format!("passwordHash: {e}")))?,
-            ),
-            (None, None) => None,
+            (None, None) => (None, None, None),
         };
         let now = self.clock.now();
         let id = Uuid::new_v4();
@@ -120,6 +127,8 @@ impl Latchkey {
             roles,
             federated: req.federated,
             hash,
+            plain,
+            provisioned: req.provisioned,
             disabled: req.disabled,
             must_change_password: req.must_change_password,
             password_never_expires: req.password_never_expires,
@@ -137,8 +146,15 @@ impl Latchkey {
             ),
         };
         let events = vec![new.audit.clone()];
-        self.stored(events, self.accounts.insert_account(new, self.domain))
-            .await
+        let made = self.accounts.insert_account(new, self.domain).await;
+        match (made, report) {
+            // A source that sets the password itself (a directory) refused it: reported
+            // beside Latchkey's own rules, as for a change.
+            (Err(StoreError::SourceRefused(refusal)), Some(report)) => Err(CoreError::Policy(
+                Box::new(report.refused_by_source(&refusal)),
+            )),
+            (made, _) => self.stored(events, std::future::ready(made)).await,
+        }
     }
 
     /// A new password as given by an administrator at creation: policy, then hash.
@@ -147,7 +163,7 @@ impl Latchkey {
         raw: &str,
         user_name: &str,
         roles: &Roles,
-    ) -> Result<PasswordHash, CoreError> {
+    ) -> Result<(NewPassword, ValidationReport), CoreError> {
         // The account does not exist yet: its roles pick the policy, its name stays out.
         let policy = Arc::clone(self.policies.for_roles(roles));
         let pw = match Password::parse(raw) {
@@ -161,6 +177,7 @@ impl Latchkey {
         let hasher = self.hasher.clone();
         let now = self.clock.now();
         let user_name = user_name.to_owned();
+        let plain = Arc::clone(&pw);
         let (report, hash) = self
             .engine
             .run(move || {
@@ -179,7 +196,10 @@ impl Latchkey {
                 (report, hash)
             })
             .await?;
-        hash.ok_or_else(|| CoreError::Policy(Box::new(report)))
+        match hash {
+            Some(hash) => Ok((NewPassword { hash, plain }, report)),
+            None => Err(CoreError::Policy(Box::new(report))),
+        }
     }
 
     pub async fn get_account(

@@ -255,6 +255,8 @@ impl Latchkey {
                 roles,
                 federated: r.federated,
                 hash,
+                plain: None,
+                provisioned: false,
                 disabled: r.disabled,
                 must_change_password: r.must_change_password,
                 password_never_expires: r.password_never_expires,

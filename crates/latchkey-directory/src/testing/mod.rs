@@ -376,6 +376,18 @@ access to * by dn.exact=\"{SERVICE_DN}\" manage by self read by users read by * 
         self.ldap("ldapadd", &ldif);
     }
 
+    /// Whether an entry is at `dn` (read as the root DN by `ldapsearch`).
+    pub fn exists(&self, dn: &str) -> bool {
+        Command::new("ldapsearch")
+            .args(["-x", "-H", &self.url, "-D", ROOT_DN, "-w", ROOT_PW])
+            .args(["-b", dn, "-s", "base", "1.1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("ldapsearch runs")
+            .success()
+    }
+
     /// Whether `ldapwhoami` — a client independent of Latchkey — binds as `dn`.
     pub fn whoami(&self, dn: &str, password: &str) -> bool {
         Command::new("ldapwhoami")

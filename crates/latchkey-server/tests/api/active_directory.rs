@@ -227,6 +227,17 @@ async fn a_plain_ldap_url_to_ad_is_refused_at_start_naming_the_key() {
             .any(|p| p.starts_with("directory.url:") && p.contains("TLS")),
         "{problems:?}"
     );
+    // Entries are made through Latchkey in OpenLDAP only.
+    let mut writes = config.directory.clone();
+    writes.allow_writes = true;
+    assert!(
+        writes
+            .problems()
+            .iter()
+            .any(|p| p.starts_with("directory.allow_writes:")),
+        "{:?}",
+        writes.problems()
+    );
     // Unset, the kind is read from the root DSE, and the same rule holds.
     let db = latchkey_store::testing::TestDb::new().await;
     let mut c = crate::helpers::test_config(&db);

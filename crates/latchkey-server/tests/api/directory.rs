@@ -412,3 +412,139 @@ async fn latchkeys_own_row_of_a_directory_account_is_never_an_account_to_sign_in
     );
     app.sign_in(&uid, THIRD).await;
 }
+
+/// SCIM's user, with `directory.allow_writes`, made in the directory.
+fn scim_user(name: &str, password: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": name,
+        "name": { "givenName": "Grace", "familyName": "Hopper" },
+        "emails": [{ "value": format!("{name}@example.com"), "primary": true }],
+        "password": password,
+    })
+}
+
+#[tokio::test]
+async fn with_writes_allowed_scim_creates_and_deletes_entries_in_the_directory() {
+    let Some(slapd) = Slapd::start() else { return };
+    let app = spawn_on_with(&slapd, |c| c.directory.allow_writes = true).await;
+    let admin = app.admin_token.clone();
+
+    let r = app
+        .post("/scim/v2/Users", Some(&admin), &scim_user("ghopper", FIRST))
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let made = json(r).await;
+    let id = made["id"].as_str().unwrap().to_owned();
+    let dn = format!("uid=ghopper,{PEOPLE}");
+    assert!(slapd.exists(&dn));
+    assert!(
+        slapd.whoami(&dn, FIRST),
+        "the entry binds with its password"
+    );
+    // The entry is the directory's: read back from it, its id the entry's own.
+    let read = json(
+        app.get(&format!("/api/v1/accounts/{id}"), Some(&admin))
+            .await,
+    )
+    .await;
+    assert_eq!(read["dn"], dn.as_str(), "{read}");
+    assert_eq!(read["email"], "ghopper@example.com", "{read}");
+    assert_eq!(read["givenName"], "Grace", "{read}");
+    let token = app.sign_in("ghopper", FIRST).await;
+    let r = app.change_password(&token, FIRST, SECOND).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    fronted::assert_changed(
+        &slapd,
+        &dn,
+        FIRST,
+        SECOND,
+        "a change of the entry made here",
+    );
+    assert_eq!(
+        app.audit(&format!("accountId={id}&type=account.create"))
+            .await
+            .len(),
+        1
+    );
+    // Local accounts are still made locally (the native API), not in the directory.
+    let svc = app
+        .create_account(json!({ "userName": "svc-backup", "password": THIRD }))
+        .await;
+    assert!(svc["id"].is_string(), "{svc}");
+    assert!(!slapd.whoami(&format!("uid=svc-backup,{PEOPLE}"), THIRD));
+    app.sign_in("svc-backup", THIRD).await;
+    // A name the directory has is taken.
+    let r = app
+        .post("/scim/v2/Users", Some(&admin), &scim_user("ghopper", FIRST))
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+
+    let r = app
+        .client
+        .delete(app.url(&format!("/scim/v2/Users/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::NO_CONTENT,
+        "{}",
+        r.text().await.unwrap()
+    );
+    assert!(!slapd.exists(&dn), "the entry is gone");
+    let r = app.get(&format!("/scim/v2/Users/{id}"), Some(&admin)).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.audit(&format!("accountId={id}&type=account.delete"))
+            .await
+            .len(),
+        1
+    );
+    let r = app.try_sign_in("ghopper", SECOND).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_creation_that_fails_half_way_leaves_no_entry() {
+    let Some(slapd) = Slapd::start() else { return };
+    // The entry is made, but it is not one the user filter finds: the creation fails
+    // after the add, and the entry goes again.
+    let app = spawn_on_with(&slapd, |c| {
+        c.directory.allow_writes = true;
+        c.directory.user_filter = Some("(&(objectClass=inetOrgPerson)(employeeType=staff))".into());
+    })
+    .await;
+    let r = app
+        .post(
+            "/scim/v2/Users",
+            Some(&app.admin_token),
+            &scim_user("kjohnson", FIRST),
+        )
+        .await;
+    let status = r.status();
+    let body = json(r).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("user_filter"),
+        "{body}"
+    );
+    assert!(
+        !body.to_string().contains(FIRST),
+        "never the password: {body}"
+    );
+    assert!(
+        !slapd.exists(&format!("uid=kjohnson,{PEOPLE}")),
+        "no entry left"
+    );
+    assert!(slapd.exists(PEOPLE), "the check itself reads entries");
+}

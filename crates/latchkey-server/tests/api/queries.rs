@@ -37,6 +37,8 @@ async fn populate(app: &crate::helpers::TestApp) {
                         roles: Roles::new(vec![]),
                         federated: false,
                         hash: None,
+                        plain: None,
+                        provisioned: false,
                         disabled: false,
                         must_change_password: false,
                         password_never_expires: false,

@@ -252,6 +252,14 @@ impl<DB: Backend> ShadowRecords for SqlStore<DB> {
         self.update(id, expected_rev, changes, effects, audit).await
     }
 
+    async fn shadow_delete(&self, id: AccountId, audit: AuditEvent) -> StoreResult<()> {
+        // Made on first sight: an entry never seen has no row, and nothing else to remove.
+        match self.delete(id, None, audit.clone()).await {
+            Err(StoreError::NotFound) => Records::append_audit(self, audit).await,
+            done => done,
+        }
+    }
+
     async fn begin_intent(&self, intent: &SourceIntent) -> StoreResult<()> {
         let args = id(intent.id)
             .text(intent.account_id.to_string())
