@@ -47,6 +47,9 @@ struct State {
     /// A password someone else sets in the directory stand-in right after its next proof
     /// of that account (see [`MemoryStore::change_after_next_proof`]).
     changed_after_proof: Option<(AccountId, Vec<u8>)>,
+    /// What a source that sets passwords itself answers to a new account's password (see
+    /// [`MemoryStore::refuse_new_passwords`]).
+    refuse_new: Option<crate::ports::SourceRefusal>,
 }
 
 #[derive(Default)]
@@ -100,6 +103,15 @@ impl MemoryStore {
     /// proof of it: a change made elsewhere between a proof and the write it allows.
     pub fn change_after_next_proof(&self, id: AccountId, password: &str) {
         self.with(|s| s.changed_after_proof = Some((id, password.as_bytes().to_vec())));
+    }
+
+    /// New accounts' passwords are refused as a directory's own policy refuses them.
+    pub fn refuse_new_passwords(&self, rule: &'static str, text: &str) {
+        let refusal = crate::ports::SourceRefusal {
+            rule,
+            text: text.to_owned(),
+        };
+        self.with(|s| s.refuse_new = Some(refusal));
     }
 
     /// How often the directory stand-in was asked to check a password.
@@ -342,7 +354,10 @@ impl AccountSource for MemoryStore {
     }
 
     async fn insert_account(&self, new: NewAccount, domain: [u32; 3]) -> StoreResult<Account> {
-        self.with(|s| s.insert(new, domain))
+        self.with(|s| match &s.refuse_new {
+            Some(refusal) if new.plain.is_some() => Err(StoreError::SourceRefused(refusal.clone())),
+            _ => s.insert(new, domain),
+        })
     }
 
     async fn import_accounts(&self, batch: Vec<ImportWrite>, domain: [u32; 3]) -> StoreResult<()> {

@@ -654,6 +654,24 @@ mod tests {
             matches!(taken, Err(CoreError::Duplicate("userName"))),
             "{taken:?}"
         );
+        // The users' source refuses the password by its own policy: reported with
+        // Latchkey's rules, and no account is made.
+        users.refuse_new_passwords("min-length", "at least 40 characters here");
+        let refused = core
+            .create_account(&ctx, &Principal::System, create("too-short", true))
+            .await;
+        let Err(CoreError::Policy(report)) = refused else {
+            panic!("{refused:?}");
+        };
+        let rule = report.refusals().find(|r| r.rule == "min-length");
+        assert_eq!(
+            rule.map(|r| r.description.as_str()),
+            Some("at least 40 characters here")
+        );
+        for layer in [&local, &users] {
+            let found = layer.account_by_user_name("too-short").await.unwrap();
+            assert!(found.is_none());
+        }
     }
 }
 
