@@ -254,10 +254,12 @@ impl Directory {
         }
     }
 
-    /// The one user entry at `base`/`scope` matching `filter`, if any. AD builds a found
-    /// entry measurably slower than it answers "none" (some attributes are computed), so
-    /// against AD a lookup that finds none reads the decoy entry the same way: a name's
-    /// lookup then costs about the same whether or not AD has it (measured:
+    /// The one user entry at `base`/`scope` matching `filter`, if any, found so that a
+    /// name no entry has costs what an existing one does. A directory builds and sends a
+    /// found entry, which answering "none" does not (AD also computes some of its
+    /// attributes: +0.9 ms): so the search asks for no attributes (a found entry comes
+    /// back as its DN alone), then the entry found — or, when none matched, the decoy
+    /// entry — is read in full by its DN, the same read either way (measured:
     /// docs/benchmarks.md).
     async fn search_one(
         &self,
@@ -265,12 +267,37 @@ impl Directory {
         scope: Scope,
         filter: &str,
     ) -> Result<Option<Entry>, DirectoryError> {
-        let found = self.fetch(base, scope, filter).await?;
-        if found.is_none() && self.config.kind == DirectoryKind::ActiveDirectory {
-            self.fetch(&self.decoy_dn, Scope::Base, "(objectClass=*)")
-                .await?;
+        let dn = self.matching_dn(base, scope, filter).await?;
+        let at = dn.as_deref().unwrap_or(&self.decoy_dn);
+        let read = self.fetch(at, Scope::Base, "(objectClass=*)").await?;
+        Ok(read.filter(|_| dn.is_some()))
+    }
+
+    /// The DN of the one entry at `base`/`scope` matching `filter`, if any (no attribute
+    /// is asked for).
+    async fn matching_dn(
+        &self,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+    ) -> Result<Option<String>, DirectoryError> {
+        let mut loan = self.service_conn().await?;
+        let ldap = self.timed(&mut loan);
+        let r = match ldap.search(base, scope, filter, vec!["1.1"]).await {
+            Ok(r) => r,
+            Err(e) => return Err(self.fail(&mut loan, e)),
+        };
+        match r.1.rc {
+            SUCCESS => {}
+            NO_SUCH_OBJECT => return Ok(None),
+            rc => return Err(DirectoryError::Unexpected { rc, text: r.1.text }),
         }
-        Ok(found)
+        let mut dns = r.0.into_iter().map(|e| SearchEntry::construct(e).dn);
+        let first = dns.next();
+        if dns.next().is_some() {
+            return Err(DirectoryError::Ambiguous);
+        }
+        Ok(first)
     }
 
     async fn fetch(

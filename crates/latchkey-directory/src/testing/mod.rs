@@ -51,9 +51,12 @@ cn: latchkey
 userPassword: service-secret
 
 dn: cn=latchkey-decoy,ou=services,dc=example,dc=com
-objectClass: organizationalRole
-objectClass: simpleSecurityObject
+objectClass: inetOrgPerson
 cn: latchkey-decoy
+sn: Decoy
+uid: latchkey-decoy
+givenName: latchkey-decoy
+mail: latchkey-decoy@example.com
 userPassword: decoy-7f3a9c1e5b2d8f40a6c4e1b97d3f5a28
 
 dn: cn=default,ou=policies,dc=example,dc=com
