@@ -352,18 +352,23 @@ mod tests {
         ctx: RequestContext,
     }
 
-    async fn fixture() -> Fixture {
-        let local = Arc::new(MemoryStore::default());
-        let directory = Arc::new(MemoryStore::directory());
-        let ports = Layered::new(vec![Layer::of(local.clone()), Layer::of(directory.clone())])
+    /// The core on local accounts (`local`) with `second` asked after them.
+    async fn core_on(local: &Arc<MemoryStore>, second: &Arc<MemoryStore>) -> Latchkey {
+        let ports = Layered::new(vec![Layer::of(local.clone()), Layer::of(second.clone())])
             .into_ports(local.clone());
         let settings = CoreSettings {
             hashing: HashingParams::TESTING,
             ..Default::default()
         };
-        let core = Latchkey::new(ports, Arc::new(SystemClock), settings, &NoFiles)
+        Latchkey::new(ports, Arc::new(SystemClock), settings, &NoFiles)
             .await
-            .expect("the core starts on layered sources");
+            .expect("the core starts on layered sources")
+    }
+
+    async fn fixture() -> Fixture {
+        let local = Arc::new(MemoryStore::default());
+        let directory = Arc::new(MemoryStore::directory());
+        let core = core_on(&local, &directory).await;
         let ctx = RequestContext::cli();
         core.create_account(
             &ctx,
@@ -618,15 +623,7 @@ mod tests {
         // second store that creates.
         let local = Arc::new(MemoryStore::default());
         let users = Arc::new(MemoryStore::default());
-        let ports = Layered::new(vec![Layer::of(local.clone()), Layer::of(users.clone())])
-            .into_ports(local.clone());
-        let settings = CoreSettings {
-            hashing: HashingParams::TESTING,
-            ..Default::default()
-        };
-        let core = Latchkey::new(ports, Arc::new(SystemClock), settings, &NoFiles)
-            .await
-            .unwrap();
+        let core = core_on(&local, &users).await;
         let ctx = RequestContext::cli();
         let create = |name: &str, provisioned| CreateAccount {
             user_name: name.into(),

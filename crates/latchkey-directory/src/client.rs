@@ -267,67 +267,46 @@ impl Directory {
         scope: Scope,
         filter: &str,
     ) -> Result<Option<Entry>, DirectoryError> {
-        let dn = self.matching_dn(base, scope, filter).await?;
+        let found = self.entries(base, scope, filter, vec!["1.1"]).await?;
+        if found.len() > 1 {
+            return Err(DirectoryError::Ambiguous);
+        }
+        let dn = found.into_iter().next().map(|e| e.dn);
         let at = dn.as_deref().unwrap_or(&self.decoy_dn);
-        let read = self.fetch(at, Scope::Base, "(objectClass=*)").await?;
+        let read = self
+            .entries(
+                at,
+                Scope::Base,
+                "(objectClass=*)",
+                Entry::requested(&self.config),
+            )
+            .await?
+            .into_iter()
+            .next()
+            .and_then(|e| Entry::read(e, &self.config));
         Ok(read.filter(|_| dn.is_some()))
     }
 
-    /// The DN of the one entry at `base`/`scope` matching `filter`, if any (no attribute
-    /// is asked for).
-    async fn matching_dn(
+    /// The entries at `base`/`scope` matching `filter`, with `attrs` (none for a `base`
+    /// that does not exist).
+    async fn entries<A: AsRef<str> + Send + Sync>(
         &self,
         base: &str,
         scope: Scope,
         filter: &str,
-    ) -> Result<Option<String>, DirectoryError> {
+        attrs: Vec<A>,
+    ) -> Result<Vec<SearchEntry>, DirectoryError> {
         let mut loan = self.service_conn().await?;
-        let ldap = self.timed(&mut loan);
-        let r = match ldap.search(base, scope, filter, vec!["1.1"]).await {
-            Ok(r) => r,
-            Err(e) => return Err(self.fail(&mut loan, e)),
-        };
-        match r.1.rc {
-            SUCCESS => {}
-            NO_SUCH_OBJECT => return Ok(None),
-            rc => return Err(DirectoryError::Unexpected { rc, text: r.1.text }),
-        }
-        let mut dns = r.0.into_iter().map(|e| SearchEntry::construct(e).dn);
-        let first = dns.next();
-        if dns.next().is_some() {
-            return Err(DirectoryError::Ambiguous);
-        }
-        Ok(first)
-    }
-
-    async fn fetch(
-        &self,
-        base: &str,
-        scope: Scope,
-        filter: &str,
-    ) -> Result<Option<Entry>, DirectoryError> {
-        let mut loan = self.service_conn().await?;
-        let attrs = Entry::requested(&self.config);
         let ldap = self.timed(&mut loan);
         let r = match ldap.search(base, scope, filter, attrs).await {
             Ok(r) => r,
             Err(e) => return Err(self.fail(&mut loan, e)),
         };
         match r.1.rc {
-            SUCCESS => {}
-            NO_SUCH_OBJECT => return Ok(None),
-            rc => {
-                return Err(DirectoryError::Unexpected { rc, text: r.1.text });
-            }
+            SUCCESS => Ok(r.0.into_iter().map(SearchEntry::construct).collect()),
+            NO_SUCH_OBJECT => Ok(Vec::new()),
+            rc => Err(DirectoryError::Unexpected { rc, text: r.1.text }),
         }
-        let mut entries =
-            r.0.into_iter()
-                .filter_map(|e| Entry::read(SearchEntry::construct(e), &self.config));
-        let first = entries.next();
-        if entries.next().is_some() {
-            return Err(DirectoryError::Ambiguous);
-        }
-        Ok(first)
     }
 
     /// The entry with this user name (AD: its `sAMAccountName` or `userPrincipalName`).
