@@ -145,16 +145,21 @@ impl Latchkey {
                 None,
             ),
         };
-        let events = vec![new.audit.clone()];
-        let made = self.accounts.insert_account(new, self.domain).await;
-        match (made, report) {
+        let mut event = new.audit.clone();
+        let made = match (self.accounts.insert_account(new, self.domain).await, report) {
+            (Ok(made), _) => made,
             // A source that sets the password itself (a directory) refused it: reported
             // beside Latchkey's own rules, as for a change.
-            (Err(StoreError::SourceRefused(refusal)), Some(report)) => Err(CoreError::Policy(
-                Box::new(report.refused_by_source(&refusal)),
-            )),
-            (made, _) => self.stored(events, std::future::ready(made)).await,
-        }
+            (Err(StoreError::SourceRefused(refusal)), Some(report)) => {
+                let report = report.refused_by_source(&refusal);
+                return Err(CoreError::Policy(Box::new(report)));
+            }
+            (Err(e), _) => return Err(e.into()),
+        };
+        // A source may give the account its own id (a directory entry's): the event names it.
+        event.target_id = Some(made.id);
+        super::log_audit(&event);
+        Ok(made)
     }
 
     /// A new password as given by an administrator at creation: policy, then hash.
