@@ -56,6 +56,10 @@ static ABSENT: LazyLock<Arc<Password>> = LazyLock::new(|| {
     Arc::new(Password::parse("the password is in the directory").expect("a valid stand-in"))
 });
 
+/// How far a directory's coarse clock may lag Latchkey's precise one (a scheduler tick is
+/// 1–10 ms).
+const CLOCK_LAG: Duration = Duration::from_millis(20);
+
 /// The intent log of one directory source.
 #[derive(Clone)]
 pub struct Intents {
@@ -135,11 +139,12 @@ impl Intents {
             .find_by_id(intent.account_id)
             .await
             .map_err(store_error)?;
-        // `pwdChangedTime` has whole seconds: a change in the intent's second counts.
-        let since = intent
-            .started_at
-            .replace_nanosecond(0)
-            .unwrap_or(intent.started_at);
+        // `pwdChangedTime` has whole seconds: a change in the intent's second counts. And a
+        // directory stamps it from a coarse clock (glibc's `time()` lags the precise one
+        // by up to a scheduler tick), so a change stamped in the second before an intent
+        // begun within `CLOCK_LAG` of a second's start counts too.
+        let start = intent.started_at - CLOCK_LAG;
+        let since = start.replace_nanosecond(0).unwrap_or(start);
         let taken = entry
             .as_ref()
             .and_then(|e| e.password_changed_at)

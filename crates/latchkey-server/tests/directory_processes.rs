@@ -124,6 +124,9 @@ async fn killed_at(
 )> {
     let slapd = Slapd::start()?;
     let (uid, dn) = slapd.add_person("crash", OLD);
+    // The entry's `pwdChangedTime` (whole seconds) must be older than the intent's second
+    // and the clock lag resolution allows for: a write not made is then told apart.
+    std::thread::sleep(Duration::from_millis(1_100));
     let dir = tempfile::tempdir().unwrap();
     let sink = smtp::SmtpSink::start();
     let server = Server::start_with(dir.path(), "info", &env(&slapd, sink.port, Some(point)));
