@@ -426,6 +426,15 @@ mod tests {
         );
     }
 
+    /// The directory stand-in's `jdoe`.
+    async fn jdoe_of(f: &Fixture) -> crate::ports::AccountRecord {
+        f.directory
+            .account_by_user_name("jdoe")
+            .await
+            .unwrap()
+            .expect("jdoe is seeded")
+    }
+
     /// `n` sign-ins of `name` with a wrong password, each refused.
     async fn guess_wrong(f: &Fixture, name: &str, n: u32) {
         for _ in 0..n {
@@ -437,12 +446,7 @@ mod tests {
     #[tokio::test]
     async fn a_current_password_the_source_no_longer_takes_is_a_failed_proof() {
         let f = fixture().await;
-        let jdoe = f
-            .directory
-            .account_by_user_name("jdoe")
-            .await
-            .unwrap()
-            .unwrap();
+        let jdoe = jdoe_of(&f).await;
         // Proved, then changed in the directory by someone else before the write.
         f.directory
             .change_after_next_proof(jdoe.account.id, "Changed-Elsewhere-4");
@@ -471,12 +475,7 @@ mod tests {
     #[tokio::test]
     async fn a_directory_accounts_failures_lock_it_in_latchkeys_records() {
         let f = fixture().await;
-        let jdoe = f
-            .directory
-            .account_by_user_name("jdoe")
-            .await
-            .unwrap()
-            .unwrap();
+        let jdoe = jdoe_of(&f).await;
         guess_wrong(&f, "jdoe", f.core.settings().lockout.max_failures).await;
         let locked = f.core.sign_in(&f.ctx, "jdoe", DIRECTORY_PASSWORD).await;
         assert!(matches!(locked, Err(CoreError::InvalidCredentials)));
@@ -604,12 +603,7 @@ mod tests {
             ),
             "{provisioned:?}"
         );
-        let jdoe = f
-            .directory
-            .account_by_user_name("jdoe")
-            .await
-            .unwrap()
-            .unwrap();
+        let jdoe = jdoe_of(&f).await;
         let refused = f
             .core
             .delete_account(&f.ctx, &Principal::System, jdoe.account.id, None)

@@ -55,20 +55,23 @@ impl NewEntry {
                 _ => self.user_name.clone(),
             });
         let mut attrs: BTreeMap<String, HashSet<String>> = BTreeMap::new();
-        let mut put = |name: &str, value: Option<&String>| {
+        let mut put = |name: &str, value: Option<&str>| {
             if let Some(v) = value.filter(|v| !v.is_empty()) {
-                attrs.entry(name.to_owned()).or_default().insert(v.clone());
+                attrs
+                    .entry(name.to_owned())
+                    .or_default()
+                    .insert(v.to_owned());
             }
         };
-        put("objectClass", Some(&"inetOrgPerson".to_owned()));
+        put("objectClass", Some("inetOrgPerson"));
         put(&a.user_name, Some(&self.user_name));
         put("cn", Some(&cn));
-        put("sn", Some(self.sn.as_ref().unwrap_or(&self.user_name)));
-        put(&a.sn, self.sn.as_ref());
-        put(&a.given_name, self.given_name.as_ref());
-        put(&a.mail, self.mail.as_ref());
-        put(&a.display_name, self.display_name.as_ref());
-        put(&a.telephone_number, self.telephone_number.as_ref());
+        put("sn", Some(self.sn.as_deref().unwrap_or(&self.user_name)));
+        put(&a.sn, self.sn.as_deref());
+        put(&a.given_name, self.given_name.as_deref());
+        put(&a.mail, self.mail.as_deref());
+        put(&a.display_name, self.display_name.as_deref());
+        put(&a.telephone_number, self.telephone_number.as_deref());
         (dn, attrs.into_iter().collect())
     }
 }

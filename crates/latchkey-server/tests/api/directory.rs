@@ -340,14 +340,7 @@ async fn a_renamed_and_moved_entry_keeps_its_id_records_and_sessions() {
         StatusCode::UNAUTHORIZED
     );
     let id = before["id"].as_str().unwrap();
-    let r = app
-        .post(
-            &format!("/api/v1/accounts/{id}/unlock"),
-            Some(&app.admin_token),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    fronted::unlock(&app, &renamed).await;
     // …until unlocked; and its audit trail is the same account's.
     app.sign_in(&renamed, SECOND).await;
     let changes = app
